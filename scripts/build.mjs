@@ -1,0 +1,24 @@
+// One build script for every bundle: the extension host (Node, CJS, vscode external), the CLI
+// (Node, executable) and the webview (browser IIFE). Minified; source maps are written beside the
+// bundles for debugging but never packaged (.vscodeignore lists only the .js files).
+import * as esbuild from 'esbuild';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const common = { bundle: true, minify: true, sourcemap: true, logLevel: 'info', target: 'es2022', legalComments: 'none' };
+
+const builds = [
+  { ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', external: ['vscode'] },
+  { ...common, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', platform: 'node', format: 'cjs', banner: { js: '#!/usr/bin/env node' } },
+];
+if (existsSync('src/webview/timeline/main.ts')) {
+  builds.push({ ...common, entryPoints: ['src/webview/timeline/main.ts'], outfile: 'dist/webview/timeline.js', platform: 'browser', format: 'iife' });
+}
+
+mkdirSync('dist', { recursive: true });
+if (watch) {
+  for (const b of builds) { const ctx = await esbuild.context(b); await ctx.watch(); }
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  chmodSync('dist/cli.js', 0o755);
+}

@@ -1,0 +1,2 @@
+// Each subcommand module registers itself in ../cli's `commands` map when imported.
+export {};

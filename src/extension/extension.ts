@@ -1,0 +1,24 @@
+// Entry point: wires each feature's registration to one shared SessionHub. Activation comes only
+// from contributions (opening a .vmbus file, a VMBus view, a command, a vmbus debug session).
+import * as vscode from 'vscode';
+import { SessionHub } from './session/hub';
+import { registerLanguage } from './language/register';
+import { registerDebug } from './debug/register';
+import { registerViews } from './views/register';
+import { registerTimeline } from './timeline/register';
+import { registerCommands } from './commands';
+
+export function activate(context: vscode.ExtensionContext): { hub: SessionHub } {
+  const hub = new SessionHub();
+  context.subscriptions.push(hub);
+  registerCommands(context, hub);
+  registerLanguage(context, hub);
+  registerDebug(context, hub);
+  registerViews(context, hub);
+  registerTimeline(context, hub);
+  return { hub };
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}

@@ -1,0 +1,136 @@
+// What a scenario asks the engine to simulate. The scenario language (src/simulator/scenario)
+// produces this; the engine (src/simulator/engine) consumes it. Plain data only, so it can be
+// serialised, diffed and sent to the webview.
+
+/** A place in a scenario file, 0-based like VS Code's Position. */
+export interface SourceRef {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+export type Isolation = 'none' | 'vbs' | 'snp' | 'tdx';
+
+/**
+ * How the guest discovers Confidential VMBus.
+ * - 'probe': the original proposal (series v1–v4): try the paravisor SynIC, fall back on failure.
+ * - 'cpuid': the merged design (v5+, Linux 6.18+): CPUID 0x40000082 EAX bit 3 decides once.
+ */
+export type DiscoveryDesign = 'probe' | 'cpuid';
+
+export interface PlatformConfig {
+  isolation: Isolation;
+  vpCount: number;
+  paravisor: {
+    present: boolean;
+    /** The paravisor can host a Confidential VMBus (OpenHCL with the feature; sets the CPUID bit). */
+    confidentialVmbus: boolean;
+    /** Versions the paravisor's own server accepts (u32, VMBUS_MAKE_VERSION). Empty = all it knows. */
+    versions: number[];
+  };
+  design: DiscoveryDesign;
+  /** Highest version the guest tries first (u32), e.g. 0x00060000 for 6.0. */
+  guestMaxVersion: number;
+  /** Versions the host's VMBus server accepts (u32). */
+  hostVersions: number[];
+  /** Feature flags the host grants (OpenVMM FeatureFlags bits). */
+  hostFeatureFlags: number;
+  /** Whether the hypervisor recommends auto-EOI (hv_recommend_using_aeoi). */
+  autoEoi: boolean;
+}
+
+export type DeviceHost = 'host' | 'paravisor';
+
+export interface DeviceConfig {
+  /** The name the scenario gives it (unique within the scenario), e.g. "disk0". */
+  name: string;
+  /** Canonical lower-case class GUID (if_type). */
+  classGuid: string;
+  /** Linux short name of the class if known (storvsc, netvsc, hv_sock, ...). */
+  className?: string;
+  /** Canonical lower-case instance GUID (if_instance); generated from the seed when omitted. */
+  instanceGuid: string;
+  host: DeviceHost;
+  /** Offer chn_flags as sent on the wire (u16). */
+  chnFlags: number;
+  /** Monitor id, or undefined for no monitor (monitor_allocated = 0). */
+  monitorId?: number;
+  subchannels: number;
+  /** Ring sizes in bytes (each including the 4 KiB control page). */
+  sendRingBytes: number;
+  recvRingBytes: number;
+  /** Extra (HV_GPADL_BUFFER) GPADLs the driver sets up after open, in pages; empty = none. */
+  bufferGpadlPages: number[];
+  /** Data packets to exchange after open (each direction alternates guest → host → ...). */
+  packets: number;
+  mmioMegabytes: number;
+  /** Whether the guest driver opens the channel at all. */
+  open: boolean;
+  source?: SourceRef;
+}
+
+/** When a fault strikes. All given fields must match. */
+export interface FaultTrigger {
+  /** CHANNELMSG_* name. */
+  msgtype?: string;
+  /** 1-based occurrence of the matching message; undefined = every match. */
+  nth?: number;
+  /** Phase name, e.g. "connect", "offers", "open". */
+  phase?: string;
+  relid?: number;
+  /** Device name from the scenario. */
+  device?: string;
+}
+
+export interface FaultConfig {
+  /** An id from the engine's fault catalogue, e.g. "drop", "host-offer-co-external-without-ring". */
+  kind: string;
+  trigger: FaultTrigger;
+  /** Fault-specific parameters (field name for "corrupt", status for "open-fails", delay in µs ...). */
+  params: Record<string, string | number | boolean>;
+  source?: SourceRef;
+}
+
+export type Expectation =
+  | { kind: 'offer'; device: string; outcome: 'accepted' | 'rejected'; confidentialRing?: boolean; confidentialExternal?: boolean; source?: SourceRef }
+  | { kind: 'fallback'; taken: boolean; source?: SourceRef }
+  | { kind: 'confidential'; value: boolean; source?: SourceRef }
+  | { kind: 'version'; version: number; source?: SourceRef }
+  | { kind: 'log'; text: string; present: boolean; source?: SourceRef }
+  | { kind: 'page'; page: string; visibility: 'encrypted' | 'host-visible'; source?: SourceRef }
+  | { kind: 'message'; msgtype: string; synic?: 'hypervisor' | 'paravisor'; from?: string; to?: string; present: boolean; source?: SourceRef }
+  | { kind: 'channel-state'; device: string; state: string; source?: SourceRef }
+  | { kind: 'invariants'; hold: boolean; source?: SourceRef };
+
+/** A named point the stepper can run to ("run until offers"). */
+export interface StopPoint {
+  label: string;
+  /** Stop when an event of this phase begins, or this message type is seen, or this device's relid appears. */
+  phase?: string;
+  msgtype?: string;
+  device?: string;
+  source?: SourceRef;
+}
+
+/** Scripted actions at points in the run (beyond the automatic driver behaviour). */
+export type ScriptStep =
+  | { kind: 'rescind'; device: string; after?: StopPoint; source?: SourceRef }
+  | { kind: 'close'; device: string; source?: SourceRef }
+  | { kind: 'unload'; source?: SourceRef };
+
+export interface ScenarioConfig {
+  name: string;
+  file?: string;
+  seed: number;
+  platform: PlatformConfig;
+  devices: DeviceConfig[];
+  faults: FaultConfig[];
+  expectations: Expectation[];
+  stops: StopPoint[];
+  steps: ScriptStep[];
+  /** Where each top-level section starts, for mapping engine phases back to lines. */
+  sections?: Partial<Record<'platform' | 'paravisor' | 'host' | 'devices' | 'faults' | 'expect' | 'run', SourceRef>>;
+  source?: SourceRef;
+}

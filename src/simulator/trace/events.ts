@@ -1,0 +1,189 @@
+// The trace is the contract: every view (debug adapter, trees, timeline, CLI, exporters) reads
+// these events and nothing else of the engine's internals. Plain JSON-able data only.
+import type { SourceRef } from '../model/config';
+
+export type Party = 'guest' | 'paravisor' | 'hypervisor' | 'host';
+export type SynicId = 'hypervisor' | 'paravisor';
+
+/**
+ * How a register access or hypercall reached its target.
+ * - 'msr': plain rdmsr/wrmsr to the hypervisor (no isolation, or no paravisor)
+ * - 'hypercall': plain vmcall/vmmcall (hv_do_hypercall)
+ * - 'ghcb': through the GHCB page to the hypervisor (SNP with a paravisor)
+ * - 'tdcall': through tdcall to the hypervisor (TDX with a paravisor)
+ * - 'trapped': a direct MSR write or hypercall intercepted by the paravisor (Confidential VMBus)
+ * - 'internal': inside one party (paravisor server bookkeeping, host VSP), no architectural access
+ */
+export type AccessPath = 'msr' | 'hypercall' | 'ghcb' | 'tdcall' | 'trapped' | 'internal';
+
+export type Visibility = 'encrypted' | 'host-visible';
+
+/** 'event' = a protocol event (step over); 'substep' = register-level detail (step into). */
+export type Granularity = 'event' | 'substep';
+
+interface Base {
+  /** Index in the trace, from 0, dense. */
+  seq: number;
+  /** Simulated time in nanoseconds. */
+  time: number;
+  /** Virtual processor, or null when not tied to one. */
+  vp: number | null;
+  granularity: Granularity;
+  /** Phase nesting at this event, outermost first, e.g. ["connect", "version 6.0", "InitiateContact"]. */
+  phase: string[];
+  /** The scenario line that caused it (device declaration, fault, step), if any. */
+  source?: SourceRef;
+}
+
+export interface MessageEvent extends Base {
+  kind: 'message';
+  from: Party;
+  to: Party;
+  /** SynIC the message was delivered to (receiver side); null for posts that did not reach one. */
+  synic: SynicId | null;
+  path: AccessPath;
+  connectionId: number;
+  /** CHANNELMSG_* name, or "UNKNOWN(n)". */
+  msgtype: string;
+  msgtypeValue: number;
+  /** The channel message bytes (header + body), lower-case hex. */
+  hex: string;
+  /** The JSON form (Linux field names) from the protocol decoder, or an error. */
+  decoded: Record<string, unknown>;
+  /** Whether the payload traveled only through encrypted memory. */
+  confidential: boolean;
+  relid?: number;
+  /** HV_STATUS name of the post (HV_STATUS_SUCCESS, HV_STATUS_INVALID_CONNECTION_ID...). */
+  status: string;
+  /** Set when a fault altered or produced this message. */
+  fault?: string;
+}
+
+export interface RegisterEvent extends Base {
+  kind: 'register';
+  op: 'read' | 'write';
+  /** Whose SynIC (or other register owner) this is. */
+  synic: SynicId;
+  /** SCONTROL, SIMP, SIEFP, SINT2, EOM, ... */
+  register: string;
+  msr: number;
+  /** u64 value, "0x..." hex. */
+  value: string;
+  /** Decoded fields (enabled, base_gpa, vector, masked, auto_eoi, proxy ...). */
+  fields: Record<string, number | boolean | string>;
+  path: AccessPath;
+  by: Party;
+}
+
+export interface HypercallEvent extends Base {
+  kind: 'hypercall';
+  name: 'HvPostMessage' | 'HvSignalEvent' | string;
+  code: number;
+  path: AccessPath;
+  by: Party;
+  target: Party;
+  status: string;
+  connectionId?: number;
+}
+
+export interface PageEvent extends Base {
+  kind: 'page';
+  /** Stable id, e.g. "vp0.para.simp", "relid5.ring", "relid5.gpadl.0xe1e11". */
+  page: string;
+  gpa: string;
+  count: number;
+  purpose: string;
+  visibility: Visibility;
+  /** Why it has that visibility (the rule that decided it). */
+  reason: string;
+  action: 'allocate' | 'set-visibility' | 'free';
+  owner: Party;
+}
+
+export interface LogEvent extends Base {
+  kind: 'log';
+  party: Party;
+  level: 'info' | 'warn' | 'err' | 'debug';
+  /** Exactly as the party would print it, e.g. "hv_vmbus: Vmbus version:6.0". */
+  text: string;
+}
+
+export interface PhaseEvent extends Base {
+  kind: 'phase';
+  action: 'begin' | 'end';
+  name: string;
+  outcome?: 'ok' | 'failed' | 'skipped' | 'fallback';
+  detail?: string;
+}
+
+export interface StateEvent extends Base {
+  kind: 'state';
+  party: Party;
+  /** "connection", "channel", "gpadl". */
+  object: string;
+  relid?: number;
+  gpadl?: number;
+  from: string;
+  to: string;
+}
+
+export interface PacketEvent extends Base {
+  kind: 'packet';
+  relid: number;
+  from: Party;
+  to: Party;
+  ring: 'outbound' | 'inbound';
+  packetType: string;
+  bytes: number;
+  transactionId: string;
+  writeIndex: number;
+  signaled: boolean;
+  confidential: boolean;
+}
+
+export interface InterruptEvent extends Base {
+  kind: 'interrupt';
+  synic: SynicId;
+  sint: number;
+  /** 'message' = SIM slot, 'event' = SIEF flag. */
+  via: 'message' | 'event';
+  relid?: number;
+  delivered: boolean;
+  detail?: string;
+}
+
+export interface FaultEvent extends Base {
+  kind: 'fault';
+  fault: string;
+  description: string;
+  hostile: boolean;
+}
+
+export interface InvariantEvent extends Base {
+  kind: 'invariant';
+  name: string;
+  description: string;
+}
+
+export interface ExpectationEvent extends Base {
+  kind: 'expectation';
+  ok: boolean;
+  text: string;
+  detail?: string;
+}
+
+export type TraceEvent =
+  | MessageEvent
+  | RegisterEvent
+  | HypercallEvent
+  | PageEvent
+  | LogEvent
+  | PhaseEvent
+  | StateEvent
+  | PacketEvent
+  | InterruptEvent
+  | FaultEvent
+  | InvariantEvent
+  | ExpectationEvent;
+
+export type TraceEventKind = TraceEvent['kind'];
