@@ -2,7 +2,7 @@
 // (Node, executable) and the webview (browser IIFE). Minified; source maps are written beside the
 // bundles for debugging but never packaged (.vscodeignore lists only the .js files).
 import * as esbuild from 'esbuild';
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const common = { bundle: true, minify: true, sourcemap: true, logLevel: 'info', target: 'es2022', legalComments: 'none' };
@@ -16,6 +16,11 @@ if (existsSync('src/webview/timeline/main.ts')) {
 }
 
 mkdirSync('dist', { recursive: true });
+// The timeline webview loads codicons from dist/webview (its only local resource root besides media/).
+if (existsSync('src/webview/timeline/main.ts')) {
+  mkdirSync('dist/webview', { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(`node_modules/@vscode/codicons/dist/${f}`, `dist/webview/${f}`);
+}
 if (watch) {
   for (const b of builds) { const ctx = await esbuild.context(b); await ctx.watch(); }
 } else {

@@ -4,19 +4,19 @@ import * as vscode from 'vscode';
 import { SessionHub } from './session/hub';
 import { registerLanguage } from './language/register';
 import { registerDebug } from './debug/register';
-import { registerViews } from './views/register';
+import { registerViews, type ViewsApi } from './views/register';
 import { registerTimeline } from './timeline/register';
 import { registerCommands } from './commands';
 
-export function activate(context: vscode.ExtensionContext): { hub: SessionHub } {
+export function activate(context: vscode.ExtensionContext): { hub: SessionHub; views: ViewsApi } {
   const hub = new SessionHub();
   context.subscriptions.push(hub);
   registerCommands(context, hub);
   registerLanguage(context, hub);
   registerDebug(context, hub);
-  registerViews(context, hub);
+  const views = registerViews(context, hub);
   registerTimeline(context, hub);
-  return { hub };
+  return { hub, views };
 }
 
 export function deactivate(): void {

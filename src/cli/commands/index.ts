@@ -1,2 +1,5 @@
 // Each subcommand module registers itself in ../cli's `commands` map when imported.
+import './decode';
+import './encode';
+import './run';
 export {};

@@ -1,6 +1,69 @@
-import type * as vscode from 'vscode';
+// Registers the 'vmbus' debugger: the inline adapter factory, the configuration providers, and
+// the link to the SessionHub so the sidebar trees and the timeline follow the stopped position
+// (and VS Code's debug UI follows when the sidebar's own buttons move the session).
+import * as vscode from 'vscode';
 import type { SessionHub } from '../session/hub';
+import { VmbusDebugSession, type DebugHost } from './adapter';
+import { DEBUG_TYPE, VmbusConfigurationProvider, VmbusDynamicConfigurationProvider } from './configuration';
 
-export function registerDebug(_context: vscode.ExtensionContext, _hub: SessionHub): void {
-  // Filled in by the debug feature.
+export function registerDebug(context: vscode.ExtensionContext, hub: SessionHub): void {
+  const adapters = new Map<string, VmbusDebugSession>();
+
+  const factory: vscode.DebugAdapterDescriptorFactory = {
+    createDebugAdapterDescriptor(debugSession: vscode.DebugSession): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
+      const host: DebugHost = {
+        async readFile(file) {
+          // Unsaved edits count: read the open document if there is one.
+          const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file);
+          if (open) return open.getText();
+          return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(file)));
+        },
+        sessionStarted(session, program) {
+          hub.setActive({ session, uri: vscode.Uri.file(program), driver: 'debug', debugSessionId: debugSession.id });
+        },
+        sessionMoved(session) {
+          if (hub.active?.session === session) hub.notifyMoved();
+        },
+        sessionEnded(session) {
+          if (hub.active?.session === session) hub.setActive(undefined);
+        },
+      };
+      const adapter = new VmbusDebugSession(host);
+      adapters.set(debugSession.id, adapter);
+      return new vscode.DebugAdapterInlineImplementation(adapter);
+    },
+  };
+
+  context.subscriptions.push(
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new VmbusConfigurationProvider()),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, new VmbusDynamicConfigurationProvider(), vscode.DebugConfigurationProviderTriggerKind.Dynamic),
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, factory),
+    vscode.debug.onDidTerminateDebugSession((s) => {
+      const a = adapters.get(s.id);
+      adapters.delete(s.id);
+      const sim = a?.simulation;
+      if (sim && hub.active?.session === sim) hub.setActive(undefined);
+    }),
+    // The sidebar's Step / Step Back buttons act on the active session too; when they move the
+    // session a debug session drives, that adapter reports a stop so VS Code's UI follows.
+    hub.onDidMove((active) => {
+      if (active.driver !== 'debug' || !active.debugSessionId) return;
+      adapters.get(active.debugSessionId)?.syncExternalMove();
+    }),
+    vscode.commands.registerCommand('vmbus.debugScenario', async (uri?: vscode.Uri) => {
+      const target = uri ?? vscode.window.activeTextEditor?.document.uri;
+      if (!target || !target.fsPath.endsWith('.vmbus')) {
+        void vscode.window.showInformationMessage('Open a .vmbus scenario to debug it.');
+        return;
+      }
+      const folder = vscode.workspace.getWorkspaceFolder(target);
+      await vscode.debug.startDebugging(folder, {
+        type: DEBUG_TYPE,
+        name: `Debug ${vscode.workspace.asRelativePath(target)}`,
+        request: 'launch',
+        program: target.fsPath,
+        stopOnEntry: true,
+      });
+    }),
+  );
 }

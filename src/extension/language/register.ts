@@ -1,6 +1,261 @@
-import type * as vscode from 'vscode';
+// Editor support for .vmbus scenarios: diagnostics as you type (debounced), completion, hover,
+// outline, go to definition (includes, devices), folding, formatting, and the Run / Debug
+// CodeLens with their commands. All language logic lives in src/simulator/scenario; this file
+// only adapts it to the VS Code API. Scenario files are data: nothing in them is executed.
+import * as vscode from 'vscode';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { SessionHub } from '../session/hub';
+import { parseScenario, formatScenario, type ParseResult, type ScenarioDiagnostic, type ScenarioSymbol, type Range } from '../../simulator/scenario/index';
+import { completeAt, definitionAt, foldingRanges, hoverAt, type CompletionKind } from '../../simulator/scenario/services';
+import { formatExpectations, formatTrace } from '../../simulator/scenario/report';
 
-export function registerLanguage(_context: vscode.ExtensionContext, _hub: SessionHub): void {
-  // Filled in by the language feature.
+export const LANGUAGE_ID = 'vmbus';
+const DEBOUNCE_MS = 200;
+
+function toRange(r: Range): vscode.Range {
+  return new vscode.Range(r.line, r.column, r.endLine, r.endColumn);
+}
+
+const SEVERITY: Record<ScenarioDiagnostic['severity'], vscode.DiagnosticSeverity> = {
+  error: vscode.DiagnosticSeverity.Error,
+  warning: vscode.DiagnosticSeverity.Warning,
+  info: vscode.DiagnosticSeverity.Information,
+};
+
+/** Parses documents once per version; every provider reads from here. */
+export class ScenarioDocuments {
+  private readonly cache = new Map<string, { version: number; result: ParseResult }>();
+
+  get(doc: vscode.TextDocument): ParseResult {
+    const key = doc.uri.toString();
+    const hit = this.cache.get(key);
+    if (hit && hit.version === doc.version) return hit.result;
+    const result = parseDocument(doc);
+    this.cache.set(key, { version: doc.version, result });
+    return result;
+  }
+
+  forget(doc: vscode.TextDocument): void {
+    this.cache.delete(doc.uri.toString());
+  }
+}
+
+function workspaceRootOf(uri: vscode.Uri): string | undefined {
+  return vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
+}
+
+/** Reads an included file: an open editor's text first, else the disk (file: scheme only). */
+function readIncluded(p: string): string | undefined {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === p);
+  if (open) return open.getText();
+  try {
+    const st = fs.statSync(p);
+    if (!st.isFile() || st.size > 4 * 1024 * 1024) return undefined;
+    return fs.readFileSync(p, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+export function parseDocument(doc: vscode.TextDocument, overrides: { seed?: number; design?: 'probe' | 'cpuid' } = {}): ParseResult {
+  const isFile = doc.uri.scheme === 'file';
+  const file = isFile ? doc.uri.fsPath : doc.uri.toString();
+  return parseScenario(doc.getText(), file, {
+    readFile: isFile ? readIncluded : undefined,
+    workspaceRoot: isFile ? workspaceRootOf(doc.uri) ?? path.dirname(doc.uri.fsPath) : undefined,
+    ...overrides,
+  });
+}
+
+function symbolKind(k: ScenarioSymbol['kind']): vscode.SymbolKind {
+  switch (k) {
+    case 'scenario': return vscode.SymbolKind.Module;
+    case 'section': return vscode.SymbolKind.Namespace;
+    case 'device': return vscode.SymbolKind.Class;
+    case 'fault': return vscode.SymbolKind.Event;
+    case 'expectation': return vscode.SymbolKind.Boolean;
+    case 'stop': return vscode.SymbolKind.Key;
+    case 'step': return vscode.SymbolKind.Function;
+    case 'include': return vscode.SymbolKind.File;
+    default: return vscode.SymbolKind.Property;
+  }
+}
+
+function toDocumentSymbol(s: ScenarioSymbol): vscode.DocumentSymbol {
+  const range = toRange(s.range);
+  let sel = toRange(s.selectionRange);
+  if (!range.contains(sel)) sel = range;
+  const d = new vscode.DocumentSymbol(s.name || '(unnamed)', s.detail ?? '', symbolKind(s.kind), range, sel);
+  d.children = s.children.map(toDocumentSymbol);
+  return d;
+}
+
+const COMPLETION_KIND: Record<CompletionKind, vscode.CompletionItemKind> = {
+  keyword: vscode.CompletionItemKind.Keyword,
+  class: vscode.CompletionItemKind.Class,
+  flag: vscode.CompletionItemKind.EnumMember,
+  feature: vscode.CompletionItemKind.EnumMember,
+  fault: vscode.CompletionItemKind.Event,
+  message: vscode.CompletionItemKind.Constant,
+  value: vscode.CompletionItemKind.Value,
+  device: vscode.CompletionItemKind.Variable,
+  version: vscode.CompletionItemKind.Constant,
+  label: vscode.CompletionItemKind.Reference,
+};
+
+function targetUri(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  const ed = vscode.window.activeTextEditor;
+  if (ed && ed.document.languageId === LANGUAGE_ID) return ed.document.uri;
+  return undefined;
+}
+
+export function registerLanguage(context: vscode.ExtensionContext, hub: SessionHub): void {
+  const selector: vscode.DocumentSelector = { language: LANGUAGE_ID };
+  const docs = new ScenarioDocuments();
+  const diagnostics = vscode.languages.createDiagnosticCollection(LANGUAGE_ID);
+  let output: vscode.OutputChannel | undefined;
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
+
+  const publish = (doc: vscode.TextDocument): void => {
+    if (doc.languageId !== LANGUAGE_ID) return;
+    const result = docs.get(doc);
+    const own = result.diagnostics.filter((d) => d.file === (doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.toString()));
+    diagnostics.set(doc.uri, own.map((d) => {
+      const diag = new vscode.Diagnostic(toRange(d.range), d.message, SEVERITY[d.severity]);
+      diag.source = 'vmbus';
+      if (d.code) diag.code = d.code;
+      return diag;
+    }));
+  };
+  const schedule = (doc: vscode.TextDocument): void => {
+    if (doc.languageId !== LANGUAGE_ID) return;
+    const key = doc.uri.toString();
+    const t = timers.get(key);
+    if (t) clearTimeout(t);
+    timers.set(key, setTimeout(() => { timers.delete(key); publish(doc); }, DEBOUNCE_MS));
+  };
+
+  context.subscriptions.push(
+    diagnostics,
+    { dispose: () => { for (const t of timers.values()) clearTimeout(t); timers.clear(); } },
+    vscode.workspace.onDidOpenTextDocument((d) => publish(d)),
+    vscode.workspace.onDidChangeTextDocument((e) => {
+      schedule(e.document);
+      // Files that include the changed one may change too: re-check open scenarios.
+      if (e.document.languageId === LANGUAGE_ID) {
+        for (const other of vscode.workspace.textDocuments) {
+          if (other !== e.document && other.languageId === LANGUAGE_ID && other.getText().includes(path.basename(e.document.uri.path))) {
+            docs.forget(other);
+            schedule(other);
+          }
+        }
+      }
+    }),
+    vscode.workspace.onDidCloseTextDocument((d) => { diagnostics.delete(d.uri); docs.forget(d); }),
+    vscode.languages.registerCompletionItemProvider(selector, {
+      provideCompletionItems(doc, pos) {
+        return completeAt(doc.getText(), pos.line, pos.character).map((c) => {
+          const item = new vscode.CompletionItem(c.label, COMPLETION_KIND[c.kind]);
+          item.detail = c.detail;
+          if (c.documentation) item.documentation = new vscode.MarkdownString(c.documentation);
+          if (c.insertText) item.insertText = c.insertText;
+          if (c.sortText) item.sortText = c.sortText;
+          return item;
+        });
+      },
+    }, ' ', '='),
+    vscode.languages.registerHoverProvider(selector, {
+      provideHover(doc, pos) {
+        const h = hoverAt(docs.get(doc).ast, pos.line, pos.character);
+        return h ? new vscode.Hover(new vscode.MarkdownString(h.markdown), toRange(h.range)) : undefined;
+      },
+    }),
+    vscode.languages.registerDocumentSymbolProvider(selector, {
+      provideDocumentSymbols(doc) {
+        return docs.get(doc).ast.symbols.map(toDocumentSymbol);
+      },
+    }),
+    vscode.languages.registerDefinitionProvider(selector, {
+      provideDefinition(doc, pos) {
+        const d = definitionAt(docs.get(doc).ast, pos.line, pos.character);
+        if (!d) return undefined;
+        const uri = doc.uri.scheme === 'file' ? vscode.Uri.file(d.file) : doc.uri;
+        return new vscode.Location(uri, toRange(d.range));
+      },
+    }),
+    vscode.languages.registerFoldingRangeProvider(selector, {
+      provideFoldingRanges(doc) {
+        return foldingRanges(docs.get(doc).ast).map((f) => new vscode.FoldingRange(f.start, f.end, f.kind === 'comment' ? vscode.FoldingRangeKind.Comment : undefined));
+      },
+    }),
+    vscode.languages.registerDocumentFormattingEditProvider(selector, {
+      provideDocumentFormattingEdits(doc) {
+        const text = doc.getText();
+        const formatted = formatScenario(text);
+        if (formatted === text) return [];
+        return [vscode.TextEdit.replace(new vscode.Range(doc.positionAt(0), doc.positionAt(text.length)), formatted)];
+      },
+    }),
+    vscode.languages.registerCodeLensProvider(selector, {
+      provideCodeLenses(doc) {
+        const ast = docs.get(doc).ast;
+        // Only files that are scenarios (not shared include fragments) get the lens.
+        if (!ast.symbols.some((s) => s.kind === 'scenario' || s.kind === 'device')) return [];
+        const range = new vscode.Range(ast.scenarioLine, 0, ast.scenarioLine, 0);
+        return [
+          new vscode.CodeLens(range, { title: '$(play) Run scenario', command: 'vmbus.runScenario', arguments: [doc.uri] }),
+          new vscode.CodeLens(range, { title: '$(debug-alt) Debug scenario', command: 'vmbus.debugScenario', arguments: [doc.uri] }),
+        ];
+      },
+    }),
+    vscode.commands.registerCommand('vmbus.runScenario', async (arg?: unknown) => {
+      const uri = targetUri(arg);
+      if (!uri) {
+        void vscode.window.showInformationMessage('Open a .vmbus scenario to run it.');
+        return undefined;
+      }
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const parsed = parseDocument(doc);
+      output ??= vscode.window.createOutputChannel('VMBus Lab');
+      context.subscriptions.push(output);
+      const out = output;
+      const name = vscode.workspace.asRelativePath(uri);
+      out.show(true);
+      out.appendLine(`── ${name} ──`);
+      if (!parsed.config) {
+        for (const d of parsed.diagnostics.filter((x) => x.severity === 'error')) {
+          out.appendLine(`${vscode.workspace.asRelativePath(d.file)}:${d.range.line + 1}:${d.range.column + 1}: ${d.message}`);
+        }
+        void vscode.window.showErrorMessage(`${name} has errors; see the Problems view.`);
+        return { ok: false, errors: parsed.diagnostics.length };
+      }
+      const engine = await import('../../simulator/engine/session');
+      const result = engine.runScenario(parsed.config, {});
+      for (const line of formatTrace(result.events)) out.appendLine(line);
+      out.appendLine('');
+      for (const line of formatExpectations(result.expectationResults, (f) => vscode.workspace.asRelativePath(f))) out.appendLine(line);
+      const session = engine.createSession(parsed.config, {});
+      session.runToEnd();
+      hub.setActive({ session, uri, driver: 'run' });
+      const failed = result.expectationResults.filter((r) => !r.ok).length;
+      if (failed) void vscode.window.showWarningMessage(`${parsed.config.name}: ${failed} expectation(s) failed.`);
+      return { ok: failed === 0, events: result.events.length, failed };
+    }),
+    vscode.commands.registerCommand('vmbus.debugScenario', async (arg?: unknown) => {
+      const uri = targetUri(arg);
+      if (!uri) {
+        void vscode.window.showInformationMessage('Open a .vmbus scenario to debug it.');
+        return false;
+      }
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const name = docs.get(doc).config?.name ?? path.basename(uri.fsPath);
+      return vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
+        type: 'vmbus', request: 'launch', name, program: uri.fsPath,
+      });
+    }),
+  );
+
+  for (const d of vscode.workspace.textDocuments) publish(d);
 }

@@ -64,6 +64,8 @@ export interface ChannelView {
   /** Hex of the OFFERCHANNEL message as the guest received it. */
   offerHex?: string;
   source?: SourceRef;
+  /** Ring write indices and packet counts seen so far (from PacketEvents). Additive (engine). */
+  rings?: { outbound: { writeIndex: number; packets: number }; inbound: { writeIndex: number; packets: number } };
 }
 
 export interface PageView {

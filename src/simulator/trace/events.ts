@@ -57,6 +57,12 @@ export interface MessageEvent extends Base {
   status: string;
   /** Set when a fault altered or produced this message. */
   fault?: string;
+  /** SINT the message was delivered to / posted for (2 for VTL0 VMBus, 7 for the paravisor relay). Additive (engine). */
+  sint?: number;
+  /** VTL of the receiver (0 guest, 2 paravisor). Additive (engine). */
+  vtl?: number;
+  /** Whether the paravisor saw it as trusted (direct vmcall on a CVM). Additive (engine). */
+  trusted?: boolean;
 }
 
 export interface RegisterEvent extends Base {
@@ -125,6 +131,10 @@ export interface StateEvent extends Base {
   gpadl?: number;
   from: string;
   to: string;
+  /** SynIC, for object "slot" / "event-flags". Additive (engine). */
+  synic?: SynicId;
+  /** Extra fields the state projection needs (channel attributes, slot occupancy...). Additive (engine). */
+  detail?: Record<string, unknown>;
 }
 
 export interface PacketEvent extends Base {

@@ -1,0 +1,74 @@
+// Protocol codec throughput: decode and encode rates (messages/s) of a few channel messages next to
+// a baseline measured in the same run (copying the same bytes with Buffer.copy), as a ratio.
+// Target: decoding an OFFERCHANNEL at no worse than 1/20 of the copy baseline's message rate.
+//
+//   node bench/protocol.mjs [--seconds 1]
+//
+// The protocol module is bundled from src/ with esbuild first, so the bench always measures the
+// current sources (no separate compile step).
+import * as esbuild from 'esbuild';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const secIdx = process.argv.indexOf('--seconds');
+const SECONDS = secIdx > 0 ? Number(process.argv[secIdx + 1]) : 1;
+
+const dir = mkdtempSync(path.join(tmpdir(), 'vmbus-bench-'));
+const out = path.join(dir, 'protocol.cjs');
+await esbuild.build({ entryPoints: [path.join(root, 'src/simulator/protocol/index.ts')], bundle: true, platform: 'node', format: 'cjs', target: 'es2022', outfile: out, logLevel: 'silent' });
+const P = createRequire(import.meta.url)(out);
+rmSync(dir, { recursive: true, force: true });
+
+const samples = {
+  CHANNELMSG_OFFERCHANNEL: {
+    msgtype: 'CHANNELMSG_OFFERCHANNEL',
+    offer: { if_type: 'f8615163-df3e-46c5-913f-f2d2f965ed0e', if_instance: '9f8b2a1c-5d4e-4f60-8a7b-0c1d2e3f4a5b', chn_flags: 2, mmio_megabytes: 0, user_def: '', sub_channel_index: 0 },
+    child_relid: 5, monitorid: 3, monitor_allocated: 1, is_dedicated_interrupt: 1, connection_id: 0x2005,
+  },
+  CHANNELMSG_INITIATE_CONTACT: { msgtype: 'CHANNELMSG_INITIATE_CONTACT', vmbus_version_requested: 0x60000, target_vcpu: 0, msg_sint: 2, msg_vtl: 0, feature_flags: 0x10, monitor_page1: '0x12345000', monitor_page2: '0x12346000' },
+  CHANNELMSG_GPADL_HEADER: { msgtype: 'CHANNELMSG_GPADL_HEADER', child_relid: 5, gpadl: 0xe1e10, range_buflen: 32, rangecount: 1, range: [{ byte_count: 0x3000, byte_offset: 0, pfn_array: ['0x12345', '0x12346', '0x12347'] }] },
+  CHANNELMSG_CLOSECHANNEL: { msgtype: 'CHANNELMSG_CLOSECHANNEL', child_relid: 5 },
+};
+
+/** Runs fn in batches until `seconds` elapsed; returns calls per second. */
+function rate(fn, seconds) {
+  const batch = 10000;
+  for (let i = 0; i < 3 * batch; i++) fn(); // warm up
+  const t0 = process.hrtime.bigint();
+  const limit = BigInt(Math.round(seconds * 1e9));
+  let n = 0;
+  let dt = 0n;
+  do {
+    for (let i = 0; i < batch; i++) fn();
+    n += batch;
+    dt = process.hrtime.bigint() - t0;
+  } while (dt < limit);
+  return n / (Number(dt) / 1e9);
+}
+
+const fmt = (r) => (r >= 1e6 ? `${(r / 1e6).toFixed(2)}M` : `${(r / 1e3).toFixed(1)}k`).padStart(8);
+let sink = 0;
+let offerRatio = 0;
+console.log(`node ${process.version}, ${SECONDS}s per measurement\n`);
+console.log(`${'message'.padEnd(30)} ${'bytes'.padStart(5)} ${'copy/s'.padStart(8)} ${'decode/s'.padStart(8)} ${'encode/s'.padStart(8)}  decode:copy  encode:copy`);
+for (const [name, json] of Object.entries(samples)) {
+  const e = P.encodeMessage(json);
+  if (!e.ok) throw new Error(e.error.message);
+  const bytes = e.bytes;
+  const src = Buffer.from(bytes);
+  const dst = Buffer.alloc(256);
+  const copyRate = rate(() => { sink += src.copy(dst, 0, 0, src.length); }, SECONDS);
+  const decRate = rate(() => { const r = P.decodeMessage(bytes); if (r.ok) sink++; }, SECONDS);
+  const encRate = rate(() => { const r = P.encodeMessage(json); if (r.ok) sink += r.bytes.length; }, SECONDS);
+  const dr = decRate / copyRate, er = encRate / copyRate;
+  if (name === 'CHANNELMSG_OFFERCHANNEL') offerRatio = dr;
+  console.log(`${name.padEnd(30)} ${String(bytes.length).padStart(5)} ${fmt(copyRate)} ${fmt(decRate)} ${fmt(encRate)}  1:${(1 / dr).toFixed(1).padEnd(9)}  1:${(1 / er).toFixed(1)}`);
+}
+const pass = offerRatio >= 1 / 20;
+console.log(`\nOFFERCHANNEL decode / Buffer.copy baseline = ${offerRatio.toFixed(3)} (1:${(1 / offerRatio).toFixed(1)}); target >= 0.050 (1:20): ${pass ? 'PASS' : 'FAIL'}`);
+if (sink === -1) console.log('');
+process.exitCode = pass ? 0 : 1;

@@ -1,0 +1,124 @@
+// vmbus-lab run FILE.vmbus [--json] [--junit FILE] [--seed N] [--design probe|cpuid] [--substeps] [--root DIR]
+// Runs a scenario headless: prints the readable trace and the expectation results.
+// Exit codes: 0 all expectations hold, 1 one failed, 2 invalid file or arguments.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { commands, type CliIo } from '../cli';
+import { parseScenario, type ScenarioDiagnostic } from '../../simulator/scenario/index';
+import { formatExpectations, formatTrace, type ExpectationResult } from '../../simulator/scenario/report';
+import { runScenario } from '../../simulator/engine/session';
+
+const USAGE = `usage: vmbus-lab run FILE.vmbus [--json] [--junit FILE] [--seed N] [--design probe|cpuid] [--substeps] [--root DIR]
+  --json          print the trace events as JSON lines (one event per line) instead of the readable trace
+  --junit FILE    also write the expectation results as JUnit XML to FILE
+  --seed N        override the scenario's seed
+  --design D      override the discovery design: probe (try the paravisor, fall back) or cpuid (merged)
+  --substeps      include register accesses and hypercalls in the readable trace
+  --root DIR      includes must stay inside DIR (default: the current directory, or the file's folder)
+Exit code: 0 when every expectation holds, 1 when one fails, 2 when the file is invalid.
+`;
+
+export function formatDiagnostic(d: ScenarioDiagnostic, display: (f: string) => string): string {
+  return `${display(d.file)}:${d.range.line + 1}:${d.range.column + 1}: ${d.severity}: ${d.message}`;
+}
+
+function xmlEscape(s: string): string {
+  return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] ?? c)
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
+}
+
+export function junitXml(suite: string, file: string, results: readonly ExpectationResult[], timeSeconds = 0): string {
+  const failures = results.filter((r) => !r.ok).length;
+  const cases = results.map((r) => {
+    const name = xmlEscape(r.source ? `line ${r.source.line + 1}: ${r.text}` : r.text);
+    const body = r.ok ? '' : `\n      <failure message="${xmlEscape(r.detail ?? 'expectation failed')}">${xmlEscape(`${r.text}${r.detail ? '\n' + r.detail : ''}`)}</failure>\n    `;
+    return `    <testcase classname="${xmlEscape(file)}" name="${name}" time="0">${body}</testcase>`;
+  });
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="${results.length}" failures="${failures}">\n  <testsuite name="${xmlEscape(suite)}" tests="${results.length}" failures="${failures}" errors="0" time="${timeSeconds.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
+}
+
+async function runCommand(args: string[], io: CliIo): Promise<number> {
+  let file: string | undefined;
+  let json = false;
+  let substeps = false;
+  let junit: string | undefined;
+  let seed: number | undefined;
+  let design: 'probe' | 'cpuid' | undefined;
+  let root: string | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = (): string | undefined => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i]);
+    if (a === '--help' || a === '-h') { io.stdout(USAGE); return 0; }
+    else if (a === '--json') json = true;
+    else if (a === '--substeps') substeps = true;
+    else if (a === '--junit' || a.startsWith('--junit=')) junit = value();
+    else if (a === '--root' || a.startsWith('--root=')) root = value();
+    else if (a === '--seed' || a.startsWith('--seed=')) {
+      const v = value();
+      const n = v !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN;
+      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) { io.stderr(`vmbus-lab run: --seed needs a number from 0 to 4294967295, not '${v ?? ''}'\n`); return 2; }
+      seed = n;
+    } else if (a === '--design' || a.startsWith('--design=')) {
+      const v = value();
+      if (v !== 'probe' && v !== 'cpuid') { io.stderr(`vmbus-lab run: --design is probe or cpuid, not '${v ?? ''}'\n`); return 2; }
+      design = v;
+    } else if (a.startsWith('-')) { io.stderr(`vmbus-lab run: unknown option '${a}'\n${USAGE}`); return 2; }
+    else if (file === undefined) file = a;
+    else { io.stderr(`vmbus-lab run: one scenario file at a time ('${a}')\n`); return 2; }
+    if ((a === '--junit' || a === '--root') && (args[i] === undefined)) { io.stderr(`vmbus-lab run: ${a} needs a value\n`); return 2; }
+  }
+  if (!file) { io.stderr(USAGE); return 2; }
+  const abs = path.resolve(file);
+  let text: string;
+  try {
+    text = fs.readFileSync(abs, 'utf8');
+  } catch (e) {
+    io.stderr(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+    return 2;
+  }
+  const cwd = process.cwd();
+  const workspaceRoot = path.resolve(root ?? (abs.startsWith(cwd + path.sep) ? cwd : path.dirname(abs)));
+  const display = (f: string): string => {
+    const rel = path.relative(cwd, f);
+    return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : f;
+  };
+  const parsed = parseScenario(text, abs, {
+    readFile: (p) => { try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; } },
+    workspaceRoot,
+    seed,
+    design,
+  });
+  for (const d of parsed.diagnostics) io.stderr(formatDiagnostic(d, display) + '\n');
+  if (!parsed.config) {
+    const n = parsed.diagnostics.filter((d) => d.severity === 'error').length;
+    io.stderr(`vmbus-lab run: ${display(abs)} is not a valid scenario (${n} error${n === 1 ? '' : 's'})\n`);
+    return 2;
+  }
+  const started = Date.now();
+  const result = runScenario(parsed.config, { seed, design });
+  const elapsed = (Date.now() - started) / 1000;
+  const results: ExpectationResult[] = result.expectationResults.map((r) => ({ ...r }));
+  if (json) {
+    for (const e of result.events) io.stdout(JSON.stringify(e) + '\n');
+  } else {
+    io.stdout(`scenario: ${parsed.config.name} (${display(abs)}, seed ${parsed.config.seed}, design ${parsed.config.platform.design})\n`);
+    io.stdout(formatTrace(result.events, { substeps }).join('\n') + '\n\n');
+    io.stdout(formatExpectations(results, display).join('\n') + '\n');
+  }
+  if (json) {
+    const failed = results.filter((r) => !r.ok);
+    for (const r of failed) io.stderr(`FAIL ${r.source ? display(r.source.file) + ':' + (r.source.line + 1) + ': ' : ''}${r.text}${r.detail ? ` (${r.detail})` : ''}\n`);
+  }
+  if (junit) {
+    try {
+      fs.writeFileSync(junit, junitXml(parsed.config.name, display(abs), results, elapsed));
+    } catch (e) {
+      io.stderr(`vmbus-lab run: cannot write ${junit}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+      return 2;
+    }
+  }
+  return results.every((r) => r.ok) ? 0 : 1;
+}
+
+commands.set('run', { summary: 'run a .vmbus scenario headless (trace + expectation results)', handler: runCommand });

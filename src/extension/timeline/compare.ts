@@ -1,0 +1,66 @@
+// VMBus: Compare Designs — run one scenario under the probe-and-fallback design and under the
+// CPUID design (or confidential against not), then show both runs aligned in the timeline with the
+// events found in only one of them marked.
+import * as vscode from 'vscode';
+import type { SessionHub } from '../session/hub';
+import type { ScenarioConfig } from '../../simulator/model/config';
+import type { TraceEvent } from '../../simulator/trace/events';
+import { createSession } from '../../simulator/engine/session';
+import { loadScenario } from '../views/actions';
+import type { TimelineController } from './panel';
+
+export type ComparePair = 'designs' | 'confidential';
+
+/** Run a config to its end and return its trace. */
+export function runToEnd(config: ScenarioConfig, design?: 'probe' | 'cpuid'): readonly TraceEvent[] {
+  const s = createSession(config, design ? { design } : {});
+  s.runToEnd();
+  return s.events();
+}
+
+/** The same scenario with Confidential VMBus switched off in the paravisor. */
+export function withoutConfidentialVmbus(config: ScenarioConfig): ScenarioConfig {
+  return { ...config, platform: { ...config.platform, paravisor: { ...config.platform.paravisor, confidentialVmbus: false } } };
+}
+
+async function scenarioConfig(hub: SessionHub, arg: unknown): Promise<{ config: ScenarioConfig; uri?: vscode.Uri } | undefined> {
+  const uri = arg instanceof vscode.Uri ? arg : undefined;
+  if (uri) {
+    const config = await loadScenario(uri);
+    return config ? { config, uri } : undefined;
+  }
+  const ed = vscode.window.activeTextEditor;
+  if (ed && ed.document.languageId === 'vmbus') {
+    const config = await loadScenario(ed.document.uri);
+    return config ? { config, uri: ed.document.uri } : undefined;
+  }
+  if (hub.active) return { config: hub.active.session.config, uri: hub.active.uri };
+  void vscode.window.showInformationMessage('Open a .vmbus scenario (or run one) to compare its designs.');
+  return undefined;
+}
+
+export function registerCompare(context: vscode.ExtensionContext, hub: SessionHub, timeline: TimelineController): void {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('vmbus.compareDesigns', async (arg?: unknown, pair?: ComparePair) => {
+      const found = await scenarioConfig(hub, arg);
+      if (!found) return false;
+      const { config, uri } = found;
+      const name = uri ? uri.path.split('/').pop() ?? config.name : config.name;
+      try {
+        if (pair === 'confidential') {
+          const a = runToEnd(config);
+          const b = runToEnd(withoutConfidentialVmbus(config));
+          timeline.showCompare({ title: `${name}: confidential ↔ not`, labels: ['Confidential VMBus', 'No Confidential VMBus'], a, b, vpCount: config.platform.vpCount, uri });
+        } else {
+          const a = runToEnd(config, 'probe');
+          const b = runToEnd(config, 'cpuid');
+          timeline.showCompare({ title: `${name}: probe ↔ cpuid`, labels: ['probe + fallback design', 'CPUID design'], a, b, vpCount: config.platform.vpCount, uri });
+        }
+        return true;
+      } catch (e) {
+        void vscode.window.showErrorMessage(`Could not compare ${name}: ${e instanceof Error ? e.message : String(e)}`);
+        return false;
+      }
+    }),
+  );
+}

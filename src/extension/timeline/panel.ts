@@ -1,0 +1,364 @@
+// The timeline panel host: one WebviewPanel, serving the webview's window/seek requests from the
+// active session's trace (or from two aligned runs in compare mode), following the stepper, and
+// turning the webview's selections into reveals in the trees and the scenario editor.
+import * as vscode from 'vscode';
+import { randomBytes } from 'node:crypto';
+import type { SessionHub } from '../session/hub';
+import type { TraceEvent } from '../../simulator/trace/events';
+import { toMermaid } from '../../simulator/trace/mermaid';
+import {
+  type HostToWebview, type TimelineSessionInfo, type WebviewToHost, type TimelineViewState, TIMELINE_VIEW_TYPE, isWebviewToHost,
+} from '../../shared/timelineProtocol';
+import {
+  type AlignedRow, type TimelineColumns, alignRuns, compareColumns, compileFilter, seek, singleRunColumns, sliceWindow,
+} from '../../shared/timelineData';
+
+export interface CompareRuns {
+  title: string;
+  labels: [string, string];
+  a: readonly TraceEvent[];
+  b: readonly TraceEvent[];
+  vpCount: number;
+  uri?: vscode.Uri;
+}
+
+type Mode =
+  | { kind: 'single' }
+  | { kind: 'compare'; runs: CompareRuns; rows: AlignedRow[]; cols: TimelineColumns; differences: number };
+
+/** What the integration tests can ask the panel (through the internal command vmbus.timeline.testState). */
+export interface TimelineTestState {
+  open: boolean;
+  visible: boolean;
+  ready: boolean;
+  mode: 'single' | 'compare';
+  windowsServed: number;
+  lastWindow: { from: number; to: number; items: number; stride: number; total: number } | null;
+  selects: number[];
+  exports: { format: string; length: number; head: string }[];
+}
+
+export class TimelineController implements vscode.Disposable {
+  private panel: vscode.WebviewPanel | undefined;
+  private panelDisposables: vscode.Disposable[] = [];
+  private readonly disposables: vscode.Disposable[] = [];
+  private mode: Mode = { kind: 'single' };
+  private ready = false;
+  /** Notifications kept while the panel is hidden (its page is gone then); replayed on 'ready'. */
+  private pendingReveal: number | undefined;
+  private suppressReveal: number | undefined;
+  private readonly snapshotWaiters = new Map<number, (m: { dataUrl: string; width: number; height: number }) => void>();
+  private nextSnapshotId = 1;
+  private readonly test: TimelineTestState = { open: false, visible: false, ready: false, mode: 'single', windowsServed: 0, lastWindow: null, selects: [], exports: [] };
+
+  constructor(private readonly context: vscode.ExtensionContext, private readonly hub: SessionHub) {
+    this.disposables.push(
+      hub.onDidChangeSession(() => {
+        if (this.mode.kind === 'single') this.postSession();
+      }),
+      hub.onDidMove((sim) => {
+        if (this.mode.kind !== 'single') return;
+        this.post({ type: 'cursor', position: sim.session.position(), total: sim.session.events().length });
+      }),
+      hub.onDidRequestReveal((seq) => {
+        if (seq === this.suppressReveal) { this.suppressReveal = undefined; return; }
+        if (this.mode.kind !== 'single') return;
+        if (!this.panel) return;
+        if (!this.panel.visible || !this.ready) this.pendingReveal = seq;
+        else this.post({ type: 'reveal', seq });
+      }),
+    );
+  }
+
+  /** Open (or bring forward) the panel showing the active session. */
+  show(column?: vscode.ViewColumn): void {
+    if (this.mode.kind === 'compare') {
+      this.mode = { kind: 'single' };
+      this.postSession();
+    }
+    if (this.panel) {
+      this.panel.reveal(column ?? this.panel.viewColumn, false);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(TIMELINE_VIEW_TYPE, 'VMBus Timeline', { viewColumn: column ?? vscode.ViewColumn.Beside, preserveFocus: false }, this.webviewOptions());
+    this.attach(panel);
+  }
+
+  /** Show two runs aligned side by side. */
+  showCompare(runs: CompareRuns): void {
+    const rows = alignRuns(runs.a, runs.b);
+    const differences = rows.filter((r) => !r.a || !r.b).length;
+    this.mode = { kind: 'compare', runs, rows, cols: compareColumns(rows), differences };
+    if (this.panel) {
+      this.panel.reveal(this.panel.viewColumn, false);
+      this.postSession();
+    } else {
+      const panel = vscode.window.createWebviewPanel(TIMELINE_VIEW_TYPE, 'VMBus Timeline', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: false }, this.webviewOptions());
+      this.attach(panel);
+    }
+  }
+
+  /** Restore after a restart (WebviewPanelSerializer). */
+  async restore(panel: vscode.WebviewPanel, _state: TimelineViewState | undefined): Promise<void> {
+    if (this.panel) {
+      // One timeline at a time: keep the live one.
+      panel.dispose();
+      return;
+    }
+    panel.webview.options = this.webviewOptions();
+    this.attach(panel);
+  }
+
+  testState(): TimelineTestState {
+    return { ...this.test, open: !!this.panel, visible: !!this.panel?.visible, ready: this.ready, mode: this.mode.kind };
+  }
+
+  /** A PNG (data URL) of the timeline canvas, drawn by the webview. */
+  snapshot(timeoutMs = 10000): Promise<{ dataUrl: string; width: number; height: number } | undefined> {
+    if (!this.panel || !this.ready) return Promise.resolve(undefined);
+    const requestId = this.nextSnapshotId++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.snapshotWaiters.delete(requestId); resolve(undefined); }, timeoutMs);
+      this.snapshotWaiters.set(requestId, (m) => { clearTimeout(timer); resolve(m); });
+      void this.panel?.webview.postMessage({ type: 'requestSnapshot', requestId } satisfies HostToWebview);
+    });
+  }
+
+  private webviewOptions(): vscode.WebviewPanelOptions & vscode.WebviewOptions {
+    const root = this.context.extensionUri;
+    return {
+      enableScripts: true,
+      retainContextWhenHidden: false,
+      localResourceRoots: [vscode.Uri.joinPath(root, 'dist', 'webview'), vscode.Uri.joinPath(root, 'media')],
+    };
+  }
+
+  private attach(panel: vscode.WebviewPanel): void {
+    this.panel = panel;
+    this.ready = false;
+    panel.iconPath = vscode.Uri.joinPath(this.context.extensionUri, 'media', 'vmbus.svg');
+    panel.webview.html = this.html(panel.webview);
+    this.panelDisposables.push(
+      panel.webview.onDidReceiveMessage((m: unknown) => this.onMessage(m)),
+      panel.onDidChangeViewState(() => {
+        // A hidden webview loses its page (no retainContextWhenHidden); it says 'ready' again when shown.
+        if (!panel.visible) this.ready = false;
+      }),
+      panel.onDidDispose(() => {
+        this.panel = undefined;
+        this.ready = false;
+        for (const d of this.panelDisposables) d.dispose();
+        this.panelDisposables = [];
+      }),
+    );
+  }
+
+  private html(webview: vscode.Webview): string {
+    const nonce = randomBytes(16).toString('base64');
+    const root = this.context.extensionUri;
+    const js = webview.asWebviewUri(vscode.Uri.joinPath(root, 'dist', 'webview', 'timeline.js'));
+    const codicons = webview.asWebviewUri(vscode.Uri.joinPath(root, 'dist', 'webview', 'codicon.css'));
+    const css = webview.asWebviewUri(vscode.Uri.joinPath(root, 'media', 'timeline.css'));
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${codicons.toString()}">
+<link rel="stylesheet" href="${css.toString()}">
+<title>VMBus Timeline</title>
+</head>
+<body>
+<div id="app"></div>
+<script nonce="${nonce}" src="${js.toString()}"></script>
+</body>
+</html>`;
+  }
+
+  private post(m: HostToWebview): void {
+    if (!this.panel || !this.panel.visible || !this.ready) return; // re-synced on the next 'ready'
+    void this.panel.webview.postMessage(m);
+  }
+
+  private sessionInfo(): HostToWebview {
+    if (this.mode.kind === 'compare') {
+      const r = this.mode.runs;
+      const info: TimelineSessionInfo = { mode: 'compare', title: r.title, total: this.mode.rows.length, vpCount: r.vpCount, runs: [...r.labels], position: null, differences: this.mode.differences };
+      return { type: 'session', info };
+    }
+    const sim = this.hub.active;
+    if (!sim) return { type: 'empty', reason: 'No simulation yet. Run or debug a .vmbus scenario to see its timeline.' };
+    const s = sim.session;
+    const title = sim.uri ? sim.uri.path.split('/').pop() ?? s.config.name : s.config.name;
+    const design = s.config.platform.design;
+    const info: TimelineSessionInfo = {
+      mode: 'single',
+      title: `${title} (${design} design)`,
+      total: s.events().length,
+      vpCount: Math.max(1, s.config.platform.vpCount),
+      runs: [s.config.name],
+      position: s.position(),
+    };
+    return { type: 'session', info };
+  }
+
+  private postSession(): void {
+    this.post(this.sessionInfo());
+  }
+
+  private columns(): TimelineColumns | undefined {
+    if (this.mode.kind === 'compare') return this.mode.cols;
+    const sim = this.hub.active;
+    return sim ? singleRunColumns(sim.session.events()) : undefined;
+  }
+
+  private eventFor(seq: number, run: 0 | 1): TraceEvent | undefined {
+    if (this.mode.kind === 'compare') return (run === 0 ? this.mode.runs.a : this.mode.runs.b)[seq];
+    return this.hub.active?.session.events()[seq];
+  }
+
+  private onMessage(raw: unknown): void {
+    if (!isWebviewToHost(raw) || !this.panel) return;
+    const m: WebviewToHost = raw;
+    const reply = (r: HostToWebview) => void this.panel?.webview.postMessage(r);
+    switch (m.type) {
+      case 'ready': {
+        this.ready = true;
+        reply(this.sessionInfo());
+        if (this.pendingReveal !== undefined) { reply({ type: 'reveal', seq: this.pendingReveal }); this.pendingReveal = undefined; }
+        break;
+      }
+      case 'requestWindow': {
+        const cols = this.columns();
+        if (!cols) { reply({ type: 'window', requestId: m.requestId, from: m.from, to: m.from, stride: 1, items: [], total: 0 }); break; }
+        const w = sliceWindow(cols, m.from, m.to, m.filter, Math.min(m.maxItems, 20000));
+        this.test.windowsServed++;
+        this.test.lastWindow = { from: w.from, to: w.to, items: w.items.length, stride: w.stride, total: cols.total };
+        reply({ type: 'window', requestId: m.requestId, from: w.from, to: w.to, stride: w.stride, items: w.items, total: cols.total });
+        break;
+      }
+      case 'seek': {
+        const cols = this.columns();
+        reply({ type: 'found', requestId: m.requestId, col: cols ? seek(cols, m.from, m.dir, m.match, m.filter) : null });
+        break;
+      }
+      case 'select':
+        this.test.selects.push(m.seq);
+        void this.onSelect(m.seq, m.run);
+        break;
+      case 'openDecoded':
+        void this.openDecoded(m.seq, m.run);
+        break;
+      case 'export':
+        void this.export(m);
+        break;
+      case 'snapshot': {
+        const w = this.snapshotWaiters.get(m.requestId);
+        this.snapshotWaiters.delete(m.requestId);
+        w?.(m);
+        break;
+      }
+    }
+  }
+
+  private async onSelect(seq: number, run: 0 | 1): Promise<void> {
+    const e = this.eventFor(seq, run);
+    if (!e) return;
+    if (this.mode.kind === 'single') {
+      this.suppressReveal = seq;
+      this.hub.reveal(seq);
+    }
+    const src = e.source;
+    if (!src) return;
+    const uri = this.sourceUri(src.file);
+    if (!uri) return;
+    try {
+      const doc = await vscode.workspace.openTextDocument(uri);
+      const range = new vscode.Range(src.line, src.column, src.endLine, src.endColumn);
+      const column = this.panel?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+      await vscode.window.showTextDocument(doc, { viewColumn: column, preserveFocus: true, preview: true, selection: range });
+    } catch {
+      // The scenario file may be gone; the selection still works in the trees.
+    }
+  }
+
+  private sourceUri(file: string): vscode.Uri | undefined {
+    const active = this.mode.kind === 'compare' ? this.mode.runs.uri : this.hub.active?.uri;
+    if (active && (active.fsPath === file || active.path.endsWith('/' + file.split(/[\\/]/).pop()) || active.toString() === file)) return active;
+    if (!file) return active;
+    if (/^[a-z][a-z0-9+.-]+:/i.test(file) && !/^[a-z]:[\\/]/i.test(file)) {
+      try { return vscode.Uri.parse(file, true); } catch { return undefined; }
+    }
+    return vscode.Uri.file(file);
+  }
+
+  private async openDecoded(seq: number, run: 0 | 1): Promise<void> {
+    const e = this.eventFor(seq, run);
+    if (!e) return;
+    const uri = vscode.Uri.from({ scheme: DECODED_SCHEME, path: `/event-${seq}${this.mode.kind === 'compare' ? '-' + 'ab'[run] : ''}.json` });
+    decodedDocs.set(uri.toString(), JSON.stringify(e.kind === 'message' ? { seq: e.seq, msgtype: e.msgtype, from: e.from, to: e.to, path: e.path, synic: e.synic, confidential: e.confidential, status: e.status, decoded: e.decoded, hex: e.hex } : e, null, 2) + '\n');
+    decodedChanged.fire(uri);
+    const doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.languages.setTextDocumentLanguage(doc, 'json');
+    const column = this.panel?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+    await vscode.window.showTextDocument(doc, { viewColumn: column, preserveFocus: true, preview: true });
+  }
+
+  private async export(m: Extract<WebviewToHost, { type: 'export' }>): Promise<void> {
+    let content: string;
+    let language: string;
+    const cols = this.columns();
+    const events: TraceEvent[] = [];
+    if (cols && m.format !== 'svg') {
+      const pass = compileFilter(m.filter);
+      const lo = Math.max(0, m.from);
+      const hi = Math.min(cols.total, m.to);
+      for (let c = lo; c < hi; c++) for (const it of cols.itemsAt(c)) if (it.run === 0 && pass(it.event)) events.push(it.event);
+    }
+    if (m.format === 'svg') {
+      content = m.content ?? '';
+      language = 'xml';
+      if (!content.startsWith('<svg')) { void this.panel?.webview.postMessage({ type: 'exported', format: m.format, ok: false, detail: 'no SVG content' } satisfies HostToWebview); return; }
+    } else if (m.format === 'mermaid') {
+      content = toMermaid(events, { title: this.titleText() });
+      language = 'markdown';
+    } else {
+      content = JSON.stringify(events, null, 2) + '\n';
+      language = 'json';
+    }
+    this.test.exports.push({ format: m.format, length: content.length, head: content.slice(0, 200) });
+    const doc = await vscode.workspace.openTextDocument({ content, language });
+    const column = this.panel?.viewColumn === vscode.ViewColumn.One ? vscode.ViewColumn.Two : vscode.ViewColumn.One;
+    await vscode.window.showTextDocument(doc, { viewColumn: column, preview: false, preserveFocus: true });
+    void this.panel?.webview.postMessage({ type: 'exported', format: m.format, ok: true, detail: `${content.length} characters in a new editor` } satisfies HostToWebview);
+  }
+
+  private titleText(): string {
+    if (this.mode.kind === 'compare') return this.mode.runs.title;
+    return this.hub.active?.session.config.name ?? 'VMBus trace';
+  }
+
+  dispose(): void {
+    this.panel?.dispose();
+    for (const d of this.disposables) d.dispose();
+  }
+}
+
+export const DECODED_SCHEME = 'vmbus-event';
+const decodedDocs = new Map<string, string>();
+const decodedChanged = new vscode.EventEmitter<vscode.Uri>();
+
+/** Read-only documents with the decoded form of one event. */
+export const decodedProvider: vscode.TextDocumentContentProvider = {
+  onDidChange: decodedChanged.event,
+  provideTextDocumentContent(uri: vscode.Uri): string {
+    return decodedDocs.get(uri.toString()) ?? '{}\n';
+  },
+};

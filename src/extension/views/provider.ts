@@ -1,0 +1,80 @@
+// One TreeDataProvider for every sidebar view: elements are the stable node ids of a TreeModel,
+// and an update fires onDidChangeTreeData only with the nodes the diff says changed.
+import * as vscode from 'vscode';
+import { diffModels, emptyModel, type ModelDiff, type TreeModel, type ViewNode } from './model/node';
+
+export const REVEAL_COMMAND = 'vmbus.views.revealNode';
+
+export class ModelTreeProvider implements vscode.TreeDataProvider<string>, vscode.Disposable {
+  private model: TreeModel = emptyModel();
+  private readonly emitter = new vscode.EventEmitter<string | string[] | undefined>();
+  readonly onDidChangeTreeData = this.emitter.event;
+  /** Count of elements fired by the last update (tests, bench). */
+  lastFired: number | 'all' = 0;
+
+  constructor(readonly viewId: string) {}
+
+  get current(): TreeModel {
+    return this.model;
+  }
+
+  node(id: string): ViewNode | undefined {
+    return this.model.nodes.get(id);
+  }
+
+  /** Swap in a new build; fires only what changed. */
+  update(next: TreeModel): ModelDiff {
+    const diff = diffModels(this.model, next);
+    this.model = next;
+    if (diff.full) {
+      this.lastFired = 'all';
+      this.emitter.fire(undefined);
+    } else if (diff.changed.length) {
+      this.lastFired = diff.changed.length;
+      this.emitter.fire(diff.changed);
+    } else {
+      this.lastFired = 0;
+    }
+    return diff;
+  }
+
+  getChildren(element?: string): string[] {
+    if (element === undefined) return this.model.roots;
+    return this.model.nodes.get(element)?.children ?? [];
+  }
+
+  getParent(element: string): string | undefined {
+    return this.model.nodes.get(element)?.parent;
+  }
+
+  getTreeItem(element: string): vscode.TreeItem {
+    const n = this.model.nodes.get(element);
+    if (!n) return new vscode.TreeItem('(gone)');
+    const label: vscode.TreeItemLabel = { label: n.label, highlights: n.highlight ? [[0, n.label.length]] : undefined };
+    const state =
+      n.expand === 'expanded'
+        ? vscode.TreeItemCollapsibleState.Expanded
+        : n.expand === 'collapsed'
+          ? vscode.TreeItemCollapsibleState.Collapsed
+          : vscode.TreeItemCollapsibleState.None;
+    const item = new vscode.TreeItem(label, state);
+    item.id = n.id;
+    item.description = n.description;
+    if (n.tooltip) {
+      const md = new vscode.MarkdownString(n.tooltip);
+      md.supportThemeIcons = true;
+      item.tooltip = md;
+    }
+    if (n.icon) item.iconPath = new vscode.ThemeIcon(n.icon.id, n.icon.color ? new vscode.ThemeColor(n.icon.color) : undefined);
+    item.contextValue = n.contextValue;
+    item.accessibilityInformation = { label: n.description ? `${n.label}, ${n.description}` : n.label };
+    if (n.seq !== undefined || n.source) {
+      item.command = { command: REVEAL_COMMAND, title: 'Reveal', arguments: [this.viewId, n.id] };
+    }
+    return item;
+  }
+
+  dispose(): void {
+    this.emitter.dispose();
+  }
+}

@@ -1,0 +1,351 @@
+// createSession / runScenario: the engine entry points. A session owns a live Simulator (which
+// appends events lazily as the stepper advances), the trace, and a projection of the trace into
+// SimulationState with periodic snapshots for exact, cheap stepping backwards.
+//
+// setValue/inject record an edit at the current position; the run is regenerated from scratch
+// (deterministic, same seed) up to that position, the edit is applied at that action boundary,
+// and events after it are produced anew.
+import type { Expectation, ScenarioConfig } from '../model/config';
+import type { ExpectationEvent, Granularity, TraceEvent } from '../trace/events';
+import type { EventPredicate, SessionOptions, SimulationSession, SimulationState, StopInfo } from './api';
+import { Simulator, type SimEdit } from '../model/simulator';
+import { applyEvent, cloneState, initialState, publicState, type ProjectionState } from './projection';
+
+export { defaultConfig, defaultDevices } from './defaults';
+export { FAULT_CATALOGUE } from './faults';
+
+export interface ExpectationResult {
+  ok: boolean;
+  text: string;
+  detail?: string;
+  source?: Expectation['source'];
+}
+
+export interface RunResult {
+  events: TraceEvent[];
+  state: SimulationState;
+  expectationResults: ExpectationResult[];
+}
+
+/** Runs a scenario to its end (sync). */
+export function runScenario(config: ScenarioConfig, opts: SessionOptions = {}): RunResult {
+  const s = createSession(config, opts) as Session;
+  s.runToEnd();
+  return { events: s.events() as TraceEvent[], state: s.inspect(), expectationResults: s.expectationResults() };
+}
+
+/** Creates a stepping session (nothing has run yet: position -1). */
+export function createSession(config: ScenarioConfig, opts: SessionOptions = {}): SimulationSession & Session {
+  return new Session(config, opts);
+}
+
+const MAX_REGEN_GUARD = 50_000_000;
+
+export class Session implements SimulationSession {
+  readonly config: ScenarioConfig;
+  private sim: Simulator;
+  private pos = -1;
+  private edits: { at: number; edit: SimEdit }[] = [];
+  private finalized = false;
+  private results: ExpectationResult[] = [];
+  // projection cache
+  private proj: ProjectionState;
+  private snapshots = new Map<number, ProjectionState>();
+  private snapshotInterval: number;
+  private listeners = new Set<(events: readonly TraceEvent[], from: number) => void>();
+
+  constructor(config: ScenarioConfig, private opts: SessionOptions = {}) {
+    const cfg: ScenarioConfig = { ...config, platform: { ...config.platform } };
+    if (opts.seed !== undefined) cfg.seed = opts.seed;
+    if (opts.design !== undefined) cfg.platform.design = opts.design;
+    this.config = cfg;
+    this.sim = new Simulator(cfg);
+    this.snapshotInterval = opts.snapshotInterval ?? 1024;
+    this.proj = initialState(cfg);
+    this.snapshots.set(-1, cloneState(this.proj));
+  }
+
+  // ------------------------------------------------------------------ running the model
+
+  /** Makes sure event index n exists (or the run is over). */
+  private ensure(n: number): boolean {
+    const ev = this.sim.events;
+    while (ev.length <= n) {
+      if (!this.sim.stepAction()) {
+        if (!this.finalized) this.finalize();
+        if (ev.length <= n) return false;
+      }
+    }
+    return true;
+  }
+
+  private finalize(): void {
+    this.finalized = true;
+    const before = this.sim.events.length;
+    this.sim.finalChecks();
+    this.results = evaluateExpectations(this.config, this.sim);
+    for (const r of this.results) {
+      const e: Partial<ExpectationEvent> = { kind: 'expectation', ok: r.ok, text: r.text, vp: null, granularity: 'event' };
+      if (r.detail !== undefined) e.detail = r.detail;
+      if (r.source) e.source = r.source;
+      this.sim.emit(e as ExpectationEvent);
+    }
+    this.notify(before);
+  }
+
+  private notify(from: number): void {
+    for (const l of this.listeners) l(this.sim.events, from);
+  }
+
+  /** Subscribe to newly produced events (called with the whole trace and the first new index). */
+  subscribe(fn: (events: readonly TraceEvent[], from: number) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  events(): readonly TraceEvent[] {
+    return this.sim.events;
+  }
+
+  position(): number {
+    return this.pos;
+  }
+
+  done(): boolean {
+    return this.finalized && this.pos >= this.sim.events.length - 1;
+  }
+
+  expectationResults(): ExpectationResult[] {
+    return this.results;
+  }
+
+  // ------------------------------------------------------------------ stepping
+
+  private stop(reason: StopInfo['reason'], description?: string): StopInfo {
+    const ev = this.pos >= 0 ? this.sim.events[this.pos] : undefined;
+    const s: StopInfo = { reason };
+    if (ev) s.event = ev;
+    if (description) s.description = description;
+    return s;
+  }
+
+  step(granularity: Granularity): StopInfo {
+    for (;;) {
+      if (!this.ensure(this.pos + 1)) return this.stop('end');
+      this.pos++;
+      const e = this.sim.events[this.pos];
+      if (granularity === 'substep' || e.granularity === 'event') return this.stop('step');
+    }
+  }
+
+  stepOut(): StopInfo {
+    const cur = this.pos >= 0 ? this.sim.events[this.pos] : undefined;
+    const depth = cur ? cur.phase.length : 0;
+    if (depth === 0) return this.runToEnd();
+    const name = cur!.phase[depth - 1];
+    return this.runUntil((e) => e.kind === 'phase' && e.action === 'end' && e.name === name && e.phase.length === depth);
+  }
+
+  stepBack(granularity: Granularity): StopInfo {
+    let p = this.pos - 1;
+    while (p >= 0 && granularity === 'event' && this.sim.events[p].granularity !== 'event') p--;
+    this.pos = Math.max(-1, p);
+    return this.stop(this.pos < 0 ? 'entry' : 'step');
+  }
+
+  runUntil(pred: EventPredicate, maxEvents = Number.POSITIVE_INFINITY): StopInfo {
+    let n = 0;
+    for (;;) {
+      if (!this.ensure(this.pos + 1)) return this.stop('end');
+      this.pos++;
+      if (pred(this.sim.events[this.pos])) return this.stop('predicate');
+      if (++n >= maxEvents) return this.stop('budget');
+    }
+  }
+
+  reverseUntil(pred: EventPredicate): StopInfo {
+    for (let p = this.pos - 1; p >= 0; p--) {
+      if (pred(this.sim.events[p])) { this.pos = p; return this.stop('predicate'); }
+    }
+    this.pos = -1;
+    return this.stop('entry');
+  }
+
+  runToEnd(): StopInfo {
+    this.sim.runAll();
+    if (!this.finalized) this.finalize();
+    this.pos = this.sim.events.length - 1;
+    return this.stop('end');
+  }
+
+  /**
+   * Runs to the end in slices of `sliceEvents` events, yielding to the event loop between slices.
+   * Resolves with the stop info; rejects nothing: an aborted run stops with reason 'pause'.
+   */
+  async runAsync(sliceEvents = 50_000, signal?: AbortSignal, onProgress?: (position: number) => void): Promise<StopInfo> {
+    for (;;) {
+      if (signal?.aborted) return this.stop('pause', 'cancelled');
+      const target = this.sim.events.length + sliceEvents;
+      this.sim.runUntilEvents(target);
+      const more = !this.sim.finished;
+      this.pos = this.sim.events.length - 1;
+      onProgress?.(this.pos);
+      if (!more) { if (!this.finalized) this.finalize(); this.pos = this.sim.events.length - 1; return this.stop('end'); }
+      await new Promise<void>((r) => setImmediate(r));
+    }
+  }
+
+  goTo(position: number): StopInfo {
+    if (position < -1) position = -1;
+    if (position >= this.sim.events.length) this.ensure(position);
+    this.pos = Math.min(position, this.sim.events.length - 1);
+    return this.stop(this.pos < 0 ? 'entry' : 'step');
+  }
+
+  // ------------------------------------------------------------------ state
+
+  /** Projection at the current position (snapshot + replay). */
+  private projectTo(pos: number): ProjectionState {
+    if (this.proj.position > pos) {
+      let best = -1;
+      for (const k of this.snapshots.keys()) if (k <= pos && k > best) best = k;
+      this.proj = cloneState(this.snapshots.get(best)!);
+    }
+    const ev = this.sim.events;
+    const iv = this.snapshotInterval;
+    for (let i = this.proj.position + 1; i <= pos; i++) {
+      applyEvent(this.proj, ev[i], this.config);
+      if ((i + 1) % iv === 0 && !this.snapshots.has(i)) this.snapshots.set(i, cloneState(this.proj));
+    }
+    return this.proj;
+  }
+
+  inspect(): SimulationState {
+    const s = this.projectTo(this.pos);
+    return publicState(s, this.done());
+  }
+
+  /** Snapshot of the projection at the current position (for benchmarks / tools). */
+  snapshot(): ProjectionState {
+    return cloneState(this.projectTo(this.pos));
+  }
+
+  /** Restores a snapshot taken with snapshot() (moves the position there). */
+  restore(snap: ProjectionState): void {
+    this.proj = cloneState(snap);
+    this.pos = snap.position;
+  }
+
+  // ------------------------------------------------------------------ edits
+
+  private regenerate(extra: SimEdit): string | null {
+    const at = this.pos;
+    this.edits = this.edits.filter((e) => e.at <= at);
+    const sim = new Simulator(this.config);
+    let err: string | null = null;
+    const all = [...this.edits, { at, edit: extra }];
+    for (let k = 0; k < all.length; k++) {
+      const { at: p, edit } = all[k];
+      let guard = 0;
+      while (sim.events.length <= p && sim.stepAction()) { if (++guard > MAX_REGEN_GUARD) break; }
+      const r = sim.applyEdit(edit);
+      if (k === all.length - 1) err = r;
+    }
+    if (err) return err;
+    this.edits = all;
+    this.sim = sim;
+    this.finalized = false;
+    this.results = [];
+    // The projection and snapshots after the position are stale.
+    for (const k of [...this.snapshots.keys()]) if (k > at) this.snapshots.delete(k);
+    if (this.proj.position > at) {
+      let best = -1;
+      for (const k of this.snapshots.keys()) if (k <= at && k > best) best = k;
+      this.proj = cloneState(this.snapshots.get(best)!);
+    }
+    this.notify(at + 1);
+    return null;
+  }
+
+  /**
+   * Paths: "offer.<device>.chn_flags" / "offer.relid.<n>.chn_flags" / "pending.chn_flags" (the next
+   * offer the guest has not read yet) / "channel.<relid>.chnFlags" (same, by relid).
+   */
+  setValue(path: string, value: string | number | boolean): { ok: true } | { ok: false; error: string } {
+    const v = typeof value === 'string' ? Number(value) : Number(value);
+    if (!Number.isFinite(v)) return { ok: false, error: `value ${String(value)} is not a number` };
+    let edit: SimEdit | null = null;
+    let m: RegExpExecArray | null;
+    if ((m = /^offer\.relid\.(\d+)\.chn_flags$/.exec(path))) edit = { kind: 'offer-flags', relid: Number(m[1]), value: v };
+    else if ((m = /^channel\.(\d+)\.(chnFlags|chn_flags)$/.exec(path))) edit = { kind: 'offer-flags', relid: Number(m[1]), value: v };
+    else if ((m = /^offer\.([^.]+)\.chn_flags$/.exec(path))) edit = { kind: 'offer-flags', device: m[1], value: v };
+    else if (path === 'pending.chn_flags') edit = { kind: 'offer-flags', value: v };
+    if (!edit) return { ok: false, error: `unknown path ${path}; supported: offer.<device>.chn_flags, offer.relid.<n>.chn_flags, channel.<relid>.chnFlags, pending.chn_flags` };
+    const err = this.regenerate(edit);
+    return err ? { ok: false, error: err } : { ok: true };
+  }
+
+  inject(fault: { kind: string; relid?: number; params?: Record<string, string | number | boolean> }): { ok: true } | { ok: false; error: string } {
+    if (fault.kind !== 'rescind') return { ok: false, error: `inject supports "rescind" (got ${fault.kind})` };
+    const device = fault.params?.device !== undefined ? String(fault.params.device) : undefined;
+    const edit: SimEdit = { kind: 'rescind' };
+    if (fault.relid !== undefined) edit.relid = fault.relid;
+    if (device !== undefined) edit.device = device;
+    const err = this.regenerate(edit);
+    return err ? { ok: false, error: err } : { ok: true };
+  }
+}
+
+// ---------------------------------------------------------------------------------- expectations
+
+function evaluateExpectations(cfg: ScenarioConfig, sim: Simulator): ExpectationResult[] {
+  const out: ExpectationResult[] = [];
+  const g = sim.guest;
+  const vs = (v: number) => `${v >>> 16}.${v & 0xffff}`;
+  for (const x of cfg.expectations) {
+    let ok = false;
+    let text = '';
+    let detail: string | undefined;
+    switch (x.kind) {
+      case 'offer': {
+        const ch = g.channelOrder.filter((c) => c.device === x.device).pop();
+        const accepted = !!ch && ch.state !== 'rejected';
+        ok = !!ch && (x.outcome === 'accepted') === accepted;
+        if (ok && x.confidentialRing !== undefined) ok = ch!.coRing === x.confidentialRing;
+        if (ok && x.confidentialExternal !== undefined) ok = ch!.coExternal === x.confidentialExternal;
+        text = `offer ${x.device} ${x.outcome}${x.confidentialRing !== undefined ? ` confidential ring ${x.confidentialRing}` : ''}`;
+        detail = ch ? `state ${ch.state}, chn_flags 0x${ch.chnFlags.toString(16)}${ch.rejectReason ? ', ' + ch.rejectReason : ''}` : 'never offered';
+        break;
+      }
+      case 'fallback':
+        ok = g.fallback === x.taken; text = `fallback ${x.taken ? 'taken' : 'not taken'}`; detail = `fallback ${g.fallback}`; break;
+      case 'confidential':
+        ok = g.confidential === x.value && g.conn === 'connected' || (g.confidential === x.value && !x.value); text = `connection confidential = ${x.value}`; detail = `confidential ${g.confidential}, connection ${g.conn}`; break;
+      case 'version':
+        ok = g.version === x.version; text = `version ${vs(x.version)}`; detail = g.version === null ? 'not connected' : `negotiated ${vs(g.version)}`; break;
+      case 'log': {
+        const has = g.logs.some((l) => l === x.text || l.includes(x.text));
+        ok = has === x.present; text = `log ${x.present ? '' : 'not '}"${x.text}"`; detail = has ? 'present' : 'absent'; break;
+      }
+      case 'page': {
+        const p = sim.pages.get(x.page) ?? [...sim.pages.values()].find((q) => q.id.endsWith(x.page) || q.purpose.includes(x.page));
+        ok = !!p && p.visibility === x.visibility; text = `page ${x.page} ${x.visibility}`; detail = p ? `${p.visibility} (${p.reason})` : 'no such page'; break;
+      }
+      case 'message': {
+        const has = sim.events.some((e) => e.kind === 'message' && e.msgtype === x.msgtype && (x.synic === undefined || e.synic === x.synic) && (x.from === undefined || e.from === x.from) && (x.to === undefined || e.to === x.to));
+        ok = has === x.present; text = `message ${x.msgtype}${x.synic ? ' on ' + x.synic + ' SynIC' : ''} ${x.present ? 'present' : 'absent'}`; detail = has ? 'seen' : 'not seen'; break;
+      }
+      case 'channel-state': {
+        const ch = g.channelOrder.filter((c) => c.device === x.device).pop();
+        ok = !!ch && ch.state === x.state; text = `channel ${x.device} ${x.state}`; detail = ch ? ch.state : 'no channel'; break;
+      }
+      case 'invariants':
+        ok = (sim.brokenInvariants.size === 0) === x.hold; text = `invariants ${x.hold ? 'hold' : 'broken'}`; detail = [...sim.brokenInvariants].join(', ') || 'none broken'; break;
+    }
+    const r: ExpectationResult = { ok, text };
+    if (detail !== undefined) r.detail = detail;
+    if (x.source) r.source = x.source;
+    out.push(r);
+  }
+  return out;
+}

@@ -1,0 +1,105 @@
+// Model constants. Where a reference marks a fact UNCONFIRMED, the reading chosen is one named
+// constant here so it is easy to change.
+import type { AccessPath } from '../trace/events';
+import type { Isolation } from './config';
+
+/** x86 HYPERVISOR_CALLBACK_VECTOR, the vector Linux programs into SINT2. */
+export const VMBUS_VECTOR = 0xf3;
+
+/** SINT register bits (Linux hv_synic_sint / OpenVMM HvSynicSint). */
+export const SINT_MASKED = 0x10000;
+export const SINT_AUTO_EOI = 0x20000;
+export const SINT_PROXY = 0x100000;
+
+export const MSR = {
+  SCONTROL: 0x40000080,
+  SIEFP: 0x40000082,
+  SIMP: 0x40000083,
+  EOM: 0x40000084,
+  SINT0: 0x40000090,
+  SINT2: 0x40000092,
+} as const;
+
+export const HVCALL_POST_MESSAGE = 0x005c;
+export const HVCALL_SIGNAL_EVENT = 0x005d;
+
+export const HV_STATUS: Record<string, number> = {
+  HV_STATUS_SUCCESS: 0x0,
+  HV_STATUS_INVALID_PARAMETER: 0x5,
+  HV_STATUS_ACCESS_DENIED: 0x6,
+  HV_STATUS_OPERATION_DENIED: 0x8,
+  HV_STATUS_INSUFFICIENT_MEMORY: 0xb,
+  HV_STATUS_INVALID_CONNECTION_ID: 0x12,
+  HV_STATUS_INSUFFICIENT_BUFFERS: 0x13,
+  HV_STATUS_INVALID_SYNIC_STATE: 0x18,
+  HV_STATUS_OBJECT_IN_USE: 0x19,
+  HV_STATUS_TIMEOUT: 0x78,
+};
+
+/**
+ * UNCONFIRMED (linux-vmbus §9, openvmm §7): how the SNP/TDX guest's register accesses and hypercalls
+ * reach the hypervisor when there is NO paravisor. Linux issues plain wrmsr / hv_do_hypercall; the
+ * CPU turns those into #VC (SNP, handled through the GHCB) or #VE (TDX, handled with tdcall). We
+ * label them with the mechanism that actually carries them.
+ */
+export function noParavisorPath(iso: Isolation, kind: 'msr' | 'hypercall'): AccessPath {
+  if (iso === 'snp') return 'ghcb';
+  if (iso === 'tdx') return 'tdcall';
+  return kind;
+}
+
+/** The host-visible ("isolated") mechanism of a CVM with a paravisor: GHCB on SNP, tdcall on TDX. */
+export function isolatedPath(iso: Isolation): AccessPath {
+  return iso === 'tdx' ? 'tdcall' : 'ghcb';
+}
+
+/**
+ * UNCONFIRMED: what a paravisor WITHOUT Confidential VMBus support (legacy HCL, no VMBus server in
+ * VTL2) answers to a guest's direct (trapped) HvPostMessage in the historical probe design. We take
+ * HV_STATUS_INVALID_CONNECTION_ID (no port behind connection 4), which makes Linux's
+ * vmbus_negotiate_version return -EINVAL for every version, so vmbus_connect fails and the v4
+ * fallback runs.
+ */
+export const LEGACY_PARAVISOR_DIRECT_POST_STATUS = 'HV_STATUS_INVALID_CONNECTION_ID';
+
+/**
+ * UNCONFIRMED: vTOM boundary (ms_hyperv.shared_gpa_boundary) used to form host-visible GPAs the
+ * paravisor supplies. 2^46 is a typical value; only its presence matters to the model.
+ */
+export const SHARED_GPA_BOUNDARY = 2 ** 46;
+
+/** OpenVMM relay requirement: the host connection must grant these (vmbus_relay/src/lib.rs). */
+export const RELAY_REQUIRED_FEATURES = 0x01 | 0x02 | 0x04;
+/** OpenVMM server SUPPORTED_FEATURE_FLAGS (without confidential_channels / gpa_pinning). */
+export const SERVER_SUPPORTED_FEATURES = 0x6f;
+/** OpenVMM LOCAL_FEATURE_FLAGS (client_id | confidential_channels | gpa_pinning). */
+export const RELAY_LOCAL_FEATURES = 0x98;
+/** Feature flags the OpenHCL vmbus_client requests from the host. */
+export const OPENHCL_CLIENT_FEATURES = 0x2f;
+/** OpenHCL max version policy when not hardware isolated: Copper with flags 0x87. */
+export const OPENHCL_NON_ISOLATED_MAX_FLAGS = 0x87;
+
+export const STATUS_UNSUCCESSFUL = 0x8000ffff;
+
+/** OpenVMM MonitorId::INVALID. */
+export const MONITOR_ID_INVALID = 0xff;
+
+/** Timing (ns). Deterministic; chosen so the timeline reads naturally. */
+export const T = {
+  msr: 200,
+  isolatedAccess: 1_500,
+  trapped: 2_500,
+  hypercall: 1_000,
+  deliver: 2_000,
+  isr: 1_000,
+  guestWork: 3_000,
+  serverWork: 5_000,
+  hostWork: 20_000,
+  deviceWork: 15_000,
+  packetGap: 200,
+  drain: 2_000,
+  guestBoot: 1_000_000,
+} as const;
+
+/** In-band payload bytes of the simulated data packets (round8 applied by the ring writer). */
+export const PACKET_PAYLOAD = 48;

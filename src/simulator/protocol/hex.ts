@@ -1,0 +1,66 @@
+// Hex text <-> bytes, tolerant of the ways people paste dumps: "0a 0b", "0x0a,0x0b", "0a0b",
+// newlines, tabs, "0A:0B", and hexdump-style offsets are NOT stripped (they would be ambiguous).
+import type { ProtocolError } from './errors';
+
+const HEX_BYTE: string[] = [];
+for (let i = 0; i < 256; i++) HEX_BYTE.push(i.toString(16).padStart(2, '0'));
+export { HEX_BYTE };
+
+/** Lower case, no separators. */
+export function toHex(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  let s = '';
+  for (let i = start; i < end; i++) s += HEX_BYTE[bytes[i]];
+  return s;
+}
+
+function hexVal(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/**
+ * Parses hex text. Separators (whitespace, commas, colons, semicolons, dashes) split tokens;
+ * each token may carry a 0x/0X prefix. A one-digit token ("5", "0x5") is one byte; otherwise a
+ * token must have an even number of digits and is read as bytes in order ("0e000000" = 4 bytes).
+ */
+export function parseHex(text: string): { ok: true; bytes: Uint8Array } | { ok: false; error: ProtocolError } {
+  if (typeof text !== 'string') {
+    return { ok: false, error: { code: 'bad-hex', message: 'hex input must be a string' } };
+  }
+  const out: number[] = [];
+  const n = text.length;
+  let i = 0;
+  while (i < n) {
+    const c = text.charCodeAt(i);
+    // separators
+    if (c === 32 || c === 9 || c === 10 || c === 13 || c === 44 || c === 58 || c === 59 || c === 45) { i++; continue; }
+    const tokStart = i;
+    let j = i;
+    if (c === 48 && j + 1 < n && (text.charCodeAt(j + 1) === 120 || text.charCodeAt(j + 1) === 88)) j += 2;
+    const digitsStart = j;
+    while (j < n && hexVal(text.charCodeAt(j)) >= 0) j++;
+    const digits = j - digitsStart;
+    // the token must end at a separator or the end of input
+    if (j < n) {
+      const e = text.charCodeAt(j);
+      if (!(e === 32 || e === 9 || e === 10 || e === 13 || e === 44 || e === 58 || e === 59 || e === 45)) {
+        return { ok: false, error: { code: 'bad-hex', message: `invalid hex character '${text[j]}' at position ${j}`, offset: j } };
+      }
+    }
+    if (digits === 0) {
+      return { ok: false, error: { code: 'bad-hex', message: `'0x' without hex digits at position ${tokStart}`, offset: tokStart } };
+    }
+    if (digits === 1) {
+      out.push(hexVal(text.charCodeAt(digitsStart)));
+    } else if (digits % 2 !== 0) {
+      return { ok: false, error: { code: 'bad-hex', message: `odd number of hex digits (${digits}) in '${text.slice(tokStart, j)}' at position ${tokStart}`, offset: tokStart } };
+    } else {
+      for (let k = digitsStart; k < j; k += 2) out.push(hexVal(text.charCodeAt(k)) * 16 + hexVal(text.charCodeAt(k + 1)));
+    }
+    i = j;
+  }
+  if (out.length === 0) return { ok: false, error: { code: 'bad-hex', message: 'no hex bytes in input' } };
+  return { ok: true, bytes: Uint8Array.from(out) };
+}

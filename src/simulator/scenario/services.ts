@@ -1,0 +1,315 @@
+// Editor services computed without the VS Code API (so they are unit-tested in Node): completion,
+// hover, folding ranges, definitions and CodeLens positions. src/extension/language adapts them.
+import type { Token } from './lexer';
+import { lex } from './lexer';
+import type { Range } from './syntax';
+import type { ScenarioAst, ScenarioSymbol, TokenRole } from './types';
+import {
+  BOOL_WORDS, CHANNEL_STATES, CHN_FLAG_WORDS, DESIGNS, FEATURE_WORDS, ISOLATIONS, KEYWORDS, MESSAGE_WORDS, PARTIES, SECTION_KEYWORDS, TOP_KEYWORDS,
+  VERSIONS, chnFlagByName, classWords, faultById, faultWords, featureByName, lookupClassGuid, lookupClassName, messageByName, versionByName,
+} from './vocab';
+import { versionName } from '../protocol/constants';
+
+export type CompletionKind = 'keyword' | 'class' | 'flag' | 'feature' | 'fault' | 'message' | 'value' | 'device' | 'version' | 'label';
+
+export interface CompletionEntry {
+  label: string;
+  kind: CompletionKind;
+  detail?: string;
+  documentation?: string;
+  insertText?: string;
+  sortText?: string;
+}
+
+function hex(n: number, width: number): string {
+  return '0x' + n.toString(16).padStart(width, '0');
+}
+
+/** The block a position is in: the first word of the statement owning the innermost open '{'. */
+function contextAt(tokens: Token[], line: number): { block: string; deviceNames: string[]; stopLabels: string[] } {
+  const stack: string[] = [];
+  let stmtFirst: Token | undefined;
+  const deviceNames: string[] = [];
+  const stopLabels: string[] = [];
+  let prev: Token | undefined;
+  let secondOfStmt = 0;
+  let stmtWords: Token[] = [];
+  for (const t of tokens) {
+    if (t.kind === 'newline') {
+      if (stmtWords[0]?.text === 'device' && stmtWords[1]) deviceNames.push(stmtWords[1].text);
+      if (stmtWords[0]?.text === 'stop' && stmtWords[1] && stmtWords[1].text !== 'at') stopLabels.push(stmtWords[1].text);
+      stmtFirst = undefined; stmtWords = []; secondOfStmt = 0; prev = t;
+      continue;
+    }
+    if (t.kind === 'comment') continue;
+    if (t.line < line) {
+      if (t.kind === 'lbrace') { stack.push(stmtFirst?.text ?? ''); stmtFirst = undefined; stmtWords = []; }
+      else if (t.kind === 'rbrace') { stack.pop(); stmtFirst = undefined; stmtWords = []; }
+      else { if (!stmtFirst) stmtFirst = t; stmtWords.push(t); secondOfStmt++; }
+    } else if (t.kind !== 'lbrace' && t.kind !== 'rbrace') {
+      stmtWords.push(t);
+    }
+    prev = t;
+  }
+  void prev; void secondOfStmt;
+  return { block: stack.length ? stack[stack.length - 1] : 'top', deviceNames, stopLabels };
+}
+
+const FAULT_CLAUSES = ['on', 'nth', 'at', 'relid', 'device'];
+
+export function completeAt(text: string, line: number, character: number): CompletionEntry[] {
+  const tokens = lex(text);
+  const ctx = contextAt(tokens, line);
+  // Words on this line before the cursor (a word the cursor touches is being typed: left out).
+  const lineToks = tokens.filter((t) => t.line === line && t.kind !== 'newline' && t.kind !== 'comment' && t.endCol < character + (0));
+  const words = lineToks.filter((t) => t.endCol < character || (t.endCol === character && (t.kind === 'lbrace' || t.kind === 'rbrace' || t.kind === 'equals' || t.kind === 'lparen' || t.kind === 'comma')));
+  const inComment = tokens.some((t) => t.line === line && t.kind === 'comment' && t.col < character);
+  if (inComment) return [];
+  const ws = words.filter((t) => t.kind !== 'lbrace' && t.kind !== 'rbrace');
+  const block = ctx.block;
+  const devices = (): CompletionEntry[] => ctx.deviceNames.map((n) => ({ label: n, kind: 'device', detail: 'device' }));
+  const kws = (list: string[], context: string): CompletionEntry[] =>
+    list.map((k) => {
+      const d = KEYWORDS[k]?.find((x) => x.context === context) ?? KEYWORDS[k]?.[0];
+      return { label: k, kind: 'keyword', detail: d?.syntax, documentation: d?.doc };
+    });
+  const classes = (): CompletionEntry[] =>
+    classWords().map((c) => ({
+      label: c.name, kind: 'class', detail: c.guid ? `{${c.guid}}` : 'service GUID offer',
+      documentation: `${c.description}${c.allowedInIsolated ? '' : ' — not allowed in isolated VMs'}`,
+    }));
+  const flags = (): CompletionEntry[] =>
+    CHN_FLAG_WORDS.map((f) => ({ label: f.name, kind: 'flag', detail: `${hex(f.value, 4)} ${f.linuxName ?? ''}`, documentation: f.doc }));
+  const features = (): CompletionEntry[] =>
+    FEATURE_WORDS.map((f) => ({ label: f.name, kind: 'feature', detail: `${hex(f.value, 2)}${f.linuxName ? ' ' + f.linuxName : ''}`, documentation: f.doc }));
+  const messages = (): CompletionEntry[] =>
+    MESSAGE_WORDS.filter((m) => !/^CHANNELMSG_(INVALID|1[89]|20)$/.test(m.name)).map((m) => ({ label: m.name, kind: 'message', detail: `= ${m.value}`, documentation: m.doc }));
+  const versions = (): CompletionEntry[] =>
+    [...VERSIONS].reverse().map((v, i) => ({ label: `${v.major}.${v.minor}`, kind: 'version', detail: `${hex(v.value, 8)} ${v.name}`, documentation: `${v.openVmmName}: ${v.host}`, sortText: String(i).padStart(2, '0') }));
+  const faults = (): CompletionEntry[] =>
+    faultWords().map((f) => ({ label: f.id, kind: 'fault', detail: f.hostile ? 'hostile host' : 'fault', documentation: f.description }));
+  const values = (list: readonly string[], doc?: Record<string, string>): CompletionEntry[] => list.map((v) => ({ label: v, kind: 'value', documentation: doc?.[v] }));
+  const yesno = (): CompletionEntry[] => values(['yes', 'no']);
+
+  const last = ws[ws.length - 1];
+  const first = ws[0];
+  // Start of a statement.
+  if (!first) {
+    if (block === 'top') return kws(TOP_KEYWORDS, 'top');
+    if (block === 'faults') return faults();
+    if (block in SECTION_KEYWORDS) return kws(SECTION_KEYWORDS[block], block);
+    return [];
+  }
+  const lw = last.text;
+  // Value after a keyword.
+  switch (lw) {
+    case 'isolation': return values(ISOLATIONS);
+    case 'design': return values(DESIGNS);
+    case 'hosted_by': return values(['host', 'paravisor']);
+    case 'auto_eoi': case 'present': case 'confidential_vmbus': case 'open': return yesno();
+    case 'max_version': case 'version': return versions();
+    case 'class': return classes();
+    case 'include': return [];
+    case 'message': return messages();
+    case 'rescind': case 'close': case 'channel': return devices();
+    case 'offer': return block === 'expect' || first.text === 'expect' ? devices() : [];
+    case 'after': return [...ctx.stopLabels.map((l): CompletionEntry => ({ label: l, kind: 'label' })), ...values(['phase', 'message'])];
+    case 'invariants': return values(['hold', 'broken']);
+    case 'monitor': return values(['none']);
+    case 'instance': return values(['auto']);
+    case 'paravisor': if (first.text === 'paravisor') return values(['none']); break;
+  }
+  if (first.text === 'device' && ws.length === 2) return classes();
+  if (first.text === 'flags' || (ws.some((t) => t.text === 'flags'))) return flags();
+  if (first.text === 'features') return features();
+  if (first.text === 'versions') return versions();
+  if (lw === 'on') {
+    if (ws.some((t) => t.text === 'message')) return values(['paravisor', 'hypervisor']);
+    return messages();
+  }
+  if (lw === 'device' && ws.length > 1) return devices();
+  if ((lw === 'from' || lw === 'to') && ws.some((t) => t.text === 'message')) return values(PARTIES);
+  if (first.text === 'fault' && ws.length === 1) return faults();
+  const faultLine = first.text === 'fault' || block === 'faults';
+  if (faultLine) {
+    const f = faultById(first.text === 'fault' ? ws[1]?.text ?? '' : first.text);
+    const params = (f?.paramDocs ?? []).map((p): CompletionEntry => ({ label: `${p.name}=`, kind: 'keyword', detail: 'parameter', documentation: p.description, insertText: `${p.name}=` }));
+    return [...kws(FAULT_CLAUSES, 'clause'), ...params];
+  }
+  const expectLine = block === 'expect' || first.text === 'expect';
+  if (expectLine) {
+    const e = first.text === 'expect' ? ws.slice(1) : ws;
+    if (e.length === 0) return kws(SECTION_KEYWORDS.expect, 'expect');
+    if ((e[0].text === 'no' || e[0].text === 'not') && e.length === 1) return kws(['fallback', 'confidential', 'log', 'message'], 'expect');
+    if (e[0].text === 'offer' && e.length === 2) return values(['accepted', 'rejected']);
+    if (e[0].text === 'offer' && e.length === 3 && e[2].text === 'accepted') return [{ label: 'with confidential ring', kind: 'value' }, { label: 'with confidential ring and confidential external', kind: 'value' }, { label: 'with shared ring', kind: 'value' }];
+    if (e[0].text === 'channel' && e.length === 2) return values(CHANNEL_STATES);
+    if (e[0].text === 'page' && e.length >= 2) return values(['encrypted', 'host-visible']);
+    if (e[0].text === 'message' || e[0].text === 'no') return kws(['on', 'from', 'to'], 'clause');
+  }
+  if (first.text === 'stop' && ws.length === 2) return values(['at']);
+  if (lw === 'at' && first.text === 'stop') return values(['phase', 'message', 'device']);
+  if (first.text === 'stop' && ws.length >= 4) return values(['phase', 'message', 'device']);
+  return [];
+}
+
+// ---------------------------------------------------------------- hover
+
+export function tokenAt(ast: ScenarioAst, line: number, character: number): Token | undefined {
+  const toks = ast.tree.tokens;
+  // Binary search for the first token on the line.
+  let lo = 0;
+  let hi = toks.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (toks[mid].line < line) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let i = lo; i < toks.length && toks[i].line === line; i++) {
+    const t = toks[i];
+    if (t.kind !== 'newline' && t.col <= character && character < t.endCol) return t;
+    if (t.kind !== 'newline' && t.endCol === character && t.kind !== 'comment') {
+      const n = toks[i + 1];
+      if (!n || n.line !== line || n.col !== character) return t;
+    }
+  }
+  return undefined;
+}
+
+export interface HoverResult { markdown: string; range: Range }
+
+export function hoverAt(ast: ScenarioAst, line: number, character: number): HoverResult | undefined {
+  const t = tokenAt(ast, line, character);
+  if (!t || t.kind === 'comment' || t.kind === 'newline') return undefined;
+  const range: Range = { line: t.line, column: t.col, endLine: t.line, endColumn: t.endCol };
+  const role = ast.roles.get(t) ?? guessRole(t);
+  if (!role) return undefined;
+  const md = describe(role, t);
+  return md ? { markdown: md, range } : undefined;
+}
+
+function guessRole(t: Token): TokenRole | undefined {
+  if (t.kind === 'version') return { kind: 'version', value: t.value ?? 0 };
+  if (t.kind === 'guid') {
+    const c = lookupClassGuid(t.str ?? '');
+    return c ? { kind: 'class', name: c.name, guid: c.guid } : undefined;
+  }
+  if (t.kind !== 'ident') return undefined;
+  if (KEYWORDS[t.text]) return { kind: 'keyword', word: t.text, context: KEYWORDS[t.text][0].context };
+  if (/^CHANNELMSG_/.test(t.text) && messageByName(t.text)) return { kind: 'message', name: messageByName(t.text)!.name };
+  const f = chnFlagByName(t.text);
+  if (f) return { kind: 'chn-flag', name: f.name };
+  const ff = featureByName(t.text);
+  if (ff) return { kind: 'feature', name: ff.name };
+  if (faultById(t.text)) return { kind: 'fault', id: t.text };
+  const c = lookupClassName(t.text);
+  if (c) return { kind: 'class', name: c.name, guid: c.guid };
+  if (versionByName(t.text) !== undefined) return { kind: 'version', value: versionByName(t.text)! };
+  return undefined;
+}
+
+function describe(role: TokenRole, t: Token): string | undefined {
+  switch (role.kind) {
+    case 'keyword': {
+      const docs = KEYWORDS[role.word];
+      if (!docs) return undefined;
+      const d = docs.find((x) => x.context === role.context) ?? docs[0];
+      return `\`${d.syntax}\`\n\n${d.doc}`;
+    }
+    case 'class': {
+      const c = lookupClassName(role.name) ?? (role.guid ? (() => { const g = lookupClassGuid(role.guid); return g ? lookupClassName(g.name) : undefined; })() : undefined);
+      if (!c) return `Class GUID \`{${role.guid}}\` — not a class Linux knows (lsvmbus: Unknown).`;
+      const macro = c.cls ? ` (${c.cls.macro})` : '';
+      return `**${c.name}** — ${c.description}\n\nclass GUID ${c.guid ? `\`{${c.guid}}\`` : 'is the service GUID'}${macro}; ${c.allowedInIsolated ? 'allowed' : '**not** allowed'} in isolated VMs.`;
+    }
+    case 'chn-flag': {
+      const f = CHN_FLAG_WORDS.find((x) => x.name === role.name);
+      return f ? `**${f.name}** = \`${hex(f.value, 4)}\` (chn_flags, ${f.linuxName})\n\n${f.doc}` : undefined;
+    }
+    case 'feature': {
+      const f = FEATURE_WORDS.find((x) => x.name === role.name);
+      return f ? `**${f.name}** = \`${hex(f.value, 2)}\` (feature_flags${f.linuxName ? ', ' + f.linuxName : ''})\n\n${f.doc}` : undefined;
+    }
+    case 'message': {
+      const m = MESSAGE_WORDS.find((x) => x.name === role.name);
+      return m ? `**${m.name}** = ${m.value}\n\n${m.doc}` : undefined;
+    }
+    case 'fault': {
+      const f = faultById(role.id);
+      if (!f) return undefined;
+      const params = f.paramDocs.length ? `\n\nParameters: ${f.paramDocs.map((p) => `\`${p.name}\` — ${p.description}`).join('; ')}` : '';
+      const reaction = f.guestReaction ? `\n\nGuest: ${f.guestReaction}` : '';
+      return `**${f.id}**${f.hostile ? ' (hostile host)' : ''}\n\n${f.description}${params}${reaction}`;
+    }
+    case 'version': {
+      const v = role.value >>> 0;
+      const info = VERSIONS.find((x) => x.value === v);
+      return `VMBus version **${(v >>> 16) & 0xffff}.${v & 0xffff}** = \`${hex(v, 8)}\`${info ? ` (${info.name}, OpenVMM ${info.openVmmName}): ${info.host}` : ` (${versionName(v)})`}`;
+    }
+    case 'device-def':
+    case 'device-ref':
+      return `device **${role.name}**`;
+    case 'value':
+      return role.doc ? `**${role.word}** — ${role.doc}` : BOOL_WORDS[role.word] !== undefined ? undefined : undefined;
+  }
+  void t;
+  return undefined;
+}
+
+// ---------------------------------------------------------------- folding, definition, lens
+
+export interface FoldingRange { start: number; end: number; kind?: 'comment' | 'region' }
+
+export function foldingRanges(ast: ScenarioAst): FoldingRange[] {
+  const out: FoldingRange[] = [];
+  const walk = (sts: ScenarioAst['tree']['statements']): void => {
+    for (const s of sts) {
+      if (s.block) {
+        const end = s.block.close ? s.block.close.line : s.range.endLine;
+        if (end > s.range.line) out.push({ start: s.range.line, end: s.block.close && s.block.close.col > 0 ? end : end });
+        walk(s.block.body);
+      }
+    }
+  };
+  walk(ast.tree.statements);
+  // Runs of comment-only lines.
+  let runStart = -1;
+  let prevLine = -2;
+  for (const t of ast.tree.tokens) {
+    if (t.kind !== 'comment') continue;
+    const onlyThing = !ast.tree.tokens.some((x) => x.line === t.line && x.kind !== 'comment' && x.kind !== 'newline' && x.col < t.col);
+    if (!onlyThing) continue;
+    if (t.line === prevLine + 1 && runStart >= 0) { prevLine = t.line; continue; }
+    if (runStart >= 0 && prevLine > runStart) out.push({ start: runStart, end: prevLine, kind: 'comment' });
+    runStart = t.line;
+    prevLine = t.line;
+  }
+  if (runStart >= 0 && prevLine > runStart) out.push({ start: runStart, end: prevLine, kind: 'comment' });
+  return out;
+}
+
+export type Definition = { file: string; range: Range } | undefined;
+
+export function definitionAt(ast: ScenarioAst, line: number, character: number): Definition {
+  for (const inc of ast.includes) {
+    const r = inc.range;
+    if (r.line === line && r.column <= character && character <= r.endColumn && inc.resolved && inc.ok) {
+      return { file: inc.resolved, range: { line: 0, column: 0, endLine: 0, endColumn: 0 } };
+    }
+  }
+  const t = tokenAt(ast, line, character);
+  if (!t) return undefined;
+  const role = ast.roles.get(t);
+  if (role && (role.kind === 'device-ref' || role.kind === 'device-def')) {
+    return ast.deviceDefs.get(role.name) ?? [...ast.deviceDefs.entries()].find(([, v]) => v && role.name === t.text)?.[1];
+  }
+  return undefined;
+}
+
+/** Flattened symbols (for tests and simple consumers). */
+export function flattenSymbols(syms: ScenarioSymbol[]): ScenarioSymbol[] {
+  const out: ScenarioSymbol[] = [];
+  const walk = (s: ScenarioSymbol[]): void => { for (const x of s) { out.push(x); walk(x.children); } };
+  walk(syms);
+  return out;
+}

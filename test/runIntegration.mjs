@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+// Integration test runner: builds the VSIX, installs it into a fresh extensions folder and runs the
+// mocha suites of out/test/integration (module out/test/integration/index.js, exporting run())
+// inside a real VS Code extension host, against that installed copy.
+//
+//   VSCODE_EXECUTABLE=/path/to/code   → desktop VS Code through @vscode/test-electron
+//   (unset)                           → the VS Code server from npm code-server, driven by Debian
+//                                       Chromium with playwright-core (set up on first use in
+//                                       .vscode-test/, see scripts/vscode-host.mjs)
+//
+// Other knobs: VMBUS_IT_TIMEOUT_MS (time limit of the test run itself, default 10 min),
+// VMBUS_IT_TOTAL_TIMEOUT_MS (everything incl. first-time host set-up, default 45 min), VMBUS_IT_GREP (passed to mocha's grep), VMBUS_IT_KEEP=1 (keep the
+// per-run folder .vscode-test/runs/<id>), CHROMIUM_PATH.
+// Exit code: 0 all passed, 1 a test failed, 2 the host could not be set up or started / timed out.
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { format } from 'node:util';
+import {
+  ROOT, CACHE, log, ensureHost, buildVsix, installVsixIntoServer, startServer, freePort, remoteUri,
+  launchChromium, onCleanup, runCleanups, pruneRuns, run, serverVsCodeVersion, findInstalled, extensionId,
+} from '../scripts/vscode-host.mjs';
+
+const TEST_TIMEOUT_MS = Number(process.env.VMBUS_IT_TIMEOUT_MS || 10 * 60_000);
+const WORKSPACE = join(ROOT, 'test', 'fixtures', 'workspace');
+const TESTS_MODULE = join(ROOT, 'out', 'test', 'integration', 'index.js');
+const RESULTS = join(ROOT, 'test-results');
+const RUNS = join(CACHE, 'runs');
+
+class HostError extends Error {}
+
+const WORKBENCH_NOISE = new RegExp('^(' + [
+  '\\[AgentHost', '\\[ChatModelSelection\\]', '\\[AccountPolicyGate\\]', '\\[reconnection-grace-time\\]', '\\[Service Worker\\]',
+  'Resolving connection token', 'Resolved connection token', 'Creating a socket', 'Updating additional builtin extensions cache',
+  'Canceled: Canceled', '\\[Extension Host\\] \\[vscode-host\\]',
+].join('|') + ')');
+
+async function main() {
+  const t0 = Date.now();
+  const runId = `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`;
+  const runDir = join(RUNS, runId);
+  mkdirSync(runDir, { recursive: true });
+  pruneRuns(RUNS);
+  if (!process.env.VMBUS_IT_KEEP) onCleanup(async () => rmSync(runDir, { recursive: true, force: true }));
+  mkdirSync(RESULTS, { recursive: true });
+
+  log('compiling tests (tsc -p tsconfig.test.json) …');
+  // tsc emits even when it reports type errors; those are `npm run typecheck`'s business, so a
+  // failing compile only stops the run when it produced no test module.
+  await run('npm', ['run', '--silent', 'compile-tests'], { quiet: true, timeoutMs: 300_000 }).catch((e) => {
+    log(`warning: compile-tests reported errors (see npm run typecheck):\n${e.message.split('\n').slice(1, 6).join('\n')}`);
+  });
+  if (!existsSync(TESTS_MODULE)) throw new HostError(`no test module at ${TESTS_MODULE}`);
+
+  const vsix = await buildVsix(join(runDir, 'vsix')).catch((e) => { throw new HostError(e.message); });
+  const extensionsDir = join(runDir, 'extensions');
+  const testEnv = {
+    VMBUS_TEST_EXTENSIONS_DIR: extensionsDir,
+    VMBUS_TEST_RESULTS_DIR: RESULTS,
+    VMBUS_TEST_WORKSPACE: WORKSPACE,
+    ...(process.env.VMBUS_IT_GREP ? { VMBUS_IT_GREP: process.env.VMBUS_IT_GREP } : {}),
+  };
+
+  let code;
+  if (process.env.VSCODE_EXECUTABLE) code = await runDesktop({ vsix, extensionsDir, runDir, testEnv });
+  else code = await runServer({ vsix, extensionsDir, runDir, testEnv });
+  log(`integration tests ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return code;
+}
+
+async function runServer({ vsix, extensionsDir, runDir, testEnv }) {
+  const tSetup = Date.now();
+  await ensureHost().catch((e) => { throw new HostError(`could not set up the VS Code server: ${e.message}`); });
+  log(`host ready (${((Date.now() - tSetup) / 1000).toFixed(1)} s); VS Code ${serverVsCodeVersion()}`);
+
+  const serverDataDir = join(runDir, 'server-data');
+  const installed = await installVsixIntoServer(vsix, extensionsDir, serverDataDir).catch((e) => { throw new HostError(`--install-extension failed: ${e.message}`); });
+  log(`installed ${extensionId()} into ${installed}`);
+
+  const port = await freePort();
+  const serverLog = [];
+  const server = await startServer({
+    port, serverDataDir, extensionsDir, env: testEnv,
+    onOutput: (line) => { serverLog.push(line); if (process.env.VMBUS_IT_VERBOSE) console.log(`[server] ${line}`); },
+  }).catch((e) => { throw new HostError(e.message); });
+  onCleanup(() => server.stop());
+  log(`VS Code server on ${server.url} (pid ${server.child.pid})`);
+  let serverExited = false;
+  server.child.once('exit', () => { serverExited = true; });
+
+  const browser = await launchChromium().catch((e) => { throw new HostError(`could not launch Chromium: ${e.message}`); });
+  onCleanup(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+
+  let settle;
+  const exited = new Promise((r) => { settle = r; });
+  // Console output of the extension host (mocha's reporter) and of the workbench both arrive here;
+  // the workbench's own chatter is dropped unless VMBUS_IT_VERBOSE=1.
+  await page.exposeFunction('codeAutomationLog', (type, args) => {
+    const text = format(...(Array.isArray(args) ? args : [args]));
+    if (!process.env.VMBUS_IT_VERBOSE && WORKBENCH_NOISE.test(text)) return;
+    if (type === 'error') console.error(text); else console.log(text);
+  });
+  await page.exposeFunction('codeAutomationExit', (c) => settle(Number(c)));
+  page.on('pageerror', (e) => { if (process.env.VMBUS_IT_VERBOSE) console.error(`[page] ${e.message}`); });
+
+  const payload = [
+    ['extensionDevelopmentPath', remoteUri(port, installed)],
+    ['extensionTestsPath', remoteUri(port, TESTS_MODULE)],
+    ['skipWelcome', 'true'],
+  ];
+  const url = `${server.url}/?folder=${encodeURIComponent(WORKSPACE)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+  log(`opening the workbench in Chromium; running the tests (limit ${TEST_TIMEOUT_MS / 1000} s) …`);
+  await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 }).catch((e) => { throw new HostError(`could not load the workbench: ${e.message}`); });
+
+  let timer;
+  const timedOut = new Promise((r) => { timer = setTimeout(() => r('timeout'), TEST_TIMEOUT_MS); });
+  const serverDied = new Promise((r) => server.child.once('exit', () => r('server-exit')));
+  const outcome = await Promise.race([exited, timedOut, serverDied]);
+  clearTimeout(timer);
+
+  // Screenshot of the workbench (the test module leaves the VMBus sidebar open).
+  const shot = join(RESULTS, 'integration-workbench.png');
+  let sidebar = { title: '', hasNegotiation: false };
+  if (!serverExited) {
+    try {
+      sidebar = await openVmbusSidebar(page);
+      await page.screenshot({ path: shot });
+      log(`screenshot: ${shot} (sidebar: "${sidebar.title}", Negotiation view ${sidebar.hasNegotiation ? 'shown' : 'NOT shown'})`);
+    } catch (e) { log(`no screenshot: ${e.message}`); }
+  }
+
+  if (outcome === 'timeout') {
+    console.error(serverLog.slice(-40).join('\n'));
+    throw new HostError(`the tests did not finish within ${TEST_TIMEOUT_MS / 1000} s`);
+  }
+  if (outcome === 'server-exit') {
+    console.error(serverLog.slice(-40).join('\n'));
+    throw new HostError('the VS Code server exited while the tests were running');
+  }
+  if (outcome === 0 && !(/vmbus/i.test(sidebar.title) && sidebar.hasNegotiation)) {
+    console.error('[runIntegration] the workbench does not show the VMBus sidebar with its Negotiation view');
+    return 1;
+  }
+  return outcome === 0 ? 0 : 1;
+}
+
+/**
+ * Makes sure the VMBus view container is showing (clicks its activity-bar entry if it is not) and
+ * reports what the sidebar shows: { title, hasNegotiation }.
+ */
+async function openVmbusSidebar(page) {
+  const sidebar = page.locator('.part.sidebar');
+  const title = async () => (await sidebar.locator('.composite.title').first().textContent({ timeout: 3000 }).catch(() => '')) ?? '';
+  if (!/vmbus/i.test(await title())) {
+    const item = page.locator('.part.activitybar [aria-label^="VMBus"], .part.activitybar [aria-label*="VMBus"]').first();
+    if (await item.count()) await item.click({ timeout: 5000 }).catch(() => {});
+  }
+  await page.waitForTimeout(1500);
+  const text = (await sidebar.textContent({ timeout: 3000 }).catch(() => '')) ?? '';
+  return { title: (await title()).trim(), hasNegotiation: /negotiation/i.test(text) };
+}
+
+async function runDesktop({ vsix, extensionsDir, runDir, testEnv }) {
+  const exe = process.env.VSCODE_EXECUTABLE;
+  log(`using desktop VS Code ${exe} through @vscode/test-electron (no screenshot in this mode)`);
+  const te = await import('@vscode/test-electron');
+  const [cli, ...cliArgs] = te.resolveCliArgsFromVSCodeExecutablePath(exe, { reuseMachineInstall: true });
+  const userDataDir = join(runDir, 'user-data');
+  await run(cli, [...cliArgs, '--install-extension', vsix, '--force', `--extensions-dir=${extensionsDir}`, `--user-data-dir=${userDataDir}`], { quiet: true, timeoutMs: 120_000 })
+    .catch((e) => { throw new HostError(`--install-extension failed: ${e.message}`); });
+  const installed = findInstalled(extensionsDir);
+  log(`installed ${extensionId()} into ${installed}`);
+  let timer;
+  const limit = new Promise((_, rej) => { timer = setTimeout(() => rej(new HostError(`the tests did not finish within ${TEST_TIMEOUT_MS / 1000} s`)), TEST_TIMEOUT_MS); });
+  try {
+    const code = await Promise.race([te.runTests({
+      vscodeExecutablePath: exe,
+      extensionDevelopmentPath: installed,
+      extensionTestsPath: TESTS_MODULE,
+      extensionTestsEnv: testEnv,
+      launchArgs: [WORKSPACE, `--extensions-dir=${extensionsDir}`, `--user-data-dir=${userDataDir}`, '--disable-workspace-trust'],
+      reuseMachineInstall: true, // our own fresh --extensions-dir/--user-data-dir above
+    }).then(() => 0, (e) => { console.error(String(e?.message ?? e)); return 1; }), limit]);
+    return code;
+  } finally { clearTimeout(timer); }
+}
+
+// Hard limit on the whole run, host set-up included (first-time set-up is a few minutes).
+const TOTAL_TIMEOUT_MS = Number(process.env.VMBUS_IT_TOTAL_TIMEOUT_MS || 45 * 60_000);
+setTimeout(() => {
+  console.error(`[runIntegration] overall time limit of ${TOTAL_TIMEOUT_MS / 1000} s reached; stopping`);
+  runCleanups().finally(() => process.exit(2));
+}, TOTAL_TIMEOUT_MS).unref();
+
+let exitCode = 2;
+try {
+  exitCode = await main();
+} catch (e) {
+  console.error(`[runIntegration] ${e instanceof HostError ? 'host error' : 'error'}: ${e?.stack ?? e}`);
+  exitCode = 2;
+} finally {
+  await runCleanups();
+}
+process.exit(exitCode);

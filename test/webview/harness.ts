@@ -1,0 +1,101 @@
+// Test harness page script: stands in for VS Code around the timeline webview. It provides
+// acquireVsCodeApi (state in sessionStorage so a reload restores it, like VS Code does) and a stub
+// panel host that answers the webview's requests from a fixture trace with the same pure code the
+// real host uses. Tests drive it through window.__harness.
+import type { HostToWebview, WebviewToHost } from '../../src/shared/timelineProtocol';
+import { alignRuns, compareColumns, compileFilter, seek, singleRunColumns, sliceWindow, type TimelineColumns } from '../../src/shared/timelineData';
+import { toMermaid } from '../../src/simulator/trace/mermaid';
+import type { TraceEvent } from '../../src/simulator/trace/events';
+import { fixtureTrace } from './fixture';
+
+interface Harness {
+  posted: WebviewToHost[];
+  exports: { format: string; content: string }[];
+  violations: string[];
+  events: TraceEvent[];
+  send(m: HostToWebview): void;
+  openSingle(n: number, vpCount?: number, position?: number): void;
+  openCompare(n: number): void;
+  state(): unknown;
+}
+
+const params = new URLSearchParams(location.search);
+const posted: WebviewToHost[] = [];
+const exportsDone: { format: string; content: string }[] = [];
+const violations: string[] = [];
+let cols: TimelineColumns = singleRunColumns([]);
+let events: TraceEvent[] = [];
+let runs: [TraceEvent[], TraceEvent[]] | null = null;
+let hostDelayMs = Number(params.get('delay') ?? '0');
+
+document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective}: ${e.blockedURI || 'inline'}`));
+
+function send(m: HostToWebview): void {
+  // VS Code delivers host messages asynchronously as MessageEvents.
+  setTimeout(() => window.postMessage(m, '*'), hostDelayMs);
+}
+
+function onPost(m: WebviewToHost): void {
+  posted.push(m);
+  switch (m.type) {
+    case 'ready':
+      if (params.get('autostart') !== '0') harness.openSingle(Number(params.get('n') ?? '0'), Number(params.get('vp') ?? '2'), Number(params.get('pos') ?? '-1'));
+      break;
+    case 'requestWindow': {
+      const w = sliceWindow(cols, m.from, m.to, m.filter, m.maxItems);
+      send({ type: 'window', requestId: m.requestId, from: w.from, to: w.to, stride: w.stride, items: w.items, total: cols.total });
+      break;
+    }
+    case 'seek':
+      send({ type: 'found', requestId: m.requestId, col: seek(cols, m.from, m.dir, m.match, m.filter) });
+      break;
+    case 'export': {
+      const pass = compileFilter(m.filter);
+      const evs: TraceEvent[] = [];
+      for (let c = Math.max(0, m.from); c < Math.min(cols.total, m.to); c++) for (const it of cols.itemsAt(c)) if (it.run === 0 && pass(it.event)) evs.push(it.event);
+      const content = m.format === 'svg' ? m.content ?? '' : m.format === 'mermaid' ? toMermaid(evs) : JSON.stringify(evs);
+      exportsDone.push({ format: m.format, content });
+      send({ type: 'exported', format: m.format, ok: true, detail: `${content.length} characters` });
+      break;
+    }
+    default:
+      break;
+  }
+}
+
+const harness: Harness = {
+  posted,
+  exports: exportsDone,
+  violations,
+  get events() { return events; },
+  send,
+  openSingle(n, vpCount = 2, position = -1) {
+    events = fixtureTrace(n, vpCount);
+    runs = null;
+    cols = singleRunColumns(events);
+    send({ type: 'session', info: { mode: 'single', title: 'connect.vmbus (probe design)', total: events.length, vpCount, runs: ['connect'], position } });
+  },
+  openCompare(n) {
+    runs = [fixtureTrace(n, 1, 'a'), fixtureTrace(n, 1, 'b')];
+    const rows = alignRuns(runs[0], runs[1]);
+    cols = compareColumns(rows);
+    send({ type: 'session', info: { mode: 'compare', title: 'connect.vmbus: probe ↔ cpuid', total: rows.length, vpCount: 1, runs: ['probe + fallback design', 'CPUID design'], position: null, differences: rows.filter((r) => !r.a || !r.b).length } });
+  },
+  state() {
+    const s = sessionStorage.getItem('vscode-state');
+    return s ? JSON.parse(s) : undefined;
+  },
+};
+(window as unknown as { __harness: Harness }).__harness = harness;
+(window as unknown as { __setHostDelay: (ms: number) => void }).__setHostDelay = (ms) => { hostDelayMs = ms; };
+
+let acquired = false;
+(window as unknown as { acquireVsCodeApi: () => unknown }).acquireVsCodeApi = () => {
+  if (acquired) throw new Error('acquireVsCodeApi may only be called once');
+  acquired = true;
+  return {
+    postMessage: (m: WebviewToHost) => { queueMicrotask(() => onPost(JSON.parse(JSON.stringify(m)) as WebviewToHost)); },
+    getState: () => harness.state(),
+    setState: (s: unknown) => { sessionStorage.setItem('vscode-state', JSON.stringify(s)); },
+  };
+};
