@@ -31,7 +31,8 @@ class HostError extends Error {}
 const WORKBENCH_NOISE = new RegExp('^(' + [
   '\\[AgentHost', '\\[ChatModelSelection\\]', '\\[AccountPolicyGate\\]', '\\[reconnection-grace-time\\]', '\\[Service Worker\\]',
   'Resolving connection token', 'Resolved connection token', 'Creating a socket', 'Updating additional builtin extensions cache',
-  'Canceled: Canceled', '\\[Extension Host\\] \\[vscode-host\\]',
+  'Canceled: Canceled', 'Creation of workbench contribution', 'Timed out waiting for authentication provider',
+  'Error: Timed out waiting for authentication provider', '\\[Extension Host\\] \\[vscode-host\\]',
 ].join('|') + ')');
 
 async function main() {

@@ -161,7 +161,8 @@ export function compileFilter(f: TimelineFilter): (e: TraceEvent) => boolean {
     if (hiddenKinds.has(e.kind)) return false;
     if (hiddenParties.size) {
       const ps = eventParties(e);
-      if (ps.length && ps.every((p) => hiddenParties.has(p))) return false;
+      // An arrow needs both its lanes, a mark its own.
+      if (ps.some((p) => hiddenParties.has(p))) return false;
     }
     if (msgtypes && e.kind === 'message' && !msgtypes.has(e.msgtype) && !msgtypes.has(shortMsgtype(e.msgtype))) return false;
     if (relid !== undefined && eventRelid(e) !== relid) return false;
@@ -192,6 +193,8 @@ export interface AlignedRow {
 /** The columns the panel shows: one run (col = seq) or two aligned runs. */
 export interface TimelineColumns {
   readonly total: number;
+  /** Single-run columns expose their events (col = index) so scans need not allocate items. */
+  readonly events?: readonly TraceEvent[];
   /** Items at a column (one per run present there). */
   itemsAt(col: number): TimelineItem[];
 }
@@ -199,6 +202,7 @@ export interface TimelineColumns {
 export function singleRunColumns(events: readonly TraceEvent[]): TimelineColumns {
   return {
     get total() { return events.length; },
+    events,
     itemsAt(col) {
       const e = events[col];
       return e ? [{ col, run: 0, event: e }] : [];
@@ -244,6 +248,30 @@ export function sliceWindow(cols: TimelineColumns, from: number, to: number, fil
   const items: TimelineItem[] = [];
   if (stride === 1) {
     for (let c = lo; c < hi; c++) for (const it of cols.itemsAt(c)) if (pass(it.event)) items.push(it);
+    return { from: lo, to: hi, stride, items };
+  }
+  const evs = cols.events;
+  if (evs) {
+    // Single run: scan the events directly (no item objects for the columns left out).
+    for (let b = lo; b < hi; b += stride) {
+      const end = Math.min(hi, b + stride);
+      let best = -1;
+      let bestScore = -1;
+      let alarm = -1;
+      let count = 0;
+      for (let c = b; c < end; c++) {
+        const e = evs[c];
+        if (!pass(e)) continue;
+        count++;
+        if (isAlarm(e)) { if (alarm < 0) alarm = c; continue; }
+        const sc = significance(e);
+        if (sc > bestScore) { bestScore = sc; best = c; }
+      }
+      const first = best >= 0 && (alarm < 0 || best < alarm) ? best : alarm;
+      const second = first === best ? alarm : best;
+      if (first >= 0) items.push({ col: first, run: 0, event: evs[first], count: first === alarm && best >= 0 ? 1 : count });
+      if (second >= 0) items.push({ col: second, run: 0, event: evs[second], count: second === alarm ? 1 : count });
+    }
     return { from: lo, to: hi, stride, items };
   }
   for (let b = lo; b < hi; b += stride) {

@@ -6,7 +6,7 @@ import type { Party, TraceEvent, TraceEventKind } from '../simulator/trace/event
 
 /** What the webview asks the host to leave out. Empty / undefined fields filter nothing. */
 export interface TimelineFilter {
-  /** Parties whose lanes are hidden; an event is hidden when all its parties are hidden. */
+  /** Parties whose lanes are hidden; an event touching a hidden lane is hidden. */
   hiddenParties?: Party[];
   /** Event kinds that are hidden (e.g. 'log', 'register'). */
   hiddenKinds?: TraceEventKind[];

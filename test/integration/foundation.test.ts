@@ -58,6 +58,23 @@ describe('foundation', () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     await waitFor('the extension to activate (onLanguage:vmbus)', () => ext.isActive);
     assert.ok(ext.isActive);
+    // activate() returns its API; if it threw part-way (e.g. a command registered twice), VS Code
+    // still reports the extension active, but without exports.
+    assert.ok(ext.exports, 'activate() completed without throwing (it returned its API)');
+  });
+
+  it('has every file its manifest references in the installed copy', () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
+    const pathLike = /^(\.\/)?[\w.-]+(\/[\w.-]+)*\.(json|svg|png|jpe?g|gif|md|js|css|ttf|woff2?|tmLanguage|plist)$/;
+    const refs = new Set<string>();
+    const walk = (v: unknown): void => {
+      if (typeof v === 'string') { if (pathLike.test(v)) refs.add(v.replace(/^\.\//, '')); }
+      else if (Array.isArray(v)) v.forEach(walk);
+      else if (v && typeof v === 'object') Object.values(v).forEach(walk);
+    };
+    walk([ext.packageJSON.icon, ext.packageJSON.main, ext.packageJSON.contributes]);
+    const missing = [...refs].filter((p) => !fs.existsSync(path.join(ext.extensionPath, p)));
+    assert.deepStrictEqual(missing, [], `the VSIX lacks files its manifest references (of ${refs.size}); see .vscodeignore`);
   });
 
   it('registers every command it contributes', async () => {

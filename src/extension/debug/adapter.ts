@@ -115,6 +115,8 @@ export class VmbusDebugSession extends LoggingDebugSession {
   private pauseRequested = false;
   private lastStop: LastStop | undefined;
   private terminated = false;
+  /** Values the user set on a message (trace index → field → value), shown over the bytes as delivered. */
+  private readonly edits = new Map<number, Map<string, number>>();
 
   constructor(private readonly host: DebugHost) {
     super();
@@ -366,8 +368,9 @@ export class VmbusDebugSession extends LoggingDebugSession {
     ev.body.description = stop.description;
     ev.body.allThreadsStopped = true;
     if (hitIds?.length) ev.body.hitBreakpointIds = hitIds;
-    this.host.sessionMoved?.(s);
+    // VS Code first, then the views (they re-render from the session; not on the stop's critical path).
     this.sendEvent(ev);
+    this.host.sessionMoved?.(s);
   }
 
   private reportInfo(info: StopInfo, fallbackReason: string): void {
@@ -672,7 +675,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
 
   private children(c: VarContainer): VarNode[] {
     if (c.kind === 'node') return c.node.children ? c.node.children() : [];
-    let nodes = scopeNodes(c.scope, this.session!, this.state());
+    let nodes = scopeNodes(c.scope, this.session!, this.state(), this.edits);
     for (const name of c.path) {
       const n = nodes.find((x) => x.name === name);
       if (!n || !n.children) return [];
@@ -733,13 +736,26 @@ export class VmbusDebugSession extends LoggingDebugSession {
       return;
     }
     this.afterEdit();
+    if (typeof parsed.value === 'number' && /^offer\.|^pending\./.test(node.setPath)) {
+      const m = this.currentMessageSeq();
+      if (m !== undefined) this.edits.set(m, new Map([...(this.edits.get(m) ?? []), [node.setPath.split('.').pop()!, parsed.value]]));
+    }
     const again = this.children(c).find((n) => n.name === args.name);
     response.body = { value: again?.value ?? args.value };
     this.sendResponse(response);
   }
 
+  private currentMessageSeq(): number | undefined {
+    const s = this.session!;
+    const events = s.events();
+    for (let i = s.position(); i >= 0; i--) if (events[i].kind === 'message') return i;
+    return undefined;
+  }
+
   /** After a value change: the trace after this point was discarded and will be regenerated. */
   private afterEdit(): void {
+    const pos = this.session!.position();
+    for (const k of [...this.edits.keys()]) if (k > pos) this.edits.delete(k);
     this.invalidate();
     this.printedUpTo = Math.min(this.printedUpTo, this.session!.position());
     this.host.sessionMoved?.(this.session!);

@@ -174,7 +174,8 @@ const PHASE_SETTINGS: { test: RegExp; where: [SectionName, string][] }[] = [
  */
 export class LineResolver {
   private readonly lines: string[];
-  private relidDevice = new Map<number, string>();
+  /** Device per relid, keyed "g:<relid>" on the guest side and "h:<relid>" between paravisor relay and host. */
+  private relidDevice = new Map<string, string>();
   private scanned = 0;
   private scannedTrace: readonly TraceEvent[] | undefined;
 
@@ -204,29 +205,36 @@ export class LineResolver {
     for (; this.scanned < events.length; this.scanned++) {
       const e = events[this.scanned];
       if (e.kind !== 'message' || e.relid === undefined) continue;
-      if (this.relidDevice.has(e.relid) && e.msgtype !== 'CHANNELMSG_OFFERCHANNEL') continue;
-      if (e.source) {
-        const d = this.config.devices.find((x) => x.source && x.source.line === e.source!.line && x.source.file === e.source!.file);
-        if (d) {
-          this.relidDevice.set(e.relid, d.name);
-          continue;
-        }
-      }
+      const key = this.keyOf(e);
+      if (key === undefined || (this.relidDevice.has(key) && e.msgtype !== 'CHANNELMSG_OFFERCHANNEL')) continue;
       const offer = (e.decoded as { offer?: { if_instance?: string } } | undefined)?.offer;
       if (offer?.if_instance) {
         const d = this.config.devices.find((x) => x.instanceGuid.toLowerCase() === String(offer.if_instance).toLowerCase());
-        if (d) this.relidDevice.set(e.relid, d.name);
+        if (d) {
+          this.relidDevice.set(key, d.name);
+          continue;
+        }
+      }
+      if (e.source) {
+        const d = this.config.devices.find((x) => x.source && x.source.line === e.source!.line && x.source.file === e.source!.file);
+        if (d) this.relidDevice.set(key, d.name);
       }
     }
   }
 
-  private relidOf(e: TraceEvent): number | undefined {
+  /** Relids are per connection: the guest's (with the paravisor or host) and the relay's (paravisor ↔ host). */
+  private keyOf(e: TraceEvent): string | undefined {
+    const relay = this.config.platform.paravisor.present;
     switch (e.kind) {
       case 'message':
-      case 'state':
       case 'packet':
+        if (e.relid === undefined) return undefined;
+        return relay && e.from !== 'guest' && e.to !== 'guest' ? `h:${e.relid}` : `g:${e.relid}`;
+      case 'state':
+        if (e.relid === undefined) return undefined;
+        return relay && e.party === 'host' ? `h:${e.relid}` : `g:${e.relid}`;
       case 'interrupt':
-        return e.relid;
+        return e.relid === undefined ? undefined : `g:${e.relid}`;
       default:
         return undefined;
     }
@@ -235,10 +243,15 @@ export class LineResolver {
   /** The line of an event by itself (its SourceRef, or the device of its relid). */
   forEvent(e: TraceEvent, events: readonly TraceEvent[]): SourceRef | undefined {
     if (e.source) return e.source;
-    const relid = this.relidOf(e);
-    if (relid !== undefined) {
+    // A phase that ended in a fallback points at what made it fall back.
+    if (e.kind === 'phase' && e.outcome === 'fallback') {
+      const r = this.forPhase('fallback', events);
+      if (r) return r;
+    }
+    const key = this.keyOf(e);
+    if (key !== undefined) {
       this.index(events);
-      const dev = this.relidDevice.get(relid);
+      const dev = this.relidDevice.get(key);
       if (dev) return this.deviceRef(dev);
     }
     return undefined;
@@ -249,7 +262,7 @@ export class LineResolver {
     const relid = /relid (\d+)/.exec(name);
     if (relid) {
       this.index(events);
-      const dev = this.relidDevice.get(Number(relid[1]));
+      const dev = this.relidDevice.get(`g:${relid[1]}`);
       if (dev) return this.deviceRef(dev);
     }
     for (const d of this.config.devices) {

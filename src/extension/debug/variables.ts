@@ -302,7 +302,7 @@ export function currentMessage(events: readonly TraceEvent[], position: number):
   return undefined;
 }
 
-export function messageNodes(m: MessageEvent | undefined, position: number): VarNode[] {
+export function messageNodes(m: MessageEvent | undefined, position: number, edited?: ReadonlyMap<string, number>): VarNode[] {
   if (!m) return [{ name: 'message', value: 'no channel message yet', readOnly: true }];
   const out: VarNode[] = [];
   if (m.seq !== position) out.push({ name: '(last message)', value: `#${m.seq}; the current event is #${position}`, readOnly: true });
@@ -316,18 +316,35 @@ export function messageNodes(m: MessageEvent | undefined, position: number): Var
     { name: 'confidential', value: String(m.confidential), readOnly: true },
   );
   if (m.fault) out.push({ name: 'fault', value: m.fault, readOnly: true });
-  const decoded = m.decoded ?? {};
-  const editable = m.seq === position;
+  const decoded = (m.decoded ?? {}) as Record<string, unknown>;
+  const isOffer = m.msgtype === 'CHANNELMSG_OFFERCHANNEL';
+  const relid = m.relid ?? (typeof decoded.child_relid === 'number' ? decoded.child_relid : undefined);
+  // An offer's chn_flags can be changed until the guest reads the offer (engine: offer.relid.<n>.chn_flags).
+  const flagsNode = (wire: number): VarNode => {
+    const v = edited?.get('chn_flags') ?? wire;
+    const names = channelFlagNames(v);
+    const note = v !== wire ? ` (set; was ${hex(wire, 4)} on the wire)` : '';
+    return {
+      name: 'chn_flags',
+      value: `${hex(v, 4)}${names.length ? ` [${names.map((f) => f.replace('VMBUS_CHANNEL_', '')).join(' | ')}]` : ''}${note}`,
+      type: 'u16',
+      evaluateName: 'chn_flags',
+      setPath: relid !== undefined ? `offer.relid.${relid}.chn_flags` : 'pending.chn_flags',
+      setKind: 'number',
+      children: names.length ? () => names.map((f) => ({ name: f, value: 'set', readOnly: true })) : undefined,
+    };
+  };
   for (const [k, v] of Object.entries(decoded)) {
-    if (k === 'msgtype' || k === 'header') continue;
+    if (k === 'msgtype') continue;
     const node = jsonNode(k, v, k);
-    if (editable && (typeof v === 'number' || typeof v === 'boolean')) {
-      node.readOnly = false;
-      node.setPath = `message.${k}`;
-      node.setKind = typeof v === 'number' ? 'number' : 'boolean';
+    if (isOffer && k === 'offer' && v && typeof v === 'object') {
+      const inner = v as Record<string, unknown>;
+      node.children = () => Object.entries(inner).map(([kk, vv]) => (kk === 'chn_flags' && typeof vv === 'number' ? flagsNode(vv) : jsonNode(kk, vv, kk)));
     }
     out.push(node);
   }
+  const offerFlags = isOffer ? (decoded.offer as Record<string, unknown> | undefined)?.chn_flags : undefined;
+  if (typeof offerFlags === 'number') out.splice(out.length, 0, { ...flagsNode(offerFlags), name: 'chn_flags (offer.chn_flags)' });
   out.push({ name: 'bytes', value: `${m.hex.length / 2} bytes: ${m.hex.slice(0, 48)}${m.hex.length > 48 ? '…' : ''}`, memoryReference: `msg:${m.seq}`, readOnly: true });
   return out;
 }
@@ -385,7 +402,7 @@ export function channelsNodes(state: SimulationState): VarNode[] {
   return state.channels.map(channelNode);
 }
 
-export function scopeNodes(scope: ScopeName, session: SimulationSession, state: SimulationState): VarNode[] {
+export function scopeNodes(scope: ScopeName, session: SimulationSession, state: SimulationState, edits?: ReadonlyMap<number, ReadonlyMap<string, number>>): VarNode[] {
   const events = session.events();
   const pos = state.position;
   switch (scope) {
@@ -399,8 +416,10 @@ export function scopeNodes(scope: ScopeName, session: SimulationSession, state: 
       return synicScope(state, 'hypervisor');
     case 'Channels':
       return channelsNodes(state);
-    case 'Current message':
-      return messageNodes(currentMessage(events, pos), pos);
+    case 'Current message': {
+      const m = currentMessage(events, pos);
+      return messageNodes(m, pos, m ? edits?.get(m.seq) : undefined);
+    }
     case 'Exposure':
       return exposureNodes(state);
   }

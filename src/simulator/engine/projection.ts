@@ -177,14 +177,35 @@ export function applyEvent(s: ProjectionState, e: TraceEvent, cfg: ScenarioConfi
   }
 }
 
-/** Deep copy for snapshots (plain data only). */
+/**
+ * Copy for snapshots. applyEvent replaces nested arrays/objects it changes (register views, slot
+ * and flag arrays, phase arrays, event-derived field objects) instead of mutating them, except the
+ * containers copied here (channels, their GPADLs and ring counters, pages, synics, logs), so a
+ * shallow copy of those levels is a complete, independent snapshot. Cheap: no serialisation.
+ */
 export function cloneState(s: ProjectionState): ProjectionState {
-  return structuredClone(s);
+  return {
+    ...s,
+    guest: { ...s.guest, logs: s.guest.logs.slice() },
+    paravisor: { ...s.paravisor },
+    synics: s.synics.map((x) => ({ ...x })),
+    channels: s.channels.map(cloneChannel),
+    pages: s.pages.map((p) => ({ ...p })),
+    brokenInvariants: s.brokenInvariants.slice(),
+    _chIndex: { ...s._chIndex },
+    _pageIndex: { ...s._pageIndex },
+  };
 }
 
-/** The public view (drops the private indices). */
+function cloneChannel(c: ChannelView): ChannelView {
+  const o: ChannelView = { ...c, gpadls: c.gpadls.map((g) => ({ ...g })), subchannels: c.subchannels.slice() };
+  if (c.rings) o.rings = { outbound: { ...c.rings.outbound }, inbound: { ...c.rings.inbound } };
+  return o;
+}
+
+/** The public view (an independent copy without the private indices). */
 export function publicState(s: ProjectionState, done: boolean): SimulationState {
-  const c = structuredClone(s) as Partial<ProjectionState>;
+  const c = cloneState(s) as Partial<ProjectionState>;
   delete c._chIndex;
   delete c._pageIndex;
   const out = c as SimulationState;

@@ -52,6 +52,7 @@ export class Session implements SimulationSession {
   private proj: ProjectionState;
   private snapshots = new Map<number, ProjectionState>();
   private snapshotInterval: number;
+  private lastSnap = -1;
   private listeners = new Set<(events: readonly TraceEvent[], from: number) => void>();
 
   constructor(config: ScenarioConfig, private opts: SessionOptions = {}) {
@@ -215,7 +216,12 @@ export class Session implements SimulationSession {
     const iv = this.snapshotInterval;
     for (let i = this.proj.position + 1; i <= pos; i++) {
       applyEvent(this.proj, ev[i], this.config);
-      if ((i + 1) % iv === 0 && !this.snapshots.has(i)) this.snapshots.set(i, cloneState(this.proj));
+      // Adaptive interval: at least `iv` events apart and at most ~512 snapshots per run, so
+      // replay after a restore stays bounded (position/512 events) and memory stays bounded.
+      if (i - this.lastSnap >= Math.max(iv, i >> 9)) {
+        this.snapshots.set(i, cloneState(this.proj));
+        this.lastSnap = i;
+      }
     }
     return this.proj;
   }
@@ -258,6 +264,7 @@ export class Session implements SimulationSession {
     this.results = [];
     // The projection and snapshots after the position are stale.
     for (const k of [...this.snapshots.keys()]) if (k > at) this.snapshots.delete(k);
+    this.lastSnap = Math.max(-1, ...[...this.snapshots.keys()]);
     if (this.proj.position > at) {
       let best = -1;
       for (const k of this.snapshots.keys()) if (k <= at && k > best) best = k;

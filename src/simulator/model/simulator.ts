@@ -89,6 +89,9 @@ export interface GuestChannel {
   inRing?: Ring;
   sent: number;
   target: number;
+  pumpFn?: () => void;
+  drainOut?: () => void;
+  drainIn?: () => void;
   rejectReason?: string;
   source?: SourceRef;
 }
@@ -154,6 +157,9 @@ export interface SimEdit {
 const vstr = (v: number): string => `${(v >>> 16) & 0xffff}.${v & 0xffff}`;
 const hex = (v: number): string => '0x' + v.toString(16);
 const round8 = (n: number): number => (n + 7) & ~7;
+/** Decimal strings of transaction ids, shared between packets (cheap PacketEvents). */
+const TID: string[] = [];
+const tid = (n: number): string => TID[n] ?? (TID[n] = String(n));
 
 /** Deterministic PRNG (mulberry32). */
 function prng(seed: number): () => number {
@@ -313,8 +319,19 @@ export class Simulator {
 
   // ------------------------------------------------------------------------------ scheduler
 
+  /** Recycled queue entries (the data path schedules millions; avoid allocating each). */
+  private pool: Action[] = [];
+
   schedule(delay: number, fn: () => void): void {
-    this.heap.push({ t: this.now + delay, seq: this.seqNo++, fn });
+    const a = this.pool.pop();
+    if (a) {
+      a.t = this.now + delay;
+      a.seq = this.seqNo++;
+      a.fn = fn;
+      this.heap.push(a);
+    } else {
+      this.heap.push({ t: this.now + delay, seq: this.seqNo++, fn });
+    }
   }
 
   /** Runs one scheduled action. Returns false when nothing is left. */
@@ -322,7 +339,9 @@ export class Simulator {
     const a = this.heap.pop();
     if (!a) return false;
     this.now = a.t;
-    a.fn();
+    const fn = a.fn;
+    this.pool.push(a);
+    fn();
     return true;
   }
 
@@ -1383,7 +1402,12 @@ export class Simulator {
     this.beginPhase('data');
     this.packetPhase = this.phaseArr;
     this.pumpsActive = open.length;
-    open.forEach((c, i) => this.schedule(i * 13, () => this.pump(c)));
+    open.forEach((c, i) => {
+      c.pumpFn = () => this.pump(c);
+      c.drainOut = () => this.drain(c, c.outRing!);
+      c.drainIn = () => this.drain(c, c.inRing!);
+      this.schedule(i * 13, c.pumpFn);
+    });
   }
 
   /**
@@ -1399,7 +1423,7 @@ export class Simulator {
     const free = ring.out > ring.in ? ring.out - ring.in - 8 : ring.size - (ring.in - ring.out) - 8;
     if (free < len) {
       ring.pss = len; // wait for the reader to signal space
-      this.schedule(T.drain, () => this.pump(c));
+      this.schedule(T.drain, c.pumpFn!);
       return;
     }
     const oldIn = ring.in;
@@ -1411,16 +1435,16 @@ export class Simulator {
     const ev = {
       seq: this.events.length, time: this.now, vp: 0, granularity: 'event' as Granularity, phase: this.packetPhase, kind: 'packet' as const,
       relid: c.relid, from, to, ring: guestSends ? 'outbound' as const : 'inbound' as const, packetType: 'VM_PKT_DATA_INBAND', bytes: len,
-      transactionId: '' + c.sent, writeIndex: ring.in, signaled: signal, confidential: c.coRing && this.cvm,
+      transactionId: tid(c.sent), writeIndex: ring.in, signaled: signal, confidential: c.coRing && this.cvm,
     } satisfies PacketEvent;
     this.events.push(ev);
     c.sent++;
     if (signal) {
       if (guestSends) this.guestSignal(c);
       else this.hostSignalGuest(c);
-      this.schedule(T.drain, () => this.drain(c, ring));
+      this.schedule(T.drain, guestSends ? c.drainOut! : c.drainIn!);
     }
-    this.schedule(T.packetGap, () => this.pump(c));
+    this.schedule(T.packetGap, c.pumpFn!);
   }
 
   private drain(c: GuestChannel, ring: Ring): void {

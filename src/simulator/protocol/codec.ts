@@ -2,7 +2,7 @@
 // The decoder validates like Linux's vmbus_on_msg_dpc (unknown msgtype, payload > 240, shorter
 // than the type's minimum) and never throws on bad bytes.
 import { fail, type ProtocolError } from './errors';
-import { canonicalGuid, guidFromBytes, writeGuid } from './guid';
+import { guidFromBytes, writeGuid } from './guid';
 import { HEX_BYTE, parseHex } from './hex';
 import { LINUX_CHANNELMSG_COUNT, OPENVMM_CHANNELMSG_COUNT } from './constants';
 import {
@@ -27,6 +27,7 @@ function u64ToHex(lo: number, hi: number): string {
 
 function bytesHexTrimmed(b: Uint8Array, start: number, end: number): string {
   let e = end;
+  while (e - 8 >= start && (b[e - 1] | b[e - 2] | b[e - 3] | b[e - 4] | b[e - 5] | b[e - 6] | b[e - 7] | b[e - 8]) === 0) e -= 8;
   while (e > start && b[e - 1] === 0) e--;
   let s = '';
   for (let i = start; i < e; i++) s += HEX_BYTE[b[i]];
@@ -39,6 +40,58 @@ function rsvWarn(warnings: string[], prefix: string, fd: FieldDef, shown: string
   warnings.push(`reserved field '${prefix}${fd.name}' at offset ${fd.offset} is not zero (${shown})`);
 }
 
+// Objects are created by cloning a per-layout template that already has every key in order,
+// so the decoder's stores hit existing properties (no hidden-class transitions per field).
+// A template depends on which view of each union the selector picks; reserved fields are not
+// in it (they are added, after the others, only when not zero).
+interface Plan { unions: FieldDef[]; selectors: FieldDef[]; templates: (Record<string, unknown> | undefined)[]; head?: string }
+const PLANS = new Map<object, Plan>();
+
+function planFor(key: object, fields: FieldDef[], head?: string): Plan {
+  let p = PLANS.get(key);
+  if (p === undefined) {
+    const unions = fields.filter((f) => f.k === K_UNION);
+    const selectors = unions.map((u) => fields.find((f) => f.name === u.selector!.field)!);
+    p = { unions, selectors, templates: [], head };
+    PLANS.set(key, p);
+  }
+  return p;
+}
+
+function readScalar(b: Uint8Array, fd: FieldDef): number {
+  const o = fd.offset;
+  let v = fd.k === K_U8 ? b[o] : fd.k === K_U16 ? b[o] | (b[o + 1] << 8) : (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+  if (fd.hasBits) v = (v >>> fd.shift) & fd.mask;
+  return v;
+}
+
+function buildTemplate(fields: FieldDef[], choice: number, unions: FieldDef[], head: string | undefined): Record<string, unknown> {
+  const t: Record<string, unknown> = {};
+  if (head !== undefined) t.msgtype = head;
+  for (const f of fields) {
+    if (f.k === K_UNION) {
+      const v = f.variants![(choice >> unions.indexOf(f)) & 1];
+      for (const g of v.fields) if (!g.reserved) t[g.name] = 0;
+    } else if (!f.reserved) {
+      t[f.name] = 0;
+    }
+  }
+  return t;
+}
+
+function newObject(plan: Plan, fields: FieldDef[], b: Uint8Array): Record<string, unknown> {
+  let choice = 0;
+  const us = plan.unions;
+  for (let i = 0; i < us.length; i++) {
+    const sel = us[i].selector!;
+    const sv = readScalar(b, plan.selectors[i]);
+    if (sel.test === 'ge' ? sv >= sel.value : (sv & sel.value) !== 0) choice |= 1 << i;
+  }
+  let t = plan.templates[choice];
+  if (t === undefined) t = plan.templates[choice] = buildTemplate(fields, choice, us, plan.head);
+  return { ...t };
+}
+
 /** Decodes `fields` into `obj`; returns the end offset of a variable tail (0 if none). */
 function decodeFields(b: Uint8Array, len: number, fields: FieldDef[], obj: Record<string, unknown>, warnings: string[], prefix: string): number {
   let end = 0;
@@ -48,8 +101,8 @@ function decodeFields(b: Uint8Array, len: number, fields: FieldDef[], obj: Recor
     switch (fd.k) {
       case K_U8: case K_U16: case K_U32: {
         let v = fd.k === K_U8 ? b[o] : fd.k === K_U16 ? b[o] | (b[o + 1] << 8) : (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
-        if (fd.bits !== undefined) v = (v >>> fd.bits.shift) & fd.mask;
-        if (fd.reserved === true) {
+        if (fd.hasBits) v = (v >>> fd.shift) & fd.mask;
+        if (fd.reserved) {
           if (v === 0) break;
           rsvWarn(warnings, prefix, fd, '0x' + v.toString(16));
         }
@@ -59,7 +112,7 @@ function decodeFields(b: Uint8Array, len: number, fields: FieldDef[], obj: Recor
       case K_U64: {
         const lo = (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
         const hi = (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0;
-        if (fd.reserved === true) {
+        if (fd.reserved) {
           if (lo === 0 && hi === 0) break;
           rsvWarn(warnings, prefix, fd, u64ToHex(lo, hi));
         }
@@ -71,7 +124,7 @@ function decodeFields(b: Uint8Array, len: number, fields: FieldDef[], obj: Recor
         break;
       case K_BYTES: {
         const h = bytesHexTrimmed(b, o, o + fd.size);
-        if (fd.reserved === true) {
+        if (fd.reserved) {
           if (h === '') break;
           rsvWarn(warnings, prefix, fd, h);
         }
@@ -79,8 +132,8 @@ function decodeFields(b: Uint8Array, len: number, fields: FieldDef[], obj: Recor
         break;
       }
       case K_STRUCT: {
-        const sub: Record<string, unknown> = {};
-        decodeFields(b, len, fd.fields!, sub, warnings, fd.name + '.');
+        const sub = newObject(planFor(fd, fd.fields!), fd.fields!, b);
+        decodeFields(b, len, fd.fields!, sub, warnings, fd.childPrefix);
         obj[fd.name] = sub;
         break;
       }
@@ -187,7 +240,7 @@ export function decodeMessage(bytes: Uint8Array, opts?: DecodeOptions): DecodeRe
       { msgtype, msgtypeName: layout.name, offset: cut.offset, field: cut.name });
   }
   const warnings: string[] = [];
-  const value: Record<string, unknown> = { msgtype: layout.name };
+  const value = newObject(planFor(form, form.fields, layout.name), form.fields, b);
   const tailEnd = decodeFields(b, len, form.fields, value, warnings, '');
   const end = tailEnd > form.size ? tailEnd : form.size;
   if (end < len) {
@@ -250,12 +303,14 @@ function put32(out: Uint8Array, o: number, v: number): void {
 
 function parseBytesValue(v: unknown, size: number, field: string, offset: number, ctx: EncCtx): Uint8Array {
   if (typeof v !== 'string') bad(field, offset, `field '${field}' of ${ctx.name} must be a hex string, got ${JSON.stringify(v)}`, ctx.msgtype, ctx.name);
-  if (v.trim() === '') return new Uint8Array(0);
+  if (v === '' || v.trim() === '') return EMPTY;
   const r = parseHex(v);
   if (!r.ok) bad(field, offset, `field '${field}' of ${ctx.name}: ${r.error.message}`, ctx.msgtype, ctx.name);
   if (r.bytes.length > size) bad(field, offset, `field '${field}' of ${ctx.name} holds at most ${size} bytes, got ${r.bytes.length}`, ctx.msgtype, ctx.name);
   return r.bytes;
 }
+
+const EMPTY = new Uint8Array(0);
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -315,7 +370,7 @@ function tailLength(fd: FieldDef, obj: Record<string, unknown>, ctx: EncCtx): nu
 function encodeFields(out: Uint8Array, fields: FieldDef[], obj: Record<string, unknown>, ctx: EncCtx, prefix: string): void {
   for (const fd of fields) {
     const o = fd.offset;
-    const path = prefix + fd.name;
+    const path = fd.path;
     switch (fd.k) {
       case K_U8: case K_U16: case K_U32: {
         const v = obj[fd.name];
@@ -342,15 +397,14 @@ function encodeFields(out: Uint8Array, fields: FieldDef[], obj: Record<string, u
       case K_GUID: {
         const v = obj[fd.name];
         if (v === undefined) break;
-        if (typeof v !== 'string' || canonicalGuid(v) === undefined) {
+        if (typeof v !== 'string' || !writeGuid(v, out, o)) {
           bad(path, o, `field '${path}' of ${ctx.name} must be a GUID string like "f8615163-df3e-46c5-913f-f2d2f965ed0e", got ${JSON.stringify(v)}`, ctx.msgtype, ctx.name);
         }
-        writeGuid(v, out, o);
         break;
       }
       case K_BYTES: {
         const v = obj[fd.name];
-        if (v === undefined) break;
+        if (v === undefined || v === '') break;
         out.set(parseBytesValue(v, fd.size, path, o, ctx), o);
         break;
       }
@@ -362,16 +416,16 @@ function encodeFields(out: Uint8Array, fields: FieldDef[], obj: Record<string, u
         for (const k of Object.keys(v)) {
           if (!keys.has(k) && v[k] !== undefined) bad(`${path}.${k}`, undefined, `unknown field '${path}.${k}' for ${ctx.name}; known: ${[...keys].join(', ')}`, ctx.msgtype, ctx.name);
         }
-        encodeFields(out, fd.fields!, v, ctx, path + '.');
+        encodeFields(out, fd.fields!, v, ctx, fd.childPrefix);
         break;
       }
       case K_UNION: {
         const which = unionPick(fd, obj, ctx, prefix);
         // keys that belong only to the other view are an error
         const other = fd.variants![1 - which];
-        const mine = new Set(fd.variants![which].fields.map((x) => x.name));
+        const mine = fd.variants![which].fields;
         for (const x of other.fields) {
-          if (!mine.has(x.name) && obj[x.name] !== undefined) {
+          if (obj[x.name] !== undefined && !mine.some((m) => m.name === x.name)) {
             bad(prefix + x.name, x.offset, `field '${prefix + x.name}' belongs to the '${other.name}' view of the union at offset ${fd.offset}, but the '${fd.variants![which].name}' view is selected`, ctx.msgtype, ctx.name);
           }
         }
@@ -458,7 +512,7 @@ export function encodeMessage(json: Record<string, unknown>): EncodeResult {
         if (obj.rangecount === undefined) obj.rangecount = ranges.length;
       }
     }
-    let trailing: Uint8Array = new Uint8Array(0);
+    let trailing: Uint8Array = EMPTY;
     if (obj.trailing !== undefined) trailing = parseBytesValue(obj.trailing, 1 << 16, 'trailing', form.size + tail, ctx);
     const size = form.size + tail + trailing.length;
     if (size > MAX_CHANNEL_MESSAGE_SIZE) {
@@ -467,7 +521,7 @@ export function encodeMessage(json: Record<string, unknown>): EncodeResult {
     const out = new Uint8Array(size);
     put32(out, 0, layout.msgtype);
     encodeFields(out, form.fields, obj, ctx, '');
-    out.set(trailing, form.size + tail);
+    if (trailing.length) out.set(trailing, form.size + tail);
     return { ok: true, bytes: out };
   } catch (e) {
     if (e instanceof EncodeError) return { ok: false, error: e.error } as Err;

@@ -12,17 +12,31 @@ export function canonicalGuid(text: string): string | undefined {
   return `${m[1]}-${m[2]}-${m[3]}-${m[4]}-${m[5]}`.toLowerCase();
 }
 
+function hexNibble(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+/** Character positions of the 16 bytes in "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", in guid_t wire order. */
+const WIRE_POS = [6, 4, 2, 0, 11, 9, 16, 14, 19, 21, 24, 26, 28, 30, 32, 34];
+
 /** Writes the GUID in guid_t order into `out` at `offset`. Returns false if `text` is not a GUID. */
 export function writeGuid(text: string, out: Uint8Array, offset: number): boolean {
-  const g = canonicalGuid(text);
-  if (!g) return false;
-  const h = g.replace(/-/g, '');
-  const b = (i: number) => parseInt(h.substr(i * 2, 2), 16);
-  // data1 u32 LE, data2 u16 LE, data3 u16 LE, data4[8] as is
-  out[offset + 0] = b(3); out[offset + 1] = b(2); out[offset + 2] = b(1); out[offset + 3] = b(0);
-  out[offset + 4] = b(5); out[offset + 5] = b(4);
-  out[offset + 6] = b(7); out[offset + 7] = b(6);
-  for (let i = 8; i < 16; i++) out[offset + i] = b(i);
+  if (typeof text !== 'string') return false;
+  let t = text;
+  if (t.length !== 36) {
+    t = t.trim();
+    if (t.length === 38 && t[0] === '{' && t[37] === '}') t = t.slice(1, 37);
+    if (t.length !== 36) return false;
+  }
+  if (t.charCodeAt(8) !== 45 || t.charCodeAt(13) !== 45 || t.charCodeAt(18) !== 45 || t.charCodeAt(23) !== 45) return false;
+  for (let i = 0; i < 16; i++) {
+    const p = WIRE_POS[i];
+    const hi = hexNibble(t.charCodeAt(p)), lo = hexNibble(t.charCodeAt(p + 1));
+    if (hi < 0 || lo < 0) return false;
+    out[offset + i] = (hi << 4) | lo;
+  }
   return true;
 }
 
@@ -33,15 +47,38 @@ export function guidToBytes(text: string): Uint8Array {
   return out;
 }
 
-/** Reads a guid_t at `offset` and returns the lower-case canonical string (like Linux %pUl). */
-export function guidFromBytes(bytes: Uint8Array, offset = 0): string {
+function formatGuid(bytes: Uint8Array, o: number): string {
   const H = HEX_BYTE;
-  const o = offset;
   return H[bytes[o + 3]] + H[bytes[o + 2]] + H[bytes[o + 1]] + H[bytes[o]] + '-' +
     H[bytes[o + 5]] + H[bytes[o + 4]] + '-' +
     H[bytes[o + 7]] + H[bytes[o + 6]] + '-' +
     H[bytes[o + 8]] + H[bytes[o + 9]] + '-' +
     H[bytes[o + 10]] + H[bytes[o + 11]] + H[bytes[o + 12]] + H[bytes[o + 13]] + H[bytes[o + 14]] + H[bytes[o + 15]];
+}
+
+// GUIDs repeat a lot (20 device classes; the same offers decoded again by every view), and
+// formatting one costs far more than reading it, so a small direct-mapped cache keyed by the
+// 16 raw bytes sits in front of formatGuid. A hit compares all 16 bytes, so it is exact.
+const CACHE_SLOTS = 1024;
+const cacheKeys = new Int32Array(CACHE_SLOTS * 4);
+const cacheVals: (string | undefined)[] = new Array(CACHE_SLOTS).fill(undefined);
+
+/** Reads a guid_t at `offset` and returns the lower-case canonical string (like Linux %pUl). */
+export function guidFromBytes(bytes: Uint8Array, offset = 0): string {
+  const o = offset;
+  const a = bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24);
+  const b = bytes[o + 4] | (bytes[o + 5] << 8) | (bytes[o + 6] << 16) | (bytes[o + 7] << 24);
+  const c = bytes[o + 8] | (bytes[o + 9] << 8) | (bytes[o + 10] << 16) | (bytes[o + 11] << 24);
+  const d = bytes[o + 12] | (bytes[o + 13] << 8) | (bytes[o + 14] << 16) | (bytes[o + 15] << 24);
+  let h = Math.imul(a ^ (b >>> 7), 0x9e3779b1) ^ Math.imul(c ^ (d >>> 11), 0x85ebca6b);
+  h = (h ^ (h >>> 15)) & (CACHE_SLOTS - 1);
+  const k = h * 4;
+  const cached = cacheVals[h];
+  if (cached !== undefined && cacheKeys[k] === a && cacheKeys[k + 1] === b && cacheKeys[k + 2] === c && cacheKeys[k + 3] === d) return cached;
+  const s = formatGuid(bytes, o);
+  cacheKeys[k] = a; cacheKeys[k + 1] = b; cacheKeys[k + 2] = c; cacheKeys[k + 3] = d;
+  cacheVals[h] = s;
+  return s;
 }
 
 export const ZERO_GUID = '00000000-0000-0000-0000-000000000000';

@@ -47,8 +47,14 @@ export interface FieldDef {
   note?: string;
   /** Kind code for the codec. */
   k: number;
-  /** Precomputed bitfield mask (width bits). */
+  /** Precomputed bitfield mask (width bits) and shift. */
   mask: number;
+  shift: number;
+  hasBits: boolean;
+  /** `name + '.'`, the path prefix of nested fields. */
+  childPrefix: string;
+  /** Dotted path from the message ("offer.chn_flags"), for error reports. */
+  path: string;
 }
 
 export interface MessageForm {
@@ -91,8 +97,15 @@ const SIZE: Partial<Record<FieldType, number>> = { u8: 1, u16: 2, u32: 4, u64: 8
 
 function f(name: string, type: FieldType, offset: number, extra: Partial<FieldDef> = {}): FieldDef {
   const size = extra.size ?? SIZE[type] ?? 0;
-  const mask = extra.bits ? (extra.bits.width >= 32 ? 0xffffffff : (1 << extra.bits.width) - 1) : 0;
-  return { name, type, offset, size, k: KIND[type], mask, ...extra };
+  const bits = extra.bits;
+  const mask = bits ? (bits.width >= 32 ? 0xffffffff : (1 << bits.width) - 1) : 0;
+  // Every FieldDef gets the same properties in the same order, so the codec's loop stays monomorphic.
+  return {
+    name, type, offset, size,
+    reserved: extra.reserved === true,
+    bits, fields: extra.fields, selector: extra.selector, variants: extra.variants, note: extra.note,
+    k: KIND[type], mask, shift: bits ? bits.shift : 0, hasBits: bits !== undefined, childPrefix: name + '.', path: name,
+  };
 }
 const u8 = (n: string, o: number, x?: Partial<FieldDef>) => f(n, 'u8', o, x);
 const u16 = (n: string, o: number, x?: Partial<FieldDef>) => f(n, 'u16', o, x);
@@ -107,7 +120,7 @@ const HEADER_PADDING = u32('header_padding', 4, { reserved: true, note: 'Linux: 
 
 // ----------------------------------------------------------------- the embedded offer (vmbus_channel_offer, at +8)
 
-const OFFER_FIELDS: FieldDef[] = [
+const OFFER_FIELDS_LOCAL: FieldDef[] = [
   guid('if_type', 8),
   guid('if_instance', 24),
   u64('reserved1', 40, rsv),
@@ -126,6 +139,14 @@ const OFFER_FIELDS: FieldDef[] = [
   u16('sub_channel_index', 180),
   u16('reserved3', 182, { reserved: true, note: 'OpenVMM: mmio_megabytes_optional' }),
 ];
+function nest(prefix: string, fields: FieldDef[]): FieldDef[] {
+  for (const fd of fields) {
+    fd.path = prefix + fd.name;
+    if (fd.variants) for (const v of fd.variants) nest(prefix, v.fields);
+  }
+  return fields;
+}
+const OFFER_FIELDS = nest('offer.', OFFER_FIELDS_LOCAL);
 
 // ----------------------------------------------------------------- per type
 

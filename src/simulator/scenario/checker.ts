@@ -82,6 +82,10 @@ export function checkScenario(config: ScenarioConfig, ctx: CheckContext): void {
     if (c.host === 'paravisor' && !p.paravisor.present) {
       ctx.diag(f, 'error', at(d.props.hosted_by, d.nameRange), `'${c.name}' is hosted by the paravisor, but the VM has none: add a paravisor { } block or write hosted_by host`, 'combo.host');
     }
+    if (c.host === 'paravisor' && p.paravisor.present && !p.paravisor.confidentialVmbus) {
+      ctx.diag(f, 'warning', at(d.props.hosted_by, d.nameRange),
+        `the paravisor runs no VMBus server for the guest without Confidential VMBus (confidential_vmbus no): '${c.name}' is never offered; write hosted_by host`, 'combo.no-paravisor-server');
+    }
     const ring = (c.chnFlags & ChnFlags.CONFIDENTIAL_RING_BUFFER) !== 0;
     const ext = (c.chnFlags & ChnFlags.CONFIDENTIAL_EXTERNAL_MEMORY) !== 0;
     if (ext && !ring) {

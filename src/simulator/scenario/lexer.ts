@@ -81,13 +81,11 @@ export function lex(text: string): Token[] {
   let i = 0;
   const n = text.length;
   const push = (kind: TokenKind, start: number, end: number, extra?: Partial<Token>): void => {
-    const t: Token = { kind, text: text.slice(start, end), line, col: start - lineStart, endCol: end - lineStart };
-    if (extra) {
-      if (extra.value !== undefined) t.value = extra.value;
-      if (extra.str !== undefined) t.str = extra.str;
-      if (extra.error !== undefined) t.error = extra.error;
-    }
-    out.push(t);
+    // Every token gets the same shape (monomorphic objects keep the parser fast).
+    out.push({
+      kind, text: text.slice(start, end), line, col: start - lineStart, endCol: end - lineStart,
+      value: extra?.value, str: extra?.str, error: extra?.error,
+    });
   };
   while (i < n) {
     const c = text.charCodeAt(i);

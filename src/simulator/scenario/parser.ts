@@ -1,13 +1,14 @@
 // Scenario parser: interprets the statement tree (syntax.ts) as a ScenarioConfig. Every problem
 // becomes a diagnostic with the exact range of the offending words; a bad statement is skipped
 // and the next one parsed, so one typo never hides the rest of the file.
-import type { DeviceConfig, Expectation, FaultConfig, FaultTrigger, ScenarioConfig, ScriptStep, SourceRef, StopPoint } from '../model/config';
+import type { Expectation, FaultConfig, FaultTrigger, ScenarioConfig, ScriptStep, SourceRef, StopPoint } from '../model/config';
 import type { Token } from './lexer';
 import { parseSyntax, spanRange, tokenRange, type Range, type Statement } from './syntax';
 import type { IncludeRef, ParseOptions, ScenarioAst, ScenarioDiagnostic, ScenarioSymbol, TokenRole } from './types';
 import {
   ALL_VERSIONS, BOOL_WORDS, CHANNEL_STATES, DEFAULT_HOST_FEATURES, DESIGNS, HV_SOCK, ISOLATIONS, KEYWORDS, PARTIES, SECTION_KEYWORDS,
   TOP_KEYWORDS, chnFlagByName, faultById, featureByName, lookupClassGuid, lookupClassName, messageByName, versionByName,
+  faultWords, CHN_FLAG_WORDS, FEATURE_WORDS, classWords,
 } from './vocab';
 import { ChnFlags } from '../protocol/constants';
 import { checkScenario, type DeviceInfo } from './checker';
@@ -664,7 +665,7 @@ class Parser {
   }
 
   private msgType(w: Words, t: Token): string {
-    const m = t.kind === 'ident' ? messageByName(t.text) : t.kind === 'number' ? undefined : undefined;
+    const m = t.kind === 'ident' ? messageByName(t.text) : undefined;
     if (!m) w.fail(`unknown message type '${t.text}'; expected a CHANNELMSG_* name such as CHANNELMSG_OFFERCHANNEL`, t, 'unknown.message');
     this.role(w.file, t, { kind: 'message', name: m.name });
     return m.name;
@@ -1093,16 +1094,7 @@ function describeTrigger(t: FaultTrigger): string {
 
 // ---------------------------------------------------------------- helpers
 
-let cachedFaultNames: string[] | undefined;
-function faultNames(): string[] {
-  if (!cachedFaultNames) {
-    // Imported lazily so a missing catalogue entry never breaks parsing of the rest.
-    cachedFaultNames = faultList();
-  }
-  return cachedFaultNames;
-}
-import { faultWords, CHN_FLAG_WORDS, FEATURE_WORDS, classWords } from './vocab';
-function faultList(): string[] { return faultWords().map((f) => f.id); }
+function faultNames(): string[] { return faultWords().map((f) => f.id); }
 function chnNames(): string[] { return CHN_FLAG_WORDS.map((f) => f.name); }
 function featureNames(): string[] { return FEATURE_WORDS.map((f) => f.name); }
 function classNames(): string[] { return classWords().map((c) => c.name); }
@@ -1164,8 +1156,7 @@ export function deterministicGuid(seed: number, key: string): string {
 export function parseScenario(text: string, file: string, opts: ParseOptions = {}): ParseResult {
   const p = new Parser(file, opts);
   p.parseFile(text, file);
-  let config: ScenarioConfig | undefined;
-  config = p.finish();
+  let config: ScenarioConfig | undefined = p.finish();
   const hasError = p.diagnostics.some((d) => d.severity === 'error');
   if (hasError) config = undefined;
   const ast: ScenarioAst = {

@@ -31,6 +31,15 @@ function walkFields(obj: Record<string, unknown>, prefix: string, out: Map<strin
   }
 }
 
+const VERSION_FIELDS = new Set(['vmbus_version_requested']);
+const HEX_FIELDS = new Set(['feature_flags', 'chn_flags', 'gpadl', 'ringbuffer_gpadlhandle', 'creation_status', 'status']);
+
+function keyFieldText(k: string, v: unknown): string {
+  if (typeof v === 'number' && VERSION_FIELDS.has(k)) return `${(v >>> 16) & 0xffff}.${v & 0xffff}`;
+  if (typeof v === 'number' && HEX_FIELDS.has(k)) return '0x' + (v >>> 0).toString(16);
+  return fieldText(v);
+}
+
 function fieldText(v: unknown): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return String(v);
@@ -47,7 +56,7 @@ export function keyFields(decoded: Record<string, unknown> | undefined, max = 5)
   const parts: string[] = [];
   for (const k of KEY_FIELDS) {
     if (parts.length >= max) break;
-    if (flat.has(k)) parts.push(`${k}=${fieldText(flat.get(k))}`);
+    if (flat.has(k)) parts.push(`${k}=${keyFieldText(k, flat.get(k))}`);
   }
   return parts.join(' ');
 }
@@ -70,7 +79,7 @@ export function formatEvent(e: TraceEvent): string {
   const time = lpad(formatTime(e.time), 12);
   const vp = lpad(e.vp === null ? '-' : String(e.vp), 2);
   const cols = (from: string, to: string, synic: string, path: string, what: string): string =>
-    `${time}  ${vp}  ${pad(from, 10)} ${from || to ? '→' : ' '} ${pad(to, 10)}  ${pad(synic, 10)}  ${pad(path, 9)}  ${what}`.trimEnd();
+    `${time}  ${vp}  ${pad(from, 10)} ${to ? '→' : ' '} ${pad(to, 10)}  ${pad(synic, 10)}  ${pad(path, 9)}  ${what}`.trimEnd();
   switch (e.kind) {
     case 'message': {
       const kf = keyFields(e.decoded);

@@ -5,7 +5,7 @@ import { lex } from './lexer';
 import type { Range } from './syntax';
 import type { ScenarioAst, ScenarioSymbol, TokenRole } from './types';
 import {
-  BOOL_WORDS, CHANNEL_STATES, CHN_FLAG_WORDS, DESIGNS, FEATURE_WORDS, ISOLATIONS, KEYWORDS, MESSAGE_WORDS, PARTIES, SECTION_KEYWORDS, TOP_KEYWORDS,
+  CHANNEL_STATES, CHN_FLAG_WORDS, DESIGNS, FEATURE_WORDS, ISOLATIONS, KEYWORDS, MESSAGE_WORDS, PARTIES, SECTION_KEYWORDS, TOP_KEYWORDS,
   VERSIONS, chnFlagByName, classWords, faultById, faultWords, featureByName, lookupClassGuid, lookupClassName, messageByName, versionByName,
 } from './vocab';
 import { versionName } from '../protocol/constants';
@@ -28,30 +28,29 @@ function hex(n: number, width: number): string {
 /** The block a position is in: the first word of the statement owning the innermost open '{'. */
 function contextAt(tokens: Token[], line: number): { block: string; deviceNames: string[]; stopLabels: string[] } {
   const stack: string[] = [];
-  let stmtFirst: Token | undefined;
   const deviceNames: string[] = [];
   const stopLabels: string[] = [];
-  let prev: Token | undefined;
-  let secondOfStmt = 0;
-  let stmtWords: Token[] = [];
+  let stmt: Token[] = [];
   for (const t of tokens) {
+    if (t.kind === 'comment') continue;
     if (t.kind === 'newline') {
-      if (stmtWords[0]?.text === 'device' && stmtWords[1]) deviceNames.push(stmtWords[1].text);
-      if (stmtWords[0]?.text === 'stop' && stmtWords[1] && stmtWords[1].text !== 'at') stopLabels.push(stmtWords[1].text);
-      stmtFirst = undefined; stmtWords = []; secondOfStmt = 0; prev = t;
+      if (stmt[0]?.text === 'device' && stmt[1]) deviceNames.push(stmt[1].text);
+      if (stmt[0]?.text === 'stop' && stmt[1] && stmt[1].text !== 'at') stopLabels.push(stmt[1].text);
+      stmt = [];
       continue;
     }
-    if (t.kind === 'comment') continue;
-    if (t.line < line) {
-      if (t.kind === 'lbrace') { stack.push(stmtFirst?.text ?? ''); stmtFirst = undefined; stmtWords = []; }
-      else if (t.kind === 'rbrace') { stack.pop(); stmtFirst = undefined; stmtWords = []; }
-      else { if (!stmtFirst) stmtFirst = t; stmtWords.push(t); secondOfStmt++; }
-    } else if (t.kind !== 'lbrace' && t.kind !== 'rbrace') {
-      stmtWords.push(t);
+    if (t.kind === 'lbrace' || t.kind === 'rbrace') {
+      // Only braces before the cursor's line decide the block it is in.
+      if (t.line < line) {
+        if (t.kind === 'lbrace') stack.push(stmt[0]?.text ?? '');
+        else stack.pop();
+      }
+      if (stmt[0]?.text === 'device' && stmt[1]) deviceNames.push(stmt[1].text);
+      stmt = [];
+      continue;
     }
-    prev = t;
+    stmt.push(t);
   }
-  void prev; void secondOfStmt;
   return { block: stack.length ? stack[stack.length - 1] : 'top', deviceNames, stopLabels };
 }
 
@@ -61,7 +60,7 @@ export function completeAt(text: string, line: number, character: number): Compl
   const tokens = lex(text);
   const ctx = contextAt(tokens, line);
   // Words on this line before the cursor (a word the cursor touches is being typed: left out).
-  const lineToks = tokens.filter((t) => t.line === line && t.kind !== 'newline' && t.kind !== 'comment' && t.endCol < character + (0));
+  const lineToks = tokens.filter((t) => t.line === line && t.kind !== 'newline' && t.kind !== 'comment');
   const words = lineToks.filter((t) => t.endCol < character || (t.endCol === character && (t.kind === 'lbrace' || t.kind === 'rbrace' || t.kind === 'equals' || t.kind === 'lparen' || t.kind === 'comma')));
   const inComment = tokens.some((t) => t.line === line && t.kind === 'comment' && t.col < character);
   if (inComment) return [];
@@ -184,7 +183,7 @@ export function hoverAt(ast: ScenarioAst, line: number, character: number): Hove
   const range: Range = { line: t.line, column: t.col, endLine: t.line, endColumn: t.endCol };
   const role = ast.roles.get(t) ?? guessRole(t);
   if (!role) return undefined;
-  const md = describe(role, t);
+  const md = describe(role);
   return md ? { markdown: md, range } : undefined;
 }
 
@@ -208,7 +207,7 @@ function guessRole(t: Token): TokenRole | undefined {
   return undefined;
 }
 
-function describe(role: TokenRole, t: Token): string | undefined {
+function describe(role: TokenRole): string | undefined {
   switch (role.kind) {
     case 'keyword': {
       const docs = KEYWORDS[role.word];
@@ -250,9 +249,8 @@ function describe(role: TokenRole, t: Token): string | undefined {
     case 'device-ref':
       return `device **${role.name}**`;
     case 'value':
-      return role.doc ? `**${role.word}** — ${role.doc}` : BOOL_WORDS[role.word] !== undefined ? undefined : undefined;
+      return role.doc ? `**${role.word}** — ${role.doc}` : undefined;
   }
-  void t;
   return undefined;
 }
 
@@ -266,7 +264,7 @@ export function foldingRanges(ast: ScenarioAst): FoldingRange[] {
     for (const s of sts) {
       if (s.block) {
         const end = s.block.close ? s.block.close.line : s.range.endLine;
-        if (end > s.range.line) out.push({ start: s.range.line, end: s.block.close && s.block.close.col > 0 ? end : end });
+        if (end > s.range.line) out.push({ start: s.range.line, end });
         walk(s.block.body);
       }
     }
@@ -301,7 +299,7 @@ export function definitionAt(ast: ScenarioAst, line: number, character: number):
   if (!t) return undefined;
   const role = ast.roles.get(t);
   if (role && (role.kind === 'device-ref' || role.kind === 'device-def')) {
-    return ast.deviceDefs.get(role.name) ?? [...ast.deviceDefs.entries()].find(([, v]) => v && role.name === t.text)?.[1];
+    return ast.deviceDefs.get(role.name);
   }
   return undefined;
 }

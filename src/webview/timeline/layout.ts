@@ -154,11 +154,13 @@ export function wantedWindow(v: Viewport, total: number): { from: number; to: nu
   const { from, to } = visibleRange(v, total);
   const span = Math.max(1, to - from);
   const pw = plotWidth(v);
+  const wFrom = Math.max(0, from - span);
+  const wTo = Math.min(total, to + span);
   return {
-    from: Math.max(0, from - span),
-    to: Math.min(total, to + span),
-    // At most about one item per pixel column per run over the three screens.
-    maxItems: Math.max(64, Math.ceil(pw * 3)),
+    from: wFrom,
+    to: wTo,
+    // About one item per pixel column (per run) over the window's width in pixels.
+    maxItems: Math.max(64, Math.ceil((pw * (wTo - wFrom)) / span)),
   };
 }
 
@@ -170,7 +172,7 @@ export function windowServes(have: { from: number; to: number; stride: number; t
   const want = wantedWindow(v, total);
   const wantStride = Math.max(1, Math.ceil((want.to - want.from) / want.maxItems));
   // Too coarse for this zoom, or far finer than needed (a much larger window than the view).
-  return have.stride <= Math.max(1, wantStride * 2) && have.stride * 8 >= wantStride;
+  return have.stride <= Math.max(1, wantStride * 2) && have.stride * 4 >= wantStride;
 }
 
 // ---- how events look -----------------------------------------------------------------------------

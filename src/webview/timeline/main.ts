@@ -6,7 +6,7 @@ import type {
   ExportFormat, HostToWebview, SeekMatch, TimelineFilter, TimelineItem, TimelineSessionInfo, TimelineViewState, WebviewToHost,
 } from '../../shared/timelineProtocol';
 import { isHostToWebview } from '../../shared/timelineProtocol';
-import { eventDescription, eventLabel, filterIsEmpty, shortMsgtype } from '../../shared/timelineData';
+import { eventDescription, eventLabel, filterIsEmpty, isAlarm, shortMsgtype } from '../../shared/timelineData';
 import {
   type ColorToken, type LaneLayout, type Viewport, GUTTER_W, PHASE_H, RULER_H, RUN_HEADER_H,
   buildLanes, clampViewport, colToX, ensureVisible, fitAll, fitText, hitTest, labelsFit, panBy, rulerTicks,
@@ -359,8 +359,17 @@ function draw(): void {
     const thinned = win.stride > 1 || view.pxPerCol < 1.5;
     let lastColor = '';
     let lastDash = '';
+    // Several items per pixel column (a finer window than this zoom needs): draw one per column
+    // and run, alarms always.
+    const dense = win.stride * view.pxPerCol < 1;
+    const lastPx = [-1, -1];
     for (let i = lo; i < items.length && items[i].col <= to; i++) {
       const it = items[i];
+      if (dense && !isAlarm(it.event)) {
+        const px = Math.round(colToX(view, it.col));
+        if (px === lastPx[it.run]) continue;
+        lastPx[it.run] = px;
+      }
       const s = shapeOf(it, layout, view);
       if (!s) continue;
       drawn++;

@@ -92,13 +92,16 @@ describe('timeline layout: viewport', () => {
     const w = wantedWindow(big, 100000);
     assert.strictEqual(w.from, 0);
     assert.strictEqual(w.to, 100000);
-    assert.strictEqual(w.maxItems, 3000);
-    const have = { from: 0, to: 100000, stride: Math.ceil(100000 / 3000), total: 100000 };
+    assert.strictEqual(w.maxItems, 1000, 'the whole trace is in view: one item per pixel column');
+    const have = { from: 0, to: 100000, stride: Math.ceil(100000 / 1000), total: 100000 };
     assert.ok(windowServes(have, big, 100000));
     assert.ok(!windowServes({ ...have, total: 99999 }, big, 100000), 'a grown trace needs a new window');
     const zoomed = zoomAt(big, 600, 1000, 100000);
     assert.ok(!windowServes(have, zoomed, 100000), 'too coarse after zooming in');
     const zw = wantedWindow(zoomed, 100000);
+    const span = visibleRange(zoomed, 100000);
+    assert.ok(zw.from < span.from && zw.to > span.to, 'a screen of margin either side');
+    assert.ok(Math.abs(zw.maxItems - 3000) <= 3, 'three screens, one item per pixel');
     assert.ok(windowServes({ from: zw.from, to: zw.to, stride: 1, total: 100000 }, zoomed, 100000));
   });
 
@@ -111,7 +114,7 @@ describe('timeline layout: viewport', () => {
 
   it('cuts labels to the space they have', () => {
     assert.strictEqual(fitText('OFFERCHANNEL relid=5', 1000), 'OFFERCHANNEL relid=5');
-    assert.strictEqual(fitText('OFFERCHANNEL relid=5', 31), 'OFF…');
+    assert.strictEqual(fitText('OFFERCHANNEL relid=5', 31), 'OFFE…');
     assert.strictEqual(fitText('x', 3), '');
   });
 });

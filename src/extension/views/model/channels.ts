@@ -66,6 +66,15 @@ export function newChannelsCache(): ChannelsCache {
   return { entries: new Map() };
 }
 
+/** Everything a channel's nodes show, as one string (cheaper than JSON of the whole view with its offer hex). */
+function channelKey(ch: ChannelView): string {
+  let k = `${ch.relid}|${ch.device}|${ch.classGuid}|${ch.className}|${ch.instanceGuid}|${ch.subchannelIndex}|${ch.hostedBy}|${ch.relayed}|${ch.chnFlags}|${ch.originalChnFlags}|${ch.connectionId}|${ch.monitorId}|${ch.state}|${ch.serverState}|${ch.rejectReason}|${ch.confidentialRing}|${ch.confidentialExternal}|${ch.offerHex ? 1 : 0}|${ch.subchannels.join(',')}`;
+  for (const g of ch.gpadls) k += `|${g.handle},${g.kind},${g.pages},${g.gpa},${g.visibility},${g.state}`;
+  const src = ch.source;
+  if (src) k += `|${src.file}:${src.line}:${src.column}:${src.endLine}:${src.endColumn}`;
+  return k;
+}
+
 interface BuildCtx {
   b: ModelBuilder;
   byRelid: Map<number, ChannelView>;
@@ -77,7 +86,7 @@ interface BuildCtx {
 function addChannel(ctx: BuildCtx, ch: ChannelView, parent: string, parentFresh: boolean): void {
   const { byRelid, seen } = ctx;
   seen.add(ch.relid);
-  const key = ctx.cache ? parent + '\u0000' + JSON.stringify(ch) : '';
+  const key = ctx.cache ? parent + '\u0000' + channelKey(ch) : '';
   const hit = ctx.cache?.entries.get(ch.relid);
   if (hit && hit.key === key) {
     ctx.b.adopt(hit.nodes, parentFresh);

@@ -6,7 +6,7 @@
 import type { SourceRef } from '../../../simulator/model/config';
 import type { GuestView, ParavisorView } from '../../../simulator/engine/api';
 import type { PhaseEvent, TraceEvent } from '../../../simulator/trace/events';
-import { ModelBuilder, type NodeIcon, type TreeModel } from './node';
+import type { NodeIcon, TreeModel, ViewNode } from './node';
 import { hex } from './format';
 
 export type PhaseStatus = 'pending' | 'running' | 'current' | 'ok' | 'failed' | 'skipped' | 'fallback';
@@ -99,24 +99,42 @@ function statusWord(s: PhaseStatus): string {
   return s === 'current' ? 'in progress' : s === 'running' ? 'in progress' : s;
 }
 
-export function buildNegotiationModel(input: NegotiationInput): TreeModel {
-  const b = new ModelBuilder();
-  const { events, position } = input;
-  const maxLeaves = input.maxLeaves ?? 24;
-  if (!events.length && !input.plan?.length && !input.guest) return b.build();
+/** The folded phase structure of one event list (independent of the position). */
+interface Fold {
+  from: readonly TraceEvent[];
+  length: number;
+  last: TraceEvent | undefined;
+  roots: PhaseRec[];
+  loose: TraceEvent[];
+  looseHidden: number;
+  /** Child ids per phase id (phases, then leaves, then the "more" node). */
+  childIds: Map<string, string[]>;
+  rootIds: string[];
+}
 
-  // The timeline to lay out: known events, then the plan's tail when the plan agrees.
-  const usePlan = input.plan && input.plan.length > events.length && planMatches(events, input.plan);
-  const all: readonly TraceEvent[] = usePlan && input.plan ? input.plan : events;
-  const known = events.length;
+/**
+ * Keeps the phase structure and unchanged nodes between builds. With a plan the structure is
+ * fixed for the whole session, so a step only re-creates the few nodes whose status changed.
+ */
+export interface NegotiationCache {
+  fold?: Fold;
+  nodes: Map<string, { key: string; node: ViewNode }>;
+  /** Incremental planMatches: the plan and events verified so far. */
+  verified?: { plan: readonly TraceEvent[]; upTo: number; last: TraceEvent | undefined };
+}
 
-  // 1. Fold the phase begin/end events into a tree with stable ids (name + occurrence under its parent).
+export function newNegotiationCache(): NegotiationCache {
+  return { nodes: new Map() };
+}
+
+function fold(all: readonly TraceEvent[], maxLeaves: number): Fold {
   const roots: PhaseRec[] = [];
   const stack: PhaseRec[] = [];
   const counts = new Map<string, number>();
-  const looseLeaves: TraceEvent[] = [];
+  const loose: TraceEvent[] = [];
+  let looseHidden = 0;
   for (let i = 0; i < all.length; i++) {
-    const e = i < known ? events[i] : all[i];
+    const e = all[i];
     if (e.kind === 'phase') {
       if (e.action === 'begin') {
         const parent = stack[stack.length - 1];
@@ -140,11 +158,80 @@ export function buildNegotiationModel(input: NegotiationInput): TreeModel {
     const top = stack[stack.length - 1];
     if (top && !top.source && e.source) top.source = e.source;
     if (isLeaf(e)) {
-      if (!top) looseLeaves.push(e);
-      else if (top.leaves.length < maxLeaves) top.leaves.push(e);
+      if (!top) {
+        if (loose.length < maxLeaves) loose.push(e);
+        else looseHidden++;
+      } else if (top.leaves.length < maxLeaves) top.leaves.push(e);
       else top.hidden++;
     }
   }
+  const childIds = new Map<string, string[]>();
+  const walk = (r: PhaseRec): void => {
+    const ids = r.children.map((c) => c.id);
+    for (const e of r.leaves) ids.push(`${r.id}/e${e.seq}`);
+    if (r.hidden) ids.push(`${r.id}/more`);
+    childIds.set(r.id, ids);
+    for (const c of r.children) walk(c);
+  };
+  for (const r of roots) walk(r);
+  const rootIds = roots.map((r) => r.id);
+  for (const e of loose) rootIds.push(`ph/e${e.seq}`);
+  if (looseHidden) rootIds.push('ph/more');
+  return { from: all, length: all.length, last: all[all.length - 1], roots, loose, looseHidden, childIds, rootIds };
+}
+
+function planAgrees(events: readonly TraceEvent[], plan: readonly TraceEvent[], cache?: NegotiationCache): boolean {
+  if (plan.length <= events.length) return false;
+  const v = cache?.verified;
+  // Re-check only what is new since the last build, unless the known events were replaced.
+  if (v && v.plan === plan && v.upTo <= events.length && (v.upTo === 0 || events[v.upTo - 1] === v.last)) {
+    const ok = planMatches(events.slice(v.upTo), plan.slice(v.upTo, plan.length));
+    if (ok && cache) cache.verified = { plan, upTo: events.length, last: events[events.length - 1] };
+    return ok;
+  }
+  const ok = planMatches(events, plan);
+  if (cache) cache.verified = ok ? { plan, upTo: events.length, last: events[events.length - 1] } : undefined;
+  return ok;
+}
+
+export function buildNegotiationModel(input: NegotiationInput, cache?: NegotiationCache): TreeModel {
+  const { events, position } = input;
+  const maxLeaves = input.maxLeaves ?? 24;
+  const model: TreeModel = { roots: [], nodes: new Map() };
+  if (!events.length && !input.plan?.length && !input.guest) return model;
+
+  // The timeline to lay out: the plan when it agrees with the known events (its tail shows the
+  // phases ahead), else the known events.
+  const usePlan = !!input.plan && planAgrees(events, input.plan, cache);
+  const all: readonly TraceEvent[] = usePlan && input.plan ? input.plan : events;
+  const known = events.length;
+
+  // 1. The phase structure (cached while the event list is the same).
+  let f = cache?.fold;
+  if (!f || f.from !== all || f.length !== all.length || f.last !== all[all.length - 1]) {
+    f = fold(all, maxLeaves);
+    if (cache) {
+      cache.fold = f;
+      cache.nodes = new Map();
+    }
+  }
+  // Node cache: entries for ids of the current structure only (reset when the structure changes).
+  const nodeCache = cache?.nodes;
+  const put = (key: string, id: string, make: () => ViewNode): void => {
+    const hit = nodeCache?.get(id);
+    if (hit && hit.key === key) {
+      model.nodes.set(id, hit.node);
+      return;
+    }
+    const node = make();
+    model.nodes.set(id, node);
+    if (nodeCache) {
+      if (hit) {
+        hit.key = key;
+        hit.node = node;
+      } else nodeCache.set(id, { key, node });
+    }
+  };
 
   const status = (r: PhaseRec): PhaseStatus => {
     if (r.begin.seq > position) return 'pending';
@@ -155,15 +242,17 @@ export function buildNegotiationModel(input: NegotiationInput): TreeModel {
 
   // 2. The current phase: the deepest one still running at the position.
   let current: PhaseRec | undefined;
-  const findCurrent = (list: PhaseRec[]): void => {
-    for (const r of list) {
-      if (status(r) === 'running') {
-        current = r;
-        findCurrent(r.children);
-      }
+  let level: PhaseRec[] = f.roots;
+  for (;;) {
+    let found: PhaseRec | undefined;
+    for (const r of level) {
+      if (r.begin.seq > position) break;
+      if (status(r) === 'running') found = r;
     }
-  };
-  findCurrent(roots);
+    if (!found) break;
+    current = found;
+    level = found.children;
+  }
 
   // 3. Status line.
   const g = input.guest;
@@ -173,39 +262,40 @@ export function buildNegotiationModel(input: NegotiationInput): TreeModel {
     if (ver) parts.push(`VMBus ${ver}`);
     if (g.connectionState === 'connected' || g.confidential) parts.push(g.confidential ? 'confidential' : 'not confidential');
     if (g.fallbackTaken) parts.push('fell back');
-    const total = all.length;
-    b.add(
-      {
-        id: 'neg:status',
-        label: parts.join(' · '),
-        description: `event ${position + 1} of ${total}${input.done ? ' · done' : ''}`,
-        tooltip: [
-          `**Guest**: ${g.connectionState}${ver ? `, VMBus ${ver}` : ''}, ${g.confidential ? 'Confidential VMBus' : 'non-confidential'}${g.fallbackTaken ? ', fallback taken' : ''}`,
-          g.msgConnectionId !== null ? `- message connection id \`${hex(g.msgConnectionId)}\`` : '',
-          `- feature flags \`${hex(g.featureFlags)}\``,
-          input.paravisor
-            ? `- paravisor: ${input.paravisor.present ? `present, ${input.paravisor.confidentialVmbus ? 'Confidential VMBus capable' : 'no Confidential VMBus'}, ${input.paravisor.connectionState}` : 'none'}`
-            : '',
-          input.design ? `- discovery design: ${input.design === 'probe' ? 'probe + fallback (series v1–v4)' : 'CPUID 0x40000082 EAX bit 3 (merged)'}` : '',
-        ]
-          .filter(Boolean)
-          .join('\n'),
-        icon: { id: g.connectionState === 'failed' ? 'error' : 'vm', color: g.connectionState === 'failed' ? 'errorForeground' : g.confidential ? 'charts.green' : undefined },
-      },
-      undefined,
-    );
+    model.roots.push('neg:status');
+    model.nodes.set('neg:status', {
+      id: 'neg:status',
+      label: parts.join(' · '),
+      description: `event ${position + 1} of ${all.length}${input.done ? ' · done' : ''}`,
+      tooltip: [
+        `**Guest**: ${g.connectionState}${ver ? `, VMBus ${ver}` : ''}, ${g.confidential ? 'Confidential VMBus' : 'non-confidential'}${g.fallbackTaken ? ', fallback taken' : ''}`,
+        g.msgConnectionId !== null ? `- message connection id \`${hex(g.msgConnectionId)}\`` : '',
+        `- feature flags \`${hex(g.featureFlags)}\``,
+        input.paravisor
+          ? `- paravisor: ${input.paravisor.present ? `present, ${input.paravisor.confidentialVmbus ? 'Confidential VMBus capable' : 'no Confidential VMBus'}, ${input.paravisor.connectionState}` : 'none'}`
+          : '',
+        input.design ? `- discovery design: ${input.design === 'probe' ? 'probe + fallback (series v1–v4)' : 'CPUID 0x40000082 EAX bit 3 (merged)'}` : '',
+      ]
+        .filter(Boolean)
+        .join('\n'),
+      icon: { id: g.connectionState === 'failed' ? 'error' : 'vm', color: g.connectionState === 'failed' ? 'errorForeground' : g.confidential ? 'charts.green' : undefined },
+      expand: 'none',
+      children: [],
+    });
   }
 
-  // 4. Nodes.
-  const posEvent = position >= 0 && position < known ? events[position] : undefined;
-  const addLeaves = (r: PhaseRec | undefined, list: TraceEvent[], hidden: number, parentId: string | undefined): void => {
+  // 4. Nodes (re-created only when their status changed).
+  const posSeq = position >= 0 && position < known ? events[position].seq : -1;
+  const addLeaves = (r: PhaseRec | undefined, list: readonly TraceEvent[], hidden: number, parentId: string | undefined): void => {
     for (const e of list) {
-      const l = leafLabel(e);
+      const id = `${parentId ?? 'ph'}/e${e.seq}`;
       const pending = e.seq > position;
-      const isPos = posEvent !== undefined && e.seq === posEvent.seq;
-      b.add(
-        {
-          id: `${parentId ?? 'ph'}/e${e.seq}`,
+      const isPos = e.seq === posSeq;
+      put(`${pending ? 'p' : 'd'}${isPos ? 'c' : ''}`, id, () => {
+        const l = leafLabel(e);
+        return {
+          id,
+          parent: parentId,
           label: l.label,
           description: l.description,
           tooltip: l.tooltip,
@@ -214,23 +304,28 @@ export function buildNegotiationModel(input: NegotiationInput): TreeModel {
           source: e.source ?? r?.source,
           highlight: isPos || undefined,
           contextValue: e.kind === 'message' ? 'vmbusMessage' : 'vmbusEvent',
-        },
-        parentId,
-      );
+          expand: 'none',
+          children: [],
+        };
+      });
     }
-    if (hidden > 0 && parentId) {
-      b.add({ id: `${parentId}/more`, label: `… ${hidden} more events`, icon: { id: 'ellipsis' } }, parentId);
+    if (hidden > 0) {
+      const id = `${parentId ?? 'ph'}/more`;
+      put(String(hidden), id, () => ({ id, parent: parentId, label: `… ${hidden} more events`, icon: { id: 'ellipsis' }, expand: 'none', children: [] }));
     }
   };
-  const addPhase = (r: PhaseRec, parentId: string | undefined): void => {
+  const fo = f;
+  const addPhase = (r: PhaseRec): void => {
     let s = status(r);
     if (r === current) s = 'current';
-    const detail = r.end?.detail ?? r.begin.detail;
-    const vp = r.begin.vp !== null && !/\bvp\s*\d/i.test(r.name) ? `VP ${r.begin.vp}` : undefined;
-    const desc = [statusWord(s), vp, s === 'pending' ? undefined : detail].filter(Boolean).join(' · ');
-    b.add(
-      {
+    const children = fo.childIds.get(r.id) ?? [];
+    put(`${s}|${children.length}|${r.end?.seq ?? ''}`, r.id, () => {
+      const detail = r.end?.detail ?? r.begin.detail;
+      const vp = r.begin.vp !== null && !/\bvp\s*\d/i.test(r.name) ? `VP ${r.begin.vp}` : undefined;
+      const desc = [statusWord(s), vp, s === 'pending' ? undefined : detail].filter(Boolean).join(' · ');
+      return {
         id: r.id,
+        parent: r.parent?.id,
         label: r.name,
         description: desc,
         tooltip: `**${r.name}** — ${statusWord(s)}${detail ? `\n\n${detail}` : ''}\n\nevents ${r.begin.seq}–${r.end ? r.end.seq : '…'}`,
@@ -239,20 +334,20 @@ export function buildNegotiationModel(input: NegotiationInput): TreeModel {
         source: r.source,
         highlight: s === 'current' || undefined,
         contextValue: 'vmbusPhase',
-        expand: r.children.length || r.leaves.length ? (s === 'current' || s === 'running' || s === 'failed' || s === 'fallback' ? 'expanded' : 'collapsed') : 'none',
-      },
-      parentId,
-    );
-    for (const c of r.children) addPhase(c, r.id);
+        expand: children.length ? (s === 'current' || s === 'running' || s === 'failed' || s === 'fallback' ? 'expanded' : 'collapsed') : 'none',
+        children,
+      };
+    });
+    for (const c of r.children) addPhase(c);
     addLeaves(r, r.leaves, r.hidden, r.id);
   };
-  for (const r of roots) addPhase(r, undefined);
-  if (looseLeaves.length) addLeaves(undefined, looseLeaves.slice(0, maxLeaves), Math.max(0, looseLeaves.length - maxLeaves), undefined);
+  for (const r of f.roots) addPhase(r);
+  addLeaves(undefined, f.loose, f.looseHidden, undefined);
+  model.roots.push(...f.rootIds);
 
-  let summary: string | undefined;
-  if (current) summary = current.name;
-  else if (input.done) summary = 'done';
-  return b.build(summary);
+  if (current) model.summary = current.name;
+  else if (input.done) model.summary = 'done';
+  return model;
 }
 
 /** The id of the node that stands for trace index seq: its leaf if shown, else its innermost phase. */

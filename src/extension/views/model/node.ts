@@ -62,10 +62,8 @@ export class ModelBuilder {
    * nodes[0] is the subtree's top; the others must already be linked among themselves.
    */
   adopt(nodes: readonly ViewNode[], link: boolean): void {
-    for (const n of nodes) {
-      if (this.model.nodes.has(n.id)) throw new Error(`duplicate tree node id ${n.id}`);
-      this.model.nodes.set(n.id, n);
-    }
+    const map = this.model.nodes;
+    for (let i = 0; i < nodes.length; i++) map.set(nodes[i].id, nodes[i]);
     if (link && nodes.length) this.link(nodes[0].id, nodes[0].parent);
   }
 

@@ -1,0 +1,73 @@
+// Helpers for the engine scenario tests: build configurations and pull out the facts the tests
+// assert (message sequences, register access paths, exposure table).
+import type { DeviceConfig, ScenarioConfig } from '../../../src/simulator/model/config';
+import type { MessageEvent, PageEvent, RegisterEvent, TraceEvent } from '../../../src/simulator/trace/events';
+import { runScenario, type RunResult } from '../../../src/simulator/engine/session';
+import { defaultConfig } from '../../../src/simulator/engine/defaults';
+
+export const V6_0 = 0x00060000;
+export const V5_3 = 0x00050003;
+export const V5_2 = 0x00050002;
+export const V4_0 = 0x00040000;
+export const ALL_VERSIONS = [0x00060000, 0x00050003, 0x00050002, 0x00050001, 0x00050000, 0x00040001, 0x00040000, 0x00030000, 0x00020004];
+
+export function cfg(patch: (c: ScenarioConfig) => void = () => undefined): ScenarioConfig {
+  const c = defaultConfig();
+  patch(c);
+  return c;
+}
+
+/** Everything from the host, no paravisor. */
+export function noParavisor(c: ScenarioConfig, isolation: ScenarioConfig['platform']['isolation'] = 'snp'): void {
+  c.platform.isolation = isolation;
+  c.platform.paravisor = { present: false, confidentialVmbus: false, versions: [] };
+  c.devices = c.devices.map((d): DeviceConfig => ({ ...d, host: 'host', chnFlags: 0 }));
+}
+
+export function run(c: ScenarioConfig): RunResult {
+  return runScenario(c);
+}
+
+export function messages(events: readonly TraceEvent[]): MessageEvent[] {
+  return events.filter((e): e is MessageEvent => e.kind === 'message');
+}
+
+/** "from>to synic MSGTYPE" lines for messages touching the guest. */
+export function guestFlow(events: readonly TraceEvent[]): string[] {
+  return messages(events)
+    .filter((m) => m.from === 'guest' || m.to === 'guest')
+    .map((m) => `${m.from}>${m.to} ${m.synic ?? '-'} ${m.msgtype.replace('CHANNELMSG_', '')}`);
+}
+
+export function relayFlow(events: readonly TraceEvent[]): string[] {
+  return messages(events)
+    .filter((m) => m.from !== 'guest' && m.to !== 'guest')
+    .map((m) => `${m.from}>${m.to} ${m.synic ?? '-'} ${m.msgtype.replace('CHANNELMSG_', '')}`);
+}
+
+export function regWrites(events: readonly TraceEvent[]): string[] {
+  return events
+    .filter((e): e is RegisterEvent => e.kind === 'register' && e.op === 'write')
+    .map((e) => `${e.synic} ${e.register} ${e.path}`);
+}
+
+/** page id → visibility of its last page event (the exposure table). */
+export function exposure(events: readonly TraceEvent[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of events) if (e.kind === 'page') out[(e as PageEvent).page] = (e as PageEvent).visibility;
+  return out;
+}
+
+export function logs(events: readonly TraceEvent[], party = 'guest'): string[] {
+  return events.filter((e) => e.kind === 'log' && e.party === party).map((e) => (e as { text: string }).text);
+}
+
+export function phasesBegun(events: readonly TraceEvent[]): string[] {
+  return events.filter((e) => e.kind === 'phase' && e.action === 'begin').map((e) => (e as { name: string }).name);
+}
+
+export function firstMsg(events: readonly TraceEvent[], msgtype: string, pred: (m: MessageEvent) => boolean = () => true): MessageEvent {
+  const m = messages(events).find((x) => x.msgtype === msgtype && pred(x));
+  if (!m) throw new Error(`no ${msgtype}`);
+  return m;
+}
