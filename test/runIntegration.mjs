@@ -12,7 +12,7 @@
 // VMBUS_IT_TOTAL_TIMEOUT_MS (everything incl. first-time host set-up, default 45 min), VMBUS_IT_GREP (passed to mocha's grep), VMBUS_IT_KEEP=1 (keep the
 // per-run folder .vscode-test/runs/<id>), CHROMIUM_PATH.
 // Exit code: 0 all passed, 1 a test failed, 2 the host could not be set up or started / timed out.
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import {
@@ -130,6 +130,8 @@ async function runServer({ vsix, extensionsDir, runDir, testEnv }) {
     } catch (e) { log(`no screenshot: ${e.message}`); }
   }
 
+  printExtHostErrors(serverDataDir);
+
   if (outcome === 'timeout') {
     console.error(serverLog.slice(-40).join('\n'));
     throw new HostError(`the tests did not finish within ${TEST_TIMEOUT_MS / 1000} s`);
@@ -143,6 +145,37 @@ async function runServer({ vsix, extensionsDir, runDir, testEnv }) {
     return 1;
   }
   return outcome === 0 ? 0 : 1;
+}
+
+/**
+ * Prints the [error] entries of the extension host's log (e.g. "Activating extension … failed",
+ * with the error), which otherwise only show up in VS Code's Output panel.
+ */
+function printExtHostErrors(serverDataDir) {
+  const logsDir = join(serverDataDir, 'data', 'logs');
+  const found = [];
+  const visit = (dir) => {
+    for (const e of existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) visit(p);
+      else if (/^(remote)?exthost\.log$/i.test(e.name)) found.push(p);
+    }
+  };
+  visit(logsDir);
+  const entries = [];
+  for (const file of found) {
+    let current = null;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      if (/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(line)) {
+        current = /\[error\]/.test(line) ? [line] : null;
+        if (current) entries.push(current);
+      } else if (current && line.trim()) current.push(line);
+    }
+  }
+  if (entries.length) {
+    console.error(`[runIntegration] errors in the extension host log (${found.map((f) => f.slice(serverDataDir.length + 1)).join(', ')}):`);
+    for (const e of entries.slice(0, 20)) console.error(e.slice(0, 12).join('\n'));
+  }
 }
 
 /**

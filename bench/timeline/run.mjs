@@ -1,3 +1,4 @@
+/* global requestAnimationFrame, WheelEvent */
 // Timeline benchmark in headless Debian Chromium: a 100,000-event trace served in windows through
 // the typed protocol (the harness's stub host uses the real host's pure windowing code).
 //   first paint  = 'session' message received → first frame drawn with its window (request,

@@ -94,14 +94,16 @@ describe('debug: vmbus debug sessions in VS Code', function () {
   after(async () => {
     await vscode.debug.stopDebugging();
     vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
-    watcher.dispose();
+    watcher?.dispose();
   });
 
   it('contributes the vmbus debugger and gutter breakpoints for .vmbus files', () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     const dbg = (ext.packageJSON.contributes.debuggers ?? []).find((d: { type: string }) => d.type === 'vmbus');
     assert.ok(dbg, 'a vmbus debugger is contributed');
-    assert.deepStrictEqual(Object.keys(dbg.configurationAttributes.launch.properties).sort(), ['design', 'granularity', 'program', 'seed', 'stopOnEntry']);
+    // VS Code adds its own common attributes (debugServer, preLaunchTask, ...) to the schema it keeps.
+    const props = Object.keys(dbg.configurationAttributes.launch.properties);
+    for (const p of ['program', 'seed', 'design', 'stopOnEntry', 'granularity']) assert.ok(props.includes(p), `launch attribute ${p}`);
     assert.ok((ext.packageJSON.contributes.breakpoints ?? []).some((b: { language: string }) => b.language === 'vmbus'));
   });
 

@@ -1,3 +1,4 @@
+/* global URLSearchParams */
 // Opens the bundled timeline webview in Debian Chromium (playwright-core) inside a harness page
 // that stands in for VS Code: same CSP as the panel (default-src 'none', nonce'd scripts), theme
 // variables, a stubbed acquireVsCodeApi and a stub host serving a fixture trace. Files are served
@@ -79,3 +80,12 @@ export async function openHarness(browser, query = {}, viewport = { width: 1280,
 }
 
 export const LAYOUT = { GUTTER_W: 136, RULER_H: 20, PHASE_H: 18, LANE_H: 46 };
+
+/** The real engine (bundled for Node) to produce traces of the example scenarios. */
+export async function realEngine() {
+  const out = join(root, 'out/webview-harness/realTraces.cjs');
+  await esbuild.build({ entryPoints: [join(root, 'test/webview/realTraces.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'es2022', logLevel: 'warning' });
+  const { createRequire } = await import('node:module');
+  const mod = createRequire(import.meta.url)(out);
+  return { runExample: (name, design) => mod.runExample(join(root, 'examples', name), design) };
+}

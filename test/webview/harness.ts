@@ -16,6 +16,8 @@ interface Harness {
   send(m: HostToWebview): void;
   openSingle(n: number, vpCount?: number, position?: number): void;
   openCompare(n: number): void;
+  openTrace(evs: TraceEvent[], vpCount: number, title: string, position?: number): void;
+  openCompareTraces(a: TraceEvent[], b: TraceEvent[], labels: [string, string], vpCount: number, title: string): void;
   state(): unknown;
 }
 
@@ -80,6 +82,18 @@ const harness: Harness = {
     const rows = alignRuns(runs[0], runs[1]);
     cols = compareColumns(rows);
     send({ type: 'session', info: { mode: 'compare', title: 'connect.vmbus: probe ↔ cpuid', total: rows.length, vpCount: 1, runs: ['probe + fallback design', 'CPUID design'], position: null, differences: rows.filter((r) => !r.a || !r.b).length } });
+  },
+  openTrace(evs, vpCount, title, position = -1) {
+    events = evs;
+    runs = null;
+    cols = singleRunColumns(events);
+    send({ type: 'session', info: { mode: 'single', title, total: events.length, vpCount, runs: [title], position } });
+  },
+  openCompareTraces(a, b, labels, vpCount, title) {
+    runs = [a, b];
+    const rows = alignRuns(a, b);
+    cols = compareColumns(rows);
+    send({ type: 'session', info: { mode: 'compare', title, total: rows.length, vpCount, runs: labels, position: null, differences: rows.filter((r) => !r.a || !r.b).length } });
   },
   state() {
     const s = sessionStorage.getItem('vscode-state');

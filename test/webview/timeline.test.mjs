@@ -1,8 +1,9 @@
+/* global describe, it, before, after, DOMParser */
 // The bundled timeline webview (dist/webview/timeline.js) in Debian Chromium, inside a harness page
 // with the panel's CSP and a stub host serving a fixture trace. Screenshots go to test-results/.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { launch, openHarness, LAYOUT } from './browser.mjs';
+import { launch, openHarness, realEngine, LAYOUT } from './browser.mjs';
 import { checkMermaidSequence } from './mermaidGrammar.mjs';
 
 const SHOTS = 'test-results';
@@ -298,6 +299,29 @@ describe('timeline webview (Chromium)', function () {
     assert.ok(isDiff);
     assert.match(await page.textContent('#tl-details'), /only here/);
     await page.screenshot({ path: `${SHOTS}/webview-compare.png` });
+    await context.close();
+  });
+
+  it('shows a real engine trace (fallback-probe.vmbus) and its probe ↔ cpuid comparison', async () => {
+    const engine = await realEngine();
+    const probe = engine.runExample('fallback-probe.vmbus', 'probe');
+    const cpuid = engine.runExample('fallback-probe.vmbus', 'cpuid');
+    const { page, errors, context } = await openHarness(browser, { autostart: 0 }, { width: 1600, height: 800 });
+    await page.evaluate(({ t }) => window.__harness.openTrace(t.events, t.vpCount, `${t.name} (probe design)`, Math.floor(t.events.length / 2)), { t: probe });
+    await painted(page);
+    assert.equal(await page.evaluate(() => window.__timelineStats.lastDrawnItems), probe.events.length);
+    // Zoom so labels show, on the first message.
+    const first = probe.events.find((e) => e.kind === 'message');
+    await page.focus('#tl-canvas');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('+');
+    while (((await lastSelect(page).catch(() => null))?.seq ?? -1) < first.seq) await page.keyboard.press('ArrowRight');
+    await page.waitForTimeout(200);
+    await page.screenshot({ path: `${SHOTS}/webview-real-probe.png` });
+    await page.evaluate(({ a, b }) => window.__harness.openCompareTraces(a.events, b.events, ['probe + fallback', 'CPUID'], a.vpCount, 'fallback-probe.vmbus: probe ↔ cpuid'), { a: probe, b: cpuid });
+    await page.waitForFunction(() => /Compare/.test(document.querySelector('.tl-title').textContent));
+    await painted(page);
+    await page.screenshot({ path: `${SHOTS}/webview-real-compare.png` });
+    assert.deepEqual(errors, []);
     await context.close();
   });
 

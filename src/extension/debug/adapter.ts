@@ -375,7 +375,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
 
   private reportInfo(info: StopInfo, fallbackReason: string): void {
     const s = this.session!;
-    if (s.done() && (info.reason === 'end' || info.reason === 'budget')) {
+    if (s.done()) {
       this.report({ reason: 'end', description: `${this.summary()} — step back to review, or continue to finish` });
       return;
     }
@@ -691,7 +691,6 @@ export class VmbusDebugSession extends LoggingDebugSession {
     }
     const v: DebugProtocol.Variable = { name: n.name, value: n.value, variablesReference: ref };
     if (n.type) v.type = n.type;
-    if (n.count !== undefined && n.count > 100) v.indexedVariables = undefined;
     if (n.memoryReference) v.memoryReference = n.memoryReference;
     if (n.evaluateName) v.evaluateName = n.evaluateName;
     if (!n.setPath) v.presentationHint = { attributes: ['readOnly'] };

@@ -28,6 +28,8 @@ export class VmbusConfigurationProvider implements vscode.DebugConfigurationProv
         stopOnEntry: true,
       };
     }
+    // The declared default: stop before the first event, so a new user steps from the start.
+    if (config.stopOnEntry === undefined) config.stopOnEntry = true;
     if (!config.program) {
       const uri = activeScenario();
       if (!uri) {

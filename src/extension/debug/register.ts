@@ -50,20 +50,6 @@ export function registerDebug(context: vscode.ExtensionContext, hub: SessionHub)
       if (active.driver !== 'debug' || !active.debugSessionId) return;
       adapters.get(active.debugSessionId)?.syncExternalMove();
     }),
-    vscode.commands.registerCommand('vmbus.debugScenario', async (uri?: vscode.Uri) => {
-      const target = uri ?? vscode.window.activeTextEditor?.document.uri;
-      if (!target || !target.fsPath.endsWith('.vmbus')) {
-        void vscode.window.showInformationMessage('Open a .vmbus scenario to debug it.');
-        return;
-      }
-      const folder = vscode.workspace.getWorkspaceFolder(target);
-      await vscode.debug.startDebugging(folder, {
-        type: DEBUG_TYPE,
-        name: `Debug ${vscode.workspace.asRelativePath(target)}`,
-        request: 'launch',
-        program: target.fsPath,
-        stopOnEntry: true,
-      });
-    }),
+    // The "Debug Scenario" command and CodeLens (vmbus.debugScenario) are registered by the language feature.
   );
 }

@@ -218,8 +218,10 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
       }
       const doc = await vscode.workspace.openTextDocument(uri);
       const parsed = parseDocument(doc);
-      output ??= vscode.window.createOutputChannel('VMBus Lab');
-      context.subscriptions.push(output);
+      if (!output) {
+        output = vscode.window.createOutputChannel('VMBus Lab');
+        context.subscriptions.push(output);
+      }
       const out = output;
       const name = vscode.workspace.asRelativePath(uri);
       out.show(true);

@@ -132,6 +132,10 @@ export function applyEvent(s: ProjectionState, e: TraceEvent, cfg: ScenarioConfi
         for (const [k, v] of Object.entries(d)) if (v !== undefined) ch[k] = v;
         ch.state = e.to;
         if (e.source && !ch.source) ch.source = e.source;
+        if (e.from === 'none' && typeof d.subchannelIndex === 'number' && d.subchannelIndex > 0) {
+          const prim = s.channels.find((c) => c.instanceGuid === d.instanceGuid && c.subchannelIndex === 0 && c.classGuid === d.classGuid);
+          if (prim && !prim.subchannels.includes(e.relid)) prim.subchannels = [...prim.subchannels, e.relid];
+        }
       } else if (e.object === 'gpadl' && e.party === 'guest' && e.relid !== undefined && e.gpadl !== undefined) {
         const i = s._chIndex[e.relid];
         if (i === undefined) break;

@@ -28,6 +28,8 @@ type Emit = Omit<TraceEvent, 'seq' | 'time' | 'phase' | 'granularity' | 'vp'> & 
 
 interface Action { t: number; seq: number; fn: () => void }
 
+interface SlotItem { bytes: Uint8Array; msgtype: string; from: Party; payloadSize: number; fault?: string; source?: SourceRef }
+
 export interface SynicState {
   owner: SynicId;
   vp: number;
@@ -37,9 +39,9 @@ export interface SynicState {
   sint2: number;
   regPath: Record<string, AccessPath | null>;
   eomCount: number;
-  slot: { bytes: Uint8Array; msgtype: string; from: Party; payloadSize: number; fault?: string } | null;
+  slot: SlotItem | null;
   pending: boolean;
-  queue: { bytes: Uint8Array; msgtype: string; from: Party; payloadSize: number; fault?: string }[];
+  queue: SlotItem[];
   flags: Set<number>;
 }
 
@@ -112,6 +114,9 @@ interface ServerChannel {
   instanceGuid: string;
   classGuid: string;
   openId?: number;
+  /** 0 = primary; >0 = subchannel (offered after the primary opens). */
+  subIndex: number;
+  subsOffered?: boolean;
   gpadls: Map<number, { state: string; pages: number }>;
   pendingRescindDuringOpen?: boolean;
 }
@@ -286,6 +291,7 @@ export class Simulator {
         this.host.channels.push(ch);
       }
     }
+    for (const st of cfg.steps) if (st.kind === 'rescind' && st.after) this.afterSteps.push(st);
     this.schedule(0, () => this.boot());
   }
 
@@ -308,7 +314,7 @@ export class Simulator {
   private serverChannelFor(d: DeviceConfig): ServerChannel {
     return {
       key: d.name, dev: d, id: 0, state: 'ClientReleased', flags: d.chnFlags, originalFlags: d.chnFlags, monitorId: d.monitorId,
-      relayed: false, offerOrder: 0, instanceGuid: d.instanceGuid || this.genGuid(), classGuid: d.classGuid, gpadls: new Map(),
+      relayed: false, offerOrder: 0, instanceGuid: d.instanceGuid || this.genGuid(), classGuid: d.classGuid, gpadls: new Map(), subIndex: 0,
     };
   }
 
@@ -372,12 +378,26 @@ export class Simulator {
     if (ev.granularity === undefined) ev.granularity = 'event';
     ev.phase = this.phaseArr;
     this.events.push(ev);
+    if (this.afterSteps.length > 0) this.checkAfter(ev);
     return ev;
   }
 
-  private reorder(ev: TraceEvent): TraceEvent {
-    // Put the fields in a stable, readable order (seq, time, vp, granularity, phase, kind, ...).
-    return ev;
+  /** Scripted rescinds with an `after` stop point: armed until the point is reached. */
+  private afterSteps: Extract<ScenarioConfig['steps'][number], { kind: 'rescind' }>[] = [];
+
+  private checkAfter(ev: TraceEvent): void {
+    for (let i = 0; i < this.afterSteps.length; i++) {
+      const st = this.afterSteps[i];
+      const stop = st.after!;
+      let hit = false;
+      if (stop.phase !== undefined && ev.kind === 'phase' && ev.action === 'begin' && (ev.name === stop.phase || ev.name.startsWith(stop.phase + ' '))) hit = true;
+      if (stop.msgtype !== undefined && ev.kind === 'message' && ev.msgtype === stop.msgtype) hit = true;
+      if (stop.device !== undefined && ev.kind === 'state' && ev.party === 'guest' && ev.object === 'channel' && ev.from === 'none' && (ev.detail as Json | undefined)?.device === stop.device) hit = true;
+      if (!hit) continue;
+      this.afterSteps.splice(i, 1);
+      i--;
+      this.schedule(T.hostWork, () => this.hostRescind(st.device, st.source));
+    }
   }
 
   beginPhase(name: string, vp: number | null = null, source?: SourceRef): void {
@@ -793,7 +813,7 @@ export class Simulator {
    * HvPostMessage from the guest. Resolves the target by path and connection id the way the
    * hypervisor/paravisor would, applies message faults and emits the hypercall + message events.
    */
-  private guestPost(json: Json, connId: number, done?: (status: string) => void, source?: SourceRef): void {
+  private guestPost(json: Json, connId: number, done?: (status: string) => void, source?: SourceRef, attempt = 0): void {
     const name = String(json.msgtype);
     const bytes0 = this.encode(json);
     const path = this.guestPostPath();
@@ -828,9 +848,10 @@ export class Simulator {
     this.emitMessage('guest', targetParty, null, path, connId, bytes0, status, relid, undefined, undefined, trusted, source);
     if (status !== 'HV_STATUS_SUCCESS') {
       if (status === 'HV_STATUS_INSUFFICIENT_BUFFERS' || status === 'HV_STATUS_INSUFFICIENT_MEMORY') {
-        // vmbus_post_msg retries (-ENOBUFS) with a doubling 1 µs backoff.
-        if (pf) {
-          this.schedule(1000, () => this.guestPost(json, connId, done, source));
+        // vmbus_post_msg retries (-ENOBUFS) up to 100 times with a doubling 1 µs backoff.
+        if (attempt < 100) {
+          const backoff = Math.min(1000 << Math.min(attempt, 20), 1_000_000_000);
+          this.schedule(backoff, () => this.guestPost(json, connId, done, source, attempt + 1));
           return;
         }
       } else if (name !== 'CHANNELMSG_INITIATE_CONTACT' && status !== 'HV_STATUS_INVALID_CONNECTION_ID') {
@@ -995,7 +1016,7 @@ export class Simulator {
     }
     for (let i = 0; i < copies; i++) {
       const bb = b;
-      const fire = () => this.deliverToGuest(from, synicId, bb, faultId);
+      const fire = () => this.deliverToGuest(from, synicId, bb, faultId, undefined, source);
       if (delay || i) this.schedule(delay + i * 1000, fire); else fire();
     }
   }
@@ -1011,11 +1032,11 @@ export class Simulator {
   }
 
   /** The message arrives at a SynIC: slot free → write + interrupt; busy → queue + msg_pending. */
-  deliverToGuest(from: Party, synicId: SynicId, bytes: Uint8Array, fault?: string, payloadSize?: number): void {
+  deliverToGuest(from: Party, synicId: SynicId, bytes: Uint8Array, fault?: string, payloadSize?: number, source?: SourceRef): void {
     const s = synicId === 'paravisor' ? this.paraSynic[0] : this.hypSynic[0];
     const msgtypeValue = bytes.length >= 4 ? (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0 : 0;
     const msgtype = messageTypeName(msgtypeValue) ?? `UNKNOWN(${msgtypeValue})`;
-    const item = { bytes, msgtype, from, payloadSize: payloadSize ?? bytes.length, fault };
+    const item: SlotItem = { bytes, msgtype, from, payloadSize: payloadSize ?? bytes.length, fault, source };
     if (!s || (s.simp % 2) === 0 || (s.sint2 & SINT_MASKED) !== 0) {
       // OpenVMM post_message: masked SINT or disabled SIM page -> InvalidSynicState; message dropped.
       this.emitMessage(from, 'guest', synicId, from === 'host' ? 'hypercall' : 'internal', this.guest.msgConnId ?? 4, bytes, 'HV_STATUS_INVALID_SYNIC_STATE', undefined, fault);
@@ -1031,10 +1052,10 @@ export class Simulator {
     this.fillSlot(s, item);
   }
 
-  private fillSlot(s: SynicState, item: { bytes: Uint8Array; msgtype: string; from: Party; payloadSize: number; fault?: string }): void {
+  private fillSlot(s: SynicState, item: SlotItem): void {
     s.slot = item;
     const path: AccessPath = item.from === 'host' ? 'hypercall' : (s.owner === 'hypervisor' ? (this.iso === 'tdx' ? 'internal' : 'hypercall') : 'internal');
-    this.emitMessage(item.from, 'guest', s.owner, path, this.guest.msgConnId ?? 4, item.bytes, 'HV_STATUS_SUCCESS', undefined, item.fault);
+    this.emitMessage(item.from, 'guest', s.owner, path, this.guest.msgConnId ?? 4, item.bytes, 'HV_STATUS_SUCCESS', undefined, item.fault, undefined, undefined, item.source);
     this.state('hypervisor', 'slot', 'empty', item.msgtype, { synic: s.owner, vp: 0, detail: { sint: 2, msgtype: item.msgtype, pending: s.pending, queued: s.queue.length } });
     this.raiseSint(s, 'message');
   }
@@ -1266,7 +1287,14 @@ export class Simulator {
 
   private guestOpenNext(): void {
     const ch = this.guest.openQueue.shift();
-    if (!ch) { this.schedule(T.guestWork, () => this.startData()); return; }
+    if (!ch) {
+      // Subchannel offers follow a primary's open by a few µs: give them time to arrive.
+      this.schedule(T.hostWork * 3, () => {
+        if (this.guest.openQueue.length > 0) this.guestOpenNext();
+        else this.startData();
+      });
+      return;
+    }
     if (ch.rescinded || ch.state !== 'offered') { this.guestOpenNext(); return; }
     this.beginPhase(`open ${ch.className ?? ch.device} (relid ${ch.relid})`, 0, ch.source);
     ch.state = 'opening';
@@ -1768,7 +1796,7 @@ export class Simulator {
     if (relid !== c.id) c.id = relid;
     const json: Json = {
       msgtype: 'CHANNELMSG_OFFERCHANNEL',
-      offer: { if_type: cls, if_instance: c.instanceGuid, chn_flags: flags, mmio_megabytes: dev.mmioMegabytes, sub_channel_index: 0 },
+      offer: { if_type: cls, if_instance: c.instanceGuid, chn_flags: flags, mmio_megabytes: dev.mmioMegabytes, sub_channel_index: c.subIndex },
       child_relid: relid, monitorid: monitorId, monitor_allocated: monAlloc, is_dedicated_interrupt: 1,
       connection_id: (relid | 0x2000) >>> 0,
     };
@@ -1923,7 +1951,31 @@ export class Simulator {
       c.state = status === 0 ? 'Open' : 'Closed';
       this.state(server.party, 'channel', 'Opening', c.state, { relid });
       this.serverSend(server, { msgtype: 'CHANNELMSG_OPENCHANNEL_RESULT', child_relid: relid, openid: c.openId ?? relid, status }, c.dev.source);
+      if (status === 0) this.offerSubchannels(server, c);
     });
+  }
+
+  /**
+   * Subchannels: the VSP offers them once the primary is open (Linux drivers ask for them with a
+   * device-specific packet; we model the request as implicit). Same class + instance,
+   * sub_channel_index 1..n, new relids; hot-added (sent immediately, offers_sent is set).
+   */
+  private offerSubchannels(server: Server, primary: ServerChannel): void {
+    if (primary.subIndex !== 0 || primary.subsOffered || primary.dev.subchannels <= 0) return;
+    primary.subsOffered = true;
+    for (let i = 1; i <= primary.dev.subchannels; i++) {
+      const sc: ServerChannel = { ...this.serverChannelFor(primary.dev), instanceGuid: primary.instanceGuid, subIndex: i, offerOrder: primary.offerOrder, flags: primary.flags, originalFlags: primary.originalFlags, monitorId: primary.monitorId };
+      sc.key = `${primary.key}#${i}`;
+      server.channels.push(sc);
+      if (server.conn.state === 'Connected' && server.conn.offersSent) {
+        const used = new Set(server.channels.map((x) => x.id));
+        let id = 1;
+        while (used.has(id)) id++;
+        sc.id = id;
+        sc.state = 'Closed';
+        this.srvSendOffer(server, sc);
+      }
+    }
   }
 
   private srvClose(server: Server, j: Json): void {
@@ -2068,6 +2120,7 @@ export class Simulator {
       key: 'relay:' + hc.key, dev: hc.dev, id: 0, state: 'ClientReleased', flags: orig & ~0x6, originalFlags: orig,
       monitorId: Number(j.monitor_allocated) ? Number(j.monitorid) : undefined, relayed: true, hostRelid, hostConnId: Number(j.connection_id),
       offerOrder: hostRelid, instanceGuid: String(offer.if_instance), classGuid: String(offer.if_type), gpadls: new Map(),
+      subIndex: Number(offer.sub_channel_index),
     };
     this.pv.channels.push(rc);
     this.state('paravisor', 'channel', 'none', 'ClientReleased', { detail: { device: hc.dev.name, hostRelid, relayed: true, strippedFlags: orig & 0x6 } });

@@ -100,7 +100,10 @@ function decodeFields(b: Uint8Array, len: number, fields: FieldDef[], obj: Recor
     const o = fd.offset;
     switch (fd.k) {
       case K_U8: case K_U16: case K_U32: {
-        let v = fd.k === K_U8 ? b[o] : fd.k === K_U16 ? b[o] | (b[o + 1] << 8) : (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+        let v: number;
+        if (fd.k === K_U32) v = (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) >>> 0;
+        else if (fd.k === K_U8) v = b[o];
+        else v = b[o] | (b[o + 1] << 8);
         if (fd.hasBits) v = (v >>> fd.shift) & fd.mask;
         if (fd.reserved) {
           if (v === 0) break;

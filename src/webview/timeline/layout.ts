@@ -2,7 +2,7 @@
 // trace event looks like (arrow, mark or band; colour token; dash for the access path; head for
 // the SynIC), ruler ticks and hit testing. No DOM here, so it runs in plain Node tests and the
 // canvas renderer and the SVG exporter share it.
-import type { AccessPath, Party, TraceEvent } from '../../simulator/trace/events';
+import type { AccessPath, Party } from '../../simulator/trace/events';
 import type { TimelineItem } from '../../shared/timelineProtocol';
 import { eventParties, isAlarm } from '../../shared/timelineData';
 

@@ -10,7 +10,7 @@ import { eventDescription, eventLabel, filterIsEmpty, isAlarm, shortMsgtype } fr
 import {
   type ColorToken, type LaneLayout, type Viewport, GUTTER_W, PHASE_H, RULER_H, RUN_HEADER_H,
   buildLanes, clampViewport, colToX, ensureVisible, fitAll, fitText, hitTest, labelsFit, panBy, rulerTicks,
-  shapeOf, shapeSpan, visibleRange, wantedWindow, windowServes, xToCol, zoomAt,
+  shapeOf, shapeSpan, visibleRange, wantedWindow, windowServes, zoomAt,
 } from './layout';
 import { type Palette, renderSvg } from './layoutSvg';
 

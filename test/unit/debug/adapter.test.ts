@@ -130,6 +130,42 @@ describe('debug adapter (DAP, real engine)', function () {
     assert.ok(bytes.length >= 16);
   });
 
+  it('memory: the hypervisor SynIC message page holds VERSION_RESPONSE in SINT2\'s slot', async () => {
+    const ev = await launch(h.dc, { program: FALLBACK, functionBreakpoints: [{ name: 'CHANNELMSG_VERSION_RESPONSE' }] });
+    let tid = ev.body.threadId!;
+    // Step in until the message sits in the hypervisor SynIC's slot (before the guest consumes it).
+    let slots: DebugProtocol.Variable | undefined;
+    for (let i = 0; i < 10 && !slots; i++) {
+      const s = await stopAfter(h.dc, () => h.dc.stepInRequest({ threadId: tid }));
+      tid = s.body.threadId!;
+      const vp0 = await walk(h.dc, tid, 'Hypervisor SynIC', ['VP 0']);
+      const v = vp0.get('message slots');
+      if (v && /SINT2: CHANNELMSG_VERSION_RESPONSE/.test(v.value)) slots = v;
+    }
+    assert.ok(slots?.memoryReference, 'the slot is shown with a memory reference');
+    // struct hv_message_page: 16 slots of 256 bytes; VMBus uses SINT2 → offset 512. The slot's
+    // 16-byte header carries message_type (u32 @0) and payload_size (u8 @4); the channel message
+    // follows at +16 and starts with its msgtype (u32), 15 = VERSION_RESPONSE.
+    const mem = await h.dc.customRequest('readMemory', { memoryReference: slots.memoryReference, offset: 512, count: 32 });
+    const body = mem.body as DebugProtocol.ReadMemoryResponse['body'];
+    const b = Buffer.from(body!.data!, 'base64');
+    assert.equal(b.readUInt32LE(0), 1, 'message_type = 1 (channel message, as Linux posts it)');
+    // A host asked for 6.0 answers with VersionResponse2: Linux's 16-byte struct + supported_features u32 @16.
+    assert.equal(b[4], 20, 'payload_size = 20 (VersionResponse2)');
+    assert.equal(b.readUInt32LE(16), 15);
+    // The page's address is the SIMP base GPA (page aligned).
+    assert.match(body!.address, /^0x[0-9a-f]+$/);
+    assert.equal(BigInt(body!.address) % 4096n, 512n);
+  });
+
+  it('restart re-reads the scenario and stops on entry again', async () => {
+    const ev = await launch(h.dc, { program: FALLBACK, stopOnEntry: true });
+    await stopAfter(h.dc, () => h.dc.nextRequest({ threadId: ev.body.threadId! }));
+    const again = await stopAfter(h.dc, () => h.dc.customRequest('restart', { arguments: { program: FALLBACK, stopOnEntry: true } }));
+    assert.equal(again.body.reason, 'entry');
+    assert.equal((await h.dc.customRequest('vmbus.position')).body.position, -1);
+  });
+
   it('hit-count function breakpoint: the 3rd InitiateContact asks for version 5.2', async () => {
     const ev = await launch(h.dc, { program: FALLBACK, functionBreakpoints: [{ name: 'CHANNELMSG_INITIATE_CONTACT', hitCondition: '== 3' }] });
     const r = await evaluate(h.dc, 'vmbus_version_requested');

@@ -74,10 +74,18 @@ export async function launch(dc: DebugClient, opts: LaunchOptions): Promise<Debu
 }
 
 /** Send a request and wait for the stop it causes. */
-export async function stopAfter(dc: DebugClient, req: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
+export async function stopAfter(dc: DebugClient, req: () => Promise<unknown>, timeoutMs = 10000): Promise<DebugProtocol.StoppedEvent> {
   const stopped = dc.waitForEvent('stopped') as Promise<DebugProtocol.StoppedEvent>;
   await req();
-  return stopped;
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no 'stopped' event within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([stopped, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 export async function topFrame(dc: DebugClient, threadId: number): Promise<DebugProtocol.StackFrame> {

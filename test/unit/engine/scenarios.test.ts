@@ -423,3 +423,24 @@ describe('engine: busy message slot and EOM redelivery', () => {
     assert.deepEqual(r.state.brokenInvariants, []);
   });
 });
+
+describe('engine: subchannels and scripted stop points', () => {
+  it('subchannels are offered after the primary opens (same class + instance, sub_channel_index 1..n) and opened', () => {
+    const r = run(cfg((c) => { c.devices[0].subchannels = 2; c.devices[1].subchannels = 1; }));
+    const offers = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_OFFERCHANNEL' && m.to === 'guest')
+      .map((m) => [m.decoded.child_relid, (m.decoded.offer as { sub_channel_index: number }).sub_channel_index]);
+    assert.deepEqual(offers, [[1, 0], [2, 0], [3, 1], [4, 2], [5, 1]]);
+    const prim = r.state.channels.find((c) => c.relid === 1)!;
+    assert.deepEqual(prim.subchannels, [3, 4]);
+    assert.ok(r.state.channels.every((c) => c.state === 'open'));
+    // relids stay unique across paravisor-hosted and relayed channels
+    const ids = r.state.channels.map((c) => c.relid);
+    assert.equal(new Set(ids).size, ids.length);
+  });
+  it('a rescind step with an "after" stop point fires when the point is reached', () => {
+    const r = run(cfg((c) => { noParavisor(c); c.steps = [{ kind: 'rescind', device: 'nic0', after: { label: 'open', msgtype: 'CHANNELMSG_OPENCHANNEL' } }]; }));
+    const flow = guestFlow(r.events).filter((l) => !l.includes('BODY'));
+    const i = flow.indexOf('guest>host - OPENCHANNEL');
+    assert.equal(flow[i + 1], 'host>guest hypervisor RESCIND_CHANNELOFFER');
+  });
+});

@@ -93,33 +93,4 @@ describe('foundation: manifest', () => {
     assert.strictEqual(lines[0], '**', 'first rule excludes everything');
     assert.ok(lines.slice(1).every((l) => l.startsWith('!')), 'later rules only re-include');
   });
-
-  it('packages every file the manifest references (vsce listFiles with .vscodeignore)', async function () {
-    this.timeout(30_000);
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const vsce = require('@vscode/vsce') as { listFiles(o: { cwd: string; packageManager: number }): Promise<string[]>; PackageManager: { None: number } };
-    const packaged = new Set((await vsce.listFiles({ cwd: ROOT, packageManager: vsce.PackageManager.None })).map((f) => f.replace(/\\/g, '/')));
-    const referenced = manifestPaths(manifest).filter((p) => !p.startsWith('dist/')); // dist/ exists only after a build
-    assert.ok(referenced.length > 3, `found the manifest's file references: ${referenced.join(', ')}`);
-    const missingOnDisk = referenced.filter((p) => !fs.existsSync(path.join(ROOT, p)));
-    assert.deepStrictEqual(missingOnDisk, [], 'files the manifest references exist');
-    const notPackaged = referenced.filter((p) => !packaged.has(p));
-    assert.deepStrictEqual(notPackaged, [], 'files the manifest references are re-included by .vscodeignore');
-  });
 });
-
-/** Relative file paths in the manifest: icon, main, and any path-like string under contributes. */
-export function manifestPaths(manifest: Record<string, unknown>): string[] {
-  const out = new Set<string>();
-  const pathLike = /^(\.\/)?[\w.-]+(\/[\w.-]+)*\.(json|svg|png|jpe?g|gif|md|js|css|ttf|woff2?|tmLanguage|plist)$/;
-  const add = (v: unknown) => { if (typeof v === 'string' && pathLike.test(v)) out.add(v.replace(/^\.\//, '')); };
-  add(manifest.icon);
-  add(manifest.main);
-  const walk = (v: unknown): void => {
-    if (typeof v === 'string') add(v);
-    else if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') Object.values(v).forEach(walk);
-  };
-  walk(manifest.contributes);
-  return [...out].sort();
-}

@@ -124,6 +124,10 @@ describe('views: synics model', () => {
     assert.match(node(m, 'syn:0:hypervisor/SIMP').description ?? '', /enabled · GPA 0x12345 · GHCB/);
     assert.match(node(m, 'syn:0:paravisor/SCONTROL').description ?? '', /trapped/);
     assert.strictEqual(node(m, 'syn:0:hypervisor/SINT5').description, '0x10000 · not written');
+    // SINTs the engine does not report are shown at their reset value.
+    const partial = buildSynicsModel([{ ...synic('paravisor', 0, true), sints: [sint(2, true)] }]);
+    assert.strictEqual(node(partial, 'syn:0:paravisor').children.filter((id) => /SINT\d+$/.test(id)).length, 16);
+    assert.strictEqual(node(partial, 'syn:0:paravisor/SINT15').description, '0x10000 · not written');
     assert.strictEqual(node(m, 'syn:0:hypervisor/EOM').description, '3');
     assert.strictEqual(node(m, 'syn:0:hypervisor/slot/2').description, 'CHANNELMSG_OFFERCHANNEL');
     assert.strictEqual(node(m, 'syn:0:hypervisor/flags/2').description, 'relid 5');
@@ -155,7 +159,8 @@ describe('views: exposure model', () => {
     const ring = node(m, 'page:relid5.ring');
     assert.strictEqual(ring.parent, 'exp:encrypted');
     assert.strictEqual(ring.label, 'relid 5 ring buffer');
-    assert.match(ring.description ?? '', /4 pages @ 0x100000 · co_ring_buffer/);
+    assert.strictEqual(ring.description, 'co_ring_buffer · 4 pages @ 0x100000');
+    assert.strictEqual(node(m, 'page:vp0.para.simp').label, 'VP 0 paravisor SynIC message page');
     assert.ok(ring.tooltip?.includes('readable by: guest, paravisor'));
     assert.match(node(m, 'page:old').description ?? '', /^freed/);
   });
@@ -195,6 +200,20 @@ describe('views: negotiation model', () => {
     assert.strictEqual(offers.icon?.id, 'circle-large-outline');
     assert.strictEqual(offers.description, 'pending');
     assert.strictEqual(m.summary, 'InitiateContact 6.0');
+  });
+
+  it('between phases, highlights the phase that just finished (keeping its outcome icon)', () => {
+    // seq 1 ends "synic setup" (ok); "discovery" has not begun.
+    const m = buildNegotiationModel({ events: events.slice(0, 2), position: 1, plan: events });
+    const ph = node(m, 'ph/synic setup#1');
+    assert.strictEqual(ph.highlight, true);
+    assert.strictEqual(ph.icon?.id, 'pass');
+    assert.strictEqual([...m.nodes.values()].filter((n) => n.highlight).length, 1);
+    // Inside a phase whose child just ended, the running parent is current.
+    const inner = buildNegotiationModel({ events: events.slice(0, 6), position: 5, plan: events });
+    assert.strictEqual(node(inner, 'ph/discovery#1').icon?.id, 'debug-stackframe');
+    const done = buildNegotiationModel({ events, position: events.length - 1, done: true });
+    assert.strictEqual([...done.nodes.values()].filter((n) => n.highlight).length, 0, 'nothing is current once the run is done');
   });
 
   it('ignores a plan that disagrees with the events (a fault changed the future)', () => {

@@ -32,6 +32,12 @@ export function exposureSummary(pages: readonly PageView[]): string {
   return `${c.visiblePages} of ${plural(c.pages, 'page')} visible to the host`;
 }
 
+/** The purpose, with the VP for per-CPU pages (ids "vp0.para.simp" ...). */
+function pageLabel(p: PageView): string {
+  const vp = /^vp(\d+)\./.exec(p.page);
+  return vp && !/\bVP\s*\d/i.test(p.purpose) ? `VP ${vp[1]} ${p.purpose}` : p.purpose;
+}
+
 const GROUPS = [
   { vis: 'encrypted', id: 'exp:encrypted', label: 'Encrypted', icon: 'lock', color: 'charts.green' },
   { vis: 'host-visible', id: 'exp:host-visible', label: 'Host-visible', icon: 'eye', color: 'charts.yellow' },
@@ -70,8 +76,8 @@ export function buildExposureModel(pages: readonly PageView[]): TreeModel {
       b.add(
         {
           id: `page:${p.page}`,
-          label: p.purpose,
-          description: `${p.freed ? 'freed · ' : ''}${plural(p.count, 'page')} @ ${p.gpa} · ${p.reason}`,
+          label: pageLabel(p),
+          description: `${p.freed ? 'freed · ' : ''}${p.reason} · ${plural(p.count, 'page')} @ ${p.gpa}`,
           tooltip: [
             `**${p.purpose}** \`${p.page}\``,
             '',

@@ -253,11 +253,27 @@ export function buildNegotiationModel(input: NegotiationInput, cache?: Negotiati
     current = found;
     level = found.children;
   }
+  // Between phases (the position is on a phase's end or outside any phase): the phase that
+  // finished last is where the user is.
+  let recent: PhaseRec | undefined;
+  if (!current && !input.done && position >= 0) {
+    level = f.roots;
+    for (;;) {
+      let last: PhaseRec | undefined;
+      for (const r of level) {
+        if (r.begin.seq > position) break;
+        last = r;
+      }
+      if (!last) break;
+      recent = last;
+      level = last.children;
+    }
+  }
 
   // 3. Status line.
   const g = input.guest;
   if (g) {
-    const ver = g.versionName ?? (g.version !== null ? hex(g.version) : null);
+    const ver = g.version !== null ? `${g.version >>> 16}.${g.version & 0xffff}` : null;
     const parts = [`guest ${g.connectionState}`];
     if (ver) parts.push(`VMBus ${ver}`);
     if (g.connectionState === 'connected' || g.confidential) parts.push(g.confidential ? 'confidential' : 'not confidential');
@@ -268,7 +284,7 @@ export function buildNegotiationModel(input: NegotiationInput, cache?: Negotiati
       label: parts.join(' · '),
       description: `event ${position + 1} of ${all.length}${input.done ? ' · done' : ''}`,
       tooltip: [
-        `**Guest**: ${g.connectionState}${ver ? `, VMBus ${ver}` : ''}, ${g.confidential ? 'Confidential VMBus' : 'non-confidential'}${g.fallbackTaken ? ', fallback taken' : ''}`,
+        `**Guest**: ${g.connectionState}${ver ? `, VMBus ${ver}${g.versionName ? ` (${g.versionName})` : ''}` : ''}, ${g.confidential ? 'Confidential VMBus' : 'non-confidential'}${g.fallbackTaken ? ', fallback taken' : ''}`,
         g.msgConnectionId !== null ? `- message connection id \`${hex(g.msgConnectionId)}\`` : '',
         `- feature flags \`${hex(g.featureFlags)}\``,
         input.paravisor
@@ -285,7 +301,8 @@ export function buildNegotiationModel(input: NegotiationInput, cache?: Negotiati
   }
 
   // 4. Nodes (re-created only when their status changed).
-  const posSeq = position >= 0 && position < known ? events[position].seq : -1;
+  // At the end nothing is "current": the run is over.
+  const posSeq = position >= 0 && position < known && !input.done ? events[position].seq : -1;
   const addLeaves = (r: PhaseRec | undefined, list: readonly TraceEvent[], hidden: number, parentId: string | undefined): void => {
     for (const e of list) {
       const id = `${parentId ?? 'ph'}/e${e.seq}`;
@@ -319,7 +336,8 @@ export function buildNegotiationModel(input: NegotiationInput, cache?: Negotiati
     let s = status(r);
     if (r === current) s = 'current';
     const children = fo.childIds.get(r.id) ?? [];
-    put(`${s}|${children.length}|${r.end?.seq ?? ''}`, r.id, () => {
+    const isRecent = r === recent;
+    put(`${s}|${children.length}|${r.end?.seq ?? ''}|${isRecent ? 'r' : ''}`, r.id, () => {
       const detail = r.end?.detail ?? r.begin.detail;
       const vp = r.begin.vp !== null && !/\bvp\s*\d/i.test(r.name) ? `VP ${r.begin.vp}` : undefined;
       const desc = [statusWord(s), vp, s === 'pending' ? undefined : detail].filter(Boolean).join(' · ');
@@ -332,7 +350,7 @@ export function buildNegotiationModel(input: NegotiationInput, cache?: Negotiati
         icon: STATUS_ICON[s],
         seq: r.begin.seq,
         source: r.source,
-        highlight: s === 'current' || undefined,
+        highlight: s === 'current' || isRecent || undefined,
         contextValue: 'vmbusPhase',
         expand: children.length ? (s === 'current' || s === 'running' || s === 'failed' || s === 'fallback' ? 'expanded' : 'collapsed') : 'none',
         children,

@@ -76,6 +76,17 @@ function pageRegSummary(reg: RegisterView): string {
     .join(' · ');
 }
 
+/** SINT0-15 in order; the ones the engine does not report were never written (reset value: masked). */
+function allSints(sints: readonly RegisterView[]): RegisterView[] {
+  const byNo = new Map<number, RegisterView>();
+  for (const r of sints) byNo.set(Number(/(\d+)$/.exec(r.name)?.[1] ?? -1), r);
+  const out: RegisterView[] = [];
+  for (let i = 0; i < 16; i++) {
+    out.push(byNo.get(i) ?? { name: `SINT${i}`, msr: 0x40000090 + i, value: '0x10000', fields: { masked: true }, path: null });
+  }
+  return out;
+}
+
 const OWNER_LABEL: Record<string, string> = { hypervisor: 'Hypervisor SynIC', paravisor: 'Paravisor SynIC' };
 
 export function buildSynicsModel(synics: readonly SynicView[], opts: { confidential?: boolean } = {}): TreeModel {
@@ -119,7 +130,7 @@ export function buildSynicsModel(synics: readonly SynicView[], opts: { confident
           sid,
         );
       }
-      for (const r of s.sints) {
+      for (const r of allSints(s.sints)) {
         const sintNo = Number(/(\d+)$/.exec(r.name)?.[1] ?? -1);
         const isVmbus = sintNo === VMBUS_SINT;
         const rid = `${sid}/${r.name}`;
@@ -142,7 +153,12 @@ export function buildSynicsModel(synics: readonly SynicView[], opts: { confident
               {
                 id: `${rid}/${k}`,
                 label: `${k}: ${fieldValue(k, v)}`,
-                description: k === 'proxy' ? (v === true || v === 1 ? 'paravisor proxies host interrupts' : 'paravisor delivers its own') : undefined,
+                description:
+                  k === 'proxy' && s.owner === 'paravisor'
+                    ? v === true || v === 1
+                      ? 'the paravisor proxies the host\'s interrupts (non-confidential)'
+                      : 'the paravisor SynIC signals the guest itself (Confidential VMBus)'
+                    : undefined,
                 icon: { id: k === 'proxy' ? 'arrow-swap' : 'symbol-field' },
               },
               rid,
