@@ -56,6 +56,8 @@ let signalled = false;
 let signalExitCode = null;
 /** Exit code after a signal (default 128 + signal number); `npm start` uses 0 for Ctrl-C. */
 export function setSignalExitCode(code) { signalExitCode = code; }
+/** True once a signal asked us to stop (callers should then stay quiet and let the handler exit). */
+export function stopping() { return signalled; }
 for (const [sig, defaultCode] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]]) {
   process.on(sig, () => {
     const code = signalExitCode ?? defaultCode;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { format } from 'node:util';
 import {
   ROOT, CACHE, log, ensureHost, buildVsix, installVsixIntoServer, startServer, freePort, remoteUri,
-  launchChromium, onCleanup, runCleanups, pruneRuns, run, serverVsCodeVersion, findInstalled, extensionId,
+  launchChromium, onCleanup, runCleanups, pruneRuns, run, serverVsCodeVersion, findInstalled, extensionId, stopping,
 } from '../scripts/vscode-host.mjs';
 
 const TEST_TIMEOUT_MS = Number(process.env.VMBUS_IT_TIMEOUT_MS || 10 * 60_000);
@@ -118,6 +118,7 @@ async function runServer({ vsix, extensionsDir, runDir, testEnv }) {
   const serverDied = new Promise((r) => server.child.once('exit', () => r('server-exit')));
   const outcome = await Promise.race([exited, timedOut, serverDied]);
   clearTimeout(timer);
+  if (stopping()) await new Promise(() => {}); // SIGINT/SIGTERM: the signal handler cleans up and exits
 
   // Screenshot of the workbench (the test module leaves the VMBus sidebar open).
   const shot = join(RESULTS, 'integration-workbench.png');
@@ -230,6 +231,7 @@ let exitCode = 2;
 try {
   exitCode = await main();
 } catch (e) {
+  if (stopping()) await new Promise(() => {}); // the signal handler exits
   console.error(`[runIntegration] ${e instanceof HostError ? 'host error' : 'error'}: ${e?.stack ?? e}`);
   exitCode = 2;
 } finally {

@@ -169,5 +169,8 @@ describe('views', function () {
     await vscode.commands.executeCommand('vmbus.views.restart');
     await vscode.commands.executeCommand('vmbus.views.runToEnd');
     await vscode.commands.executeCommand('vmbus.negotiation.focus');
+    // Let the trees finish refreshing before the test run (and the extension host) ends.
+    views.flush();
+    await new Promise((r) => setTimeout(r, 500));
   });
 });

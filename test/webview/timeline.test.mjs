@@ -314,7 +314,8 @@ describe('timeline webview (Chromium)', function () {
     const first = probe.events.find((e) => e.kind === 'message');
     await page.focus('#tl-canvas');
     for (let i = 0; i < 4; i++) await page.keyboard.press('+');
-    while (((await lastSelect(page).catch(() => null))?.seq ?? -1) < first.seq) await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('ArrowRight');
+    while ((await lastSelect(page)).seq < first.seq) await page.keyboard.press('ArrowRight');
     await page.waitForTimeout(200);
     await page.screenshot({ path: `${SHOTS}/webview-real-probe.png` });
     await page.evaluate(({ a, b }) => window.__harness.openCompareTraces(a.events, b.events, ['probe + fallback', 'CPUID'], a.vpCount, 'fallback-probe.vmbus: probe ↔ cpuid'), { a: probe, b: cpuid });

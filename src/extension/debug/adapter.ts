@@ -72,6 +72,8 @@ export interface DebugHost {
   sessionMoved?(session: SimulationSession): void;
   /** The debug session is over. */
   sessionEnded?(session: SimulationSession): void;
+  /** Events per slice of a continue (default 5000); between slices a pause request can get in. */
+  runChunk?: number;
 }
 
 /** Events per chunk of a continue: between chunks the adapter yields so pause can get in. */
@@ -358,7 +360,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
     return e && this.config ? threadOf(e, this.config) : vpThread(0);
   }
 
-  private report(stop: LastStop, hitIds?: number[]): void {
+  private report(stop: LastStop, hitIds?: number[], notifyViews = true): void {
     const s = this.session!;
     this.invalidate();
     this.printLogs();
@@ -370,7 +372,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
     if (hitIds?.length) ev.body.hitBreakpointIds = hitIds;
     // VS Code first, then the views (they re-render from the session; not on the stop's critical path).
     this.sendEvent(ev);
-    this.host.sessionMoved?.(s);
+    if (notifyViews) this.host.sessionMoved?.(s);
   }
 
   private reportInfo(info: StopInfo, fallbackReason: string): void {
@@ -438,7 +440,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
     };
     try {
       for (;;) {
-        const info = s.runUntil(pred, RUN_CHUNK);
+        const info = s.runUntil(pred, this.host.runChunk ?? RUN_CHUNK);
         if (hit) return this.reportHit(hit);
         if (s.done() || info.reason === 'end') return this.reportInfo(info, 'end');
         if (info.reason !== 'budget') return this.reportInfo(info, info.reason === 'exception' ? 'exception' : 'step');
@@ -568,7 +570,8 @@ export class VmbusDebugSession extends LoggingDebugSession {
     if (!s || this.running || this.terminated) return;
     if (s.position() === this.lastReported) return;
     const e = this.currentEvent();
-    this.report({ reason: 'step', description: e ? `Moved from the VMBus view to #${e.seq} ${describeEvent(e)}` : 'Moved to the start' });
+    // The views already know (they moved it); only VS Code's UI needs telling.
+    this.report({ reason: 'step', description: e ? `Moved from the VMBus view to #${e.seq} ${describeEvent(e)}` : 'Moved to the start' }, undefined, false);
   }
 
   // ------------------------------------------------------------------ breakpoints
@@ -599,7 +602,9 @@ export class VmbusDebugSession extends LoggingDebugSession {
     const e = this.currentEvent();
     const x = stop?.exception ?? (e ? classifyException(e)[0] : undefined);
     if (!x) {
-      this.sendErrorResponse(response, 1005, 'Not stopped on an exception.');
+      // VS Code may ask after the run moved on from an exception stop; answer without an error.
+      response.body = { exceptionId: 'none', description: 'Not stopped on an exception.', breakMode: 'never' };
+      this.sendResponse(response);
       return;
     }
     response.body = {

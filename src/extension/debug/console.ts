@@ -3,8 +3,7 @@
 // (e.g. `relid`, `msgtype == CHANNELMSG_OFFERCHANNEL`).
 import type { SimulationSession, SimulationState } from '../../simulator/engine/api';
 import type { TraceEvent } from '../../simulator/trace/events';
-import { decodeMessage } from '../../simulator/protocol/codec';
-import { parseHex } from '../../simulator/protocol/hex';
+import { decodeMessage, parseHex } from '../../simulator/protocol';
 import { compileCondition } from './conditions';
 import {
   channelNode,

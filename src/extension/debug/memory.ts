@@ -6,12 +6,14 @@ import type { SimulationSession, SimulationState } from '../../simulator/engine/
 import type { MessageEvent, PacketEvent, TraceEvent } from '../../simulator/trace/events';
 import {
   HV_PAGE_SIZE,
+  RING_FEATURE_PENDING_SEND_SZ,
   VMBUS_MESSAGE_TYPE,
   encodeHvMessage,
+  encodeRingControl,
   eventFlagSet,
   newPage,
   writeMessageSlot,
-} from '../../simulator/protocol/synic';
+} from '../../simulator/protocol';
 
 export interface MemoryRegion {
   /** Address shown in the hex view (GPA where the simulator knows it). */
@@ -86,13 +88,9 @@ function siefPage(state: SimulationState, owner: string, vp: number): MemoryRegi
  * The data pages are not modelled and read as unknown.
  */
 function ringPage(session: SimulationSession, state: SimulationState, relid: number, ring: 'outbound' | 'inbound', gpa: string | undefined, pages: number): MemoryRegion {
-  const page = new Uint8Array(HV_PAGE_SIZE);
   const last = lastMatching(session.events(), state.position, (e): e is PacketEvent => e.kind === 'packet' && e.relid === relid && e.ring === ring);
   const w = last ? last.writeIndex >>> 0 : 0;
-  const dv = new DataView(page.buffer);
-  dv.setUint32(0, w, true);
-  dv.setUint32(4, w, true);
-  dv.setUint32(64, 1, true); // feat_pending_send_sz, as Linux sets it
+  const page = encodeRingControl({ write_index: w, read_index: w, feature_bits: RING_FEATURE_PENDING_SEND_SZ });
   const total = new Uint8Array(Math.max(1, pages) * HV_PAGE_SIZE);
   total.set(page, 0);
   return { address: parseGpa(gpa), bytes: total, unknownFrom: HV_PAGE_SIZE };

@@ -10,7 +10,7 @@ import type {
   SynicView,
 } from '../../simulator/engine/api';
 import type { MessageEvent, TraceEvent } from '../../simulator/trace/events';
-import { CHN_FLAG_INFO } from '../../simulator/protocol/constants';
+import { CHN_FLAG_INFO } from '../../simulator/protocol';
 import { describeEvent } from './threads';
 
 export interface VarNode {
@@ -187,11 +187,12 @@ function channelFlagNames(flags: number): string[] {
   return out;
 }
 
-function gpadlNode(g: GpadlView, i: number): VarNode {
+function gpadlNode(g: GpadlView, i: number, relid: number): VarNode {
   return {
     name: `${g.kind === 'ring' ? 'ring' : 'buffer'} ${hex(g.handle)}`,
     value: `${g.state}, ${g.pages} page(s) at ${g.gpa}, ${g.visibility}`,
     readOnly: true,
+    memoryReference: g.kind === 'ring' ? `ring:${relid}:outbound` : undefined,
     children: () => [
       { name: 'handle', value: fmtValue('handle', g.handle), readOnly: true },
       { name: 'kind', value: g.kind === 'ring' ? 'HV_GPADL_RING' : 'HV_GPADL_BUFFER', readOnly: true },
@@ -249,7 +250,7 @@ export function channelNode(c: ChannelView): VarNode {
         value: c.gpadls.length ? `${c.gpadls.length}` : 'none',
         count: c.gpadls.length,
         readOnly: true,
-        children: () => c.gpadls.map(gpadlNode),
+        children: () => c.gpadls.map((g, i) => gpadlNode(g, i, c.relid)),
       });
       if (c.offerHex) kids.push({ name: 'offer bytes', value: `${c.offerHex.length / 2} bytes`, memoryReference: `offer:${c.relid}`, readOnly: true });
       return kids;

@@ -6,7 +6,7 @@ import type { SessionHub } from '../session/hub';
 import type { ScenarioConfig } from '../../simulator/model/config';
 import type { TraceEvent } from '../../simulator/trace/events';
 import { createSession } from '../../simulator/engine/session';
-import { loadScenario } from '../views/actions';
+import { loadScenario, resolveScenarioUri } from '../views/actions';
 import type { TimelineController } from './panel';
 
 export type ComparePair = 'designs' | 'confidential';
@@ -23,8 +23,13 @@ export function withoutConfidentialVmbus(config: ScenarioConfig): ScenarioConfig
   return { ...config, platform: { ...config.platform, paravisor: { ...config.platform.paravisor, confidentialVmbus: false } } };
 }
 
-async function scenarioConfig(hub: SessionHub, arg: unknown): Promise<{ config: ScenarioConfig; uri?: vscode.Uri } | undefined> {
-  const uri = arg instanceof vscode.Uri ? arg : undefined;
+async function scenarioConfig(hub: SessionHub, arg: unknown, extensionUri: vscode.Uri): Promise<{ config: ScenarioConfig; uri?: vscode.Uri } | undefined> {
+  // A Uri, or a scenario name as command links pass it (e.g. "fallback-probe").
+  const uri = arg instanceof vscode.Uri ? arg : typeof arg === 'string' ? await resolveScenarioUri(arg, extensionUri) : undefined;
+  if (typeof arg === 'string' && !uri) {
+    void vscode.window.showErrorMessage(`No scenario named ${arg}.`);
+    return undefined;
+  }
   if (uri) {
     const config = await loadScenario(uri);
     return config ? { config, uri } : undefined;
@@ -42,7 +47,7 @@ async function scenarioConfig(hub: SessionHub, arg: unknown): Promise<{ config: 
 export function registerCompare(context: vscode.ExtensionContext, hub: SessionHub, timeline: TimelineController): void {
   context.subscriptions.push(
     vscode.commands.registerCommand('vmbus.compareDesigns', async (arg?: unknown, pair?: ComparePair) => {
-      const found = await scenarioConfig(hub, arg);
+      const found = await scenarioConfig(hub, arg, context.extensionUri);
       if (!found) return false;
       const { config, uri } = found;
       const name = uri ? uri.path.split('/').pop() ?? config.name : config.name;

@@ -328,7 +328,7 @@ export class TimelineController implements vscode.Disposable {
       if (!content.startsWith('<svg')) { void this.panel?.webview.postMessage({ type: 'exported', format: m.format, ok: false, detail: 'no SVG content' } satisfies HostToWebview); return; }
     } else if (m.format === 'mermaid') {
       content = toMermaid(events, { title: this.titleText() });
-      language = 'markdown';
+      language = (await vscode.languages.getLanguages()).includes('mermaid') ? 'mermaid' : 'plaintext';
     } else {
       content = JSON.stringify(events, null, 2) + '\n';
       language = 'json';

@@ -191,8 +191,9 @@ export function channelActions(context: vscode.ExtensionContext, hub: SessionHub
   reg('vmbus.views.channel.revealInTimeline', async (id?: string) => {
     const c = channelOf(id);
     if (!c) return;
+    // Open the timeline first so it is there to receive the reveal.
+    await Promise.resolve(vscode.commands.executeCommand('vmbus.showTimeline')).catch(() => undefined);
     await views.revealNode(CHANNELS_VIEW, c.node.id);
-    void vscode.commands.executeCommand('vmbus.showTimeline').then(undefined, () => undefined);
   });
   reg('vmbus.views.channel.copyHex', async (id?: string) => {
     const c = channelOf(id);

@@ -11,7 +11,7 @@ import type { TraceEvent } from '../../simulator/trace/events';
 import type { SourceRef } from '../../simulator/model/config';
 import { ModelTreeProvider, REVEAL_COMMAND } from './provider';
 import { snapshot, type NodeSnapshot, type TreeModel } from './model/node';
-import { buildNegotiationModel, nodeForSeq, planMatches } from './model/negotiation';
+import { buildNegotiationModel, newNegotiationCache, nodeForSeq } from './model/negotiation';
 import { buildChannelsModel, newChannelsCache } from './model/channels';
 import { buildSynicsModel } from './model/synics';
 import { buildExposureModel } from './model/exposure';
@@ -53,6 +53,7 @@ class ViewsController implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private lastCurrent: string | undefined;
   private channelsCache = newChannelsCache();
+  private negotiationCache = newNegotiationCache();
 
   constructor(
     private readonly hub: SessionHub,
@@ -85,6 +86,7 @@ class ViewsController implements vscode.Disposable {
     this.plan = undefined;
     this.lastCurrent = undefined;
     this.channelsCache = newChannelsCache();
+    this.negotiationCache = newNegotiationCache();
     void vscode.commands.executeCommand('setContext', 'vmbus.views.active', !!sim);
     void vscode.commands.executeCommand('setContext', 'vmbus.views.driver', sim?.driver ?? '');
     if (sim) this.startPlan(sim.session);
@@ -164,15 +166,18 @@ class ViewsController implements vscode.Disposable {
       case 'negotiation': {
         const s = sim.session;
         const planEvents = this.plan?.session === s ? this.plan.events : undefined;
-        return buildNegotiationModel({
-          events: s.events(),
-          position: s.position(),
-          plan: planEvents && planMatches(s.events(), planEvents) ? planEvents : undefined,
-          done: s.done(),
-          guest: state.guest,
-          paravisor: state.paravisor,
-          design: s.config.platform.design,
-        });
+        return buildNegotiationModel(
+          {
+            events: s.events(),
+            position: s.position(),
+            plan: planEvents,
+            done: s.done(),
+            guest: state.guest,
+            paravisor: state.paravisor,
+            design: s.config.platform.design,
+          },
+          this.negotiationCache,
+        );
       }
       case 'channels':
         return buildChannelsModel(state.channels, this.channelsCache);
@@ -190,7 +195,13 @@ class ViewsController implements vscode.Disposable {
     if (!cur || cur === this.lastCurrent) return;
     this.lastCurrent = cur;
     const tv = this.trees.negotiation;
-    if (tv.visible) void Promise.resolve(tv.reveal(cur, { select: false, focus: false, expand: false })).catch(() => undefined);
+    if (!tv.visible) return;
+    // After the refresh this update fired has been applied, so the tree knows the node.
+    const id = cur;
+    setTimeout(() => {
+      if (this.lastCurrent !== id || !this.providers.negotiation.node(id) || !tv.visible) return;
+      void Promise.resolve(tv.reveal(id, { select: false, focus: false, expand: false })).catch(() => undefined);
+    }, 150);
   }
 
   async revealSeq(seq: number, focus: boolean): Promise<string | undefined> {

@@ -29,7 +29,8 @@ export function initialState(cfg: ScenarioConfig): ProjectionState {
   const n = Math.max(1, cfg.platform.vpCount);
   for (let vp = 0; vp < n; vp++) {
     synics.push(synic('hypervisor', vp));
-    if (cfg.platform.paravisor.present) synics.push(synic('paravisor', vp));
+    const cvm = cfg.platform.isolation === 'snp' || cfg.platform.isolation === 'tdx';
+    if (cfg.platform.paravisor.present && cvm) synics.push(synic('paravisor', vp));
   }
   return {
     position: -1, done: false, time: 0, phase: [],

@@ -12,6 +12,7 @@ import { EventHeap } from '../engine/heap';
 import { decodeMessage, encodeMessage } from '../protocol/codec';
 import { toHex } from '../protocol/hex';
 import { classByGuid } from '../protocol/guid';
+import { checkOffer, LINUX_LOG_PREFIX } from '../protocol/offer';
 import { LINUX_VERSION_ORDER, OPENVMM_CLIENT_VERSION_ORDER, messageTypeName, parseVersion } from '../protocol/constants';
 import { faultById } from '../engine/faults';
 import {
@@ -92,6 +93,7 @@ export interface GuestChannel {
   sent: number;
   target: number;
   pumpFn?: () => void;
+  blocked?: boolean;
   drainOut?: () => void;
   drainIn?: () => void;
   rejectReason?: string;
@@ -164,6 +166,8 @@ const hex = (v: number): string => '0x' + v.toString(16);
 const round8 = (n: number): number => (n + 7) & ~7;
 /** Decimal strings of transaction ids, shared between packets (cheap PacketEvents). */
 const TID: string[] = [];
+/** Shared, never mutated: event-flag StateEvent detail after a scan. */
+const EMPTY_FLAGS: Json = Object.freeze({ sint: 2, bits: Object.freeze([]) as unknown as number[] }) as Json;
 const tid = (n: number): string => TID[n] ?? (TID[n] = String(n));
 
 /** Deterministic PRNG (mulberry32). */
@@ -268,7 +272,9 @@ export class Simulator {
     this.nextPfn = 0x10000 + Math.floor(this.rand() * 0x1000) * 0x10;
     for (let vp = 0; vp < Math.max(1, p.vpCount); vp++) {
       this.hypSynic.push(this.newSynic('hypervisor', vp));
-      if (this.pvPresent) this.paraSynic.push(this.newSynic('paravisor', vp));
+      // OpenHCL emulates a VTL0 SynIC only on hardware-isolated VMs; elsewhere VTL0 uses the
+      // hypervisor's SynIC directly (and Linux's paravisor_present is only set for CVMs).
+      if (this.pvPresent && this.cvm) this.paraSynic.push(this.newSynic('paravisor', vp));
       this.guest.isrScheduled.push(false);
     }
     this.host = {
@@ -607,7 +613,7 @@ export class Simulator {
     for (const reg of ['SIMP', 'SIEFP'] as const) {
       const id = `vp${vp}.hyp.${reg.toLowerCase()}`;
       let rec = this.pages.get(id);
-      if (this.pvPresent) {
+      if (this.pvPresent && this.cvm) {
         // The paravisor supplies a host-visible page; Linux keeps the GPA it reads and maps it.
         if (!rec || rec.freed) {
           const gpa = this.allocPages(1) + (this.cvm ? SHARED_GPA_BOUNDARY : 0);
@@ -1078,18 +1084,20 @@ export class Simulator {
   /** vmbus_isr: events first (hypervisor page, then paravisor page), then messages (same order). */
   private guestIsr(vp: number): void {
     this.guest.isrScheduled[vp] = false;
-    const order = [this.hypSynic[vp], this.paraSynic[vp]].filter((x): x is SynicState => !!x);
-    for (const s of order) {
-      if (s.flags.size === 0) continue;
-      const bits = [...s.flags].sort((a, b) => a - b);
-      s.flags.clear();
-      this.state('guest', 'event-flags', bits.join(','), '', { synic: s.owner, vp, detail: { sint: 2, bits: [] } });
-      for (const relid of bits) this.guestChannelCallback(relid, s.owner);
-    }
-    for (const s of order) {
-      if (!s.slot) continue;
-      this.guestReadSlot(s);
-    }
+    const hyp = this.hypSynic[vp];
+    const para = this.paraSynic[vp];
+    if (hyp.flags.size > 0) this.scanEvents(hyp, vp);
+    if (para && para.flags.size > 0) this.scanEvents(para, vp);
+    if (hyp.slot) this.guestReadSlot(hyp);
+    if (para && para.slot) this.guestReadSlot(para);
+  }
+
+  /** vmbus_chan_sched: for_each_set_bit + sync_test_and_clear_bit, then the channel callback. */
+  private scanEvents(s: SynicState, vp: number): void {
+    const bits = s.flags.size === 1 ? [s.flags.values().next().value as number] : [...s.flags].sort((a, b) => a - b);
+    s.flags.clear();
+    this.state('guest', 'event-flags', bits.length === 1 ? tid(bits[0]) : bits.join(','), '', { synic: s.owner, vp, detail: EMPTY_FLAGS });
+    for (const relid of bits) this.guestChannelCallback(relid, s.owner);
   }
 
   /** vmbus_on_msg_dpc: copy the message out, empty the slot, EOM if msg_pending, then handle it. */
@@ -1196,19 +1204,18 @@ export class Simulator {
       if (!this.guest.channels.has(relid)) this.guest.channelOrder.push(gch);
       this.state('guest', 'channel', 'none', 'rejected', { relid, vp: 0, granularity: 'event', detail: this.channelDetail(gch), source: dev?.source });
     };
-    // vmbus_is_valid_offer: isolated VMs accept only allowed classes (hv_sock always).
+    // vmbus_onoffer's checks, in Linux's order (the protocol core's checkOffer holds them once):
+    // vmbus_is_valid_offer (isolated VMs: allowed classes, hv_sock always), then 0x4 without 0x2,
+    // then confidential flags without a confidential >= 6.0 connection.
     const hvsock = (chn & 0x2000) !== 0;
-    if (this.isolated && !hvsock && !(dc?.allowedInIsolated ?? false)) {
-      reject('class not allowed in an isolated VM', `hv_vmbus: Invalid offer ${relid} from the host supporting isolation`);
+    const chk = checkOffer(j, { isolated: this.isolated, confidential: this.guest.confidential, version: this.guest.version ?? 0 });
+    if (!chk.ok) {
+      const why = chk.reason === 'isolation' ? 'class not allowed in an isolated VM' : chk.reason === 'ring-not-encrypted' ? '0x4 without 0x2' : 'confidential flags without Confidential VMBus';
+      reject(why, LINUX_LOG_PREFIX + chk.log);
       return;
     }
-    const coRing = (chn & 0x2) !== 0;
-    const coExt = (chn & 0x4) !== 0;
-    if (!coRing && coExt) { reject('0x4 without 0x2', `hv_vmbus: Invalid offer relid=${relid}: the ring buffer isn't encrypted`); return; }
-    if ((coRing || coExt) && ((this.guest.version ?? 0) < 0x60000 || !this.guest.confidential)) {
-      reject('confidential flags without Confidential VMBus', `hv_vmbus: Invalid offer relid=${relid}: no support for confidential VMBus`);
-      return;
-    }
+    const coRing = chk.coRing;
+    const coExt = chk.coExternal;
     if (relid === 0 || relid >= 2048) {
       // vmbus_channel_map_relid WARNs and cannot map the channel.
       this.warnOnce('relid', `WARNING: child_relid ${relid} >= MAX_CHANNEL_RELIDS (2048): channel not mapped`);
@@ -1450,8 +1457,9 @@ export class Simulator {
     const len = 16 + round8(PACKET_PAYLOAD) + 8;
     const free = ring.out > ring.in ? ring.out - ring.in - 8 : ring.size - (ring.in - ring.out) - 8;
     if (free < len) {
-      ring.pss = len; // wait for the reader to signal space
-      this.schedule(T.drain, c.pumpFn!);
+      // Ring full: set pending_send_sz and wait for the reader's signal (no polling).
+      ring.pss = len;
+      c.blocked = true;
       return;
     }
     const oldIn = ring.in;
@@ -1475,11 +1483,25 @@ export class Simulator {
     this.schedule(T.packetGap, c.pumpFn!);
   }
 
+  /**
+   * The reader consumes everything available. If the writer is waiting (pending_send_sz) and the
+   * free space crosses it, the reader signals the writer (OpenVMM commit_read / Linux
+   * hv_pkt_iter_close), which resumes writing.
+   */
   private drain(c: GuestChannel, ring: Ring): void {
     const before = ring.out > ring.in ? ring.out - ring.in - 8 : ring.size - (ring.in - ring.out) - 8;
     ring.out = ring.in;
     const after = ring.size - 8;
-    if (ring.pss && before < ring.pss && after >= ring.pss) ring.pss = 0;
+    const pss = ring.pss & ~7;
+    if (pss && before < pss && after >= pss) {
+      ring.pss = 0;
+      if (ring === c.inRing) this.guestSignal(c); // the guest read the inbound ring: tell the host
+      else this.hostSignalGuest(c); // the host read the outbound ring: interrupt the guest
+      if (c.blocked) {
+        c.blocked = false;
+        this.schedule(T.packetGap, c.pumpFn!);
+      }
+    }
   }
 
   private pumpDone(c: GuestChannel): void {
@@ -1509,7 +1531,7 @@ export class Simulator {
     const s = usePara ? this.paraSynic[0] : this.hypSynic[0];
     if (s.flags.has(c.relid)) return;
     s.flags.add(c.relid);
-    const lost = this.matchFaults(['lost-interrupt'], '', c.relid, 0, c.device);
+    const lost = this.cfg.faults.length === 0 ? null : this.matchFaults(['lost-interrupt'], '', c.relid, 0, c.device);
     if (lost) this.faultEvent(lost, 'lost-interrupt', `interrupt for relid ${c.relid} lost`);
     this.raiseSint(s, 'event', c.relid, !!lost);
   }

@@ -31,6 +31,8 @@ export interface Token {
   str?: string;
   /** error tokens and unterminated strings: why. */
   error?: string;
+  /** What the word means, set by the parser (a TokenRole; typed loosely to keep the lexer standalone). */
+  role?: unknown;
 }
 
 const SIZE_UNITS: Record<string, number> = {
@@ -84,7 +86,7 @@ export function lex(text: string): Token[] {
     // Every token gets the same shape (monomorphic objects keep the parser fast).
     out.push({
       kind, text: text.slice(start, end), line, col: start - lineStart, endCol: end - lineStart,
-      value: extra?.value, str: extra?.str, error: extra?.error,
+      value: extra?.value, str: extra?.str, error: extra?.error, role: undefined,
     });
   };
   while (i < n) {

@@ -40,7 +40,6 @@ const MAX_INCLUDE_DEPTH = 8;
 /** Builds the config; one instance per parseScenario call. */
 class Parser {
   readonly diagnostics: ScenarioDiagnostic[] = [];
-  readonly roles = new Map<Token, TokenRole>();
   readonly symbols: ScenarioSymbol[] = [];
   readonly includes: IncludeRef[] = [];
   readonly devices: DeviceInfo[] = [];
@@ -88,7 +87,7 @@ class Parser {
   }
 
   role(file: string, t: Token, r: TokenRole): void {
-    if (file === this.mainFile) this.roles.set(t, r);
+    if (file === this.mainFile) t.role = r;
   }
 
   // ---------------------------------------------------------------- files
@@ -1164,7 +1163,7 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
     tree: p.tree,
     symbols: p.symbols,
     includes: p.includes,
-    roles: p.roles,
+    roles: { get: (t: Token) => t.role as TokenRole | undefined },
     scenarioLine: p.scenarioLine >= 0 ? p.scenarioLine : 0,
     deviceDefs: p.deviceDefs,
   };

@@ -53,7 +53,7 @@ export interface ScenarioAst {
   symbols: ScenarioSymbol[];
   includes: IncludeRef[];
   /** Meaning of words of this file (not of included files). */
-  roles: Map<Token, TokenRole>;
+  roles: { get(t: Token): TokenRole | undefined };
   /** Line of the `scenario` statement (0 when absent), for the CodeLens. */
   scenarioLine: number;
   /** Device definitions of this file and includes, for go-to-definition. */

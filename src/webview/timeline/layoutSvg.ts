@@ -47,12 +47,14 @@ export function renderSvg(items: readonly TimelineItem[], layout: LaneLayout, v:
     out.push(`<rect x="${n(x)}" y="${lanes[0].top}" width="${n(Math.max(1, v.pxPerCol))}" height="${lanes[lanes.length - 1].top + lanes[lanes.length - 1].height - lanes[0].top}" fill="${xmlEscape(it.run === 0 ? colors.onlyA : colors.onlyB)}"/>`);
   }
   const showLabels = labelsFit(v);
+  const labelEnd = new Map<number, number>();
   for (const it of items) {
     if (it.col < from - 1 || it.col > to) continue;
     const s = shapeOf(it, layout, v);
     if (!s) continue;
     const c = xmlEscape(colors[s.color]);
-    const label = xmlEscape(fitText(eventLabel(it.event), Math.max(0, v.pxPerCol * 3 - 8)));
+    const rawLabel = fitText(eventLabel(it.event), Math.min(220, v.pxPerCol * 6) - 8);
+    const label = xmlEscape(rawLabel);
     const aria = xmlEscape(`#${it.event.seq} ${eventLabel(it.event)}`);
     if (s.type === 'arrow') {
       const dir = s.y2 > s.y1 ? 1 : -1;
@@ -61,7 +63,11 @@ export function renderSvg(items: readonly TimelineItem[], layout: LaneLayout, v:
       if (s.head === 'bar') out.push(`<line x1="${n(s.x - 4)}" y1="${n(s.y2)}" x2="${n(s.x + 4)}" y2="${n(s.y2)}" stroke="${c}" stroke-width="2"/>`);
       else if (s.head !== 'none') out.push(`<path d="M${n(s.x - 4)} ${n(s.y2 - dir * 7)} L${n(s.x)} ${n(s.y2)} L${n(s.x + 4)} ${n(s.y2 - dir * 7)} Z" fill="${s.head === 'filled' ? c : 'none'}" stroke="${c}"/>`);
       if (s.tail === 'trap') out.push(`<circle cx="${n(s.x)}" cy="${n(s.y1)}" r="3" fill="none" stroke="${c}"/>`);
-      if (showLabels && label) out.push(`<text x="${n(s.x + 4)}" y="${n(s.y1 + dir * 12 + (dir < 0 ? 0 : 0))}" fill="${xmlEscape(colors.fg)}">${label}</text>`);
+      const ly = Math.round(s.y1 + dir * 12);
+      if (showLabels && label && s.x + 4 >= (labelEnd.get(ly) ?? -Infinity)) {
+        out.push(`<text x="${n(s.x + 4)}" y="${ly}" fill="${xmlEscape(colors.fg)}">${label}</text>`);
+        labelEnd.set(ly, s.x + 4 + rawLabel.length * 6.2 + 6);
+      }
       out.push('</g>');
     } else if (s.type === 'mark') {
       const r = s.size / 2 + 1;

@@ -363,6 +363,7 @@ function draw(): void {
     // and run, alarms always.
     const dense = win.stride * view.pxPerCol < 1;
     const lastPx = [-1, -1];
+    const labelEnd = new Map<number, number>();
     for (let i = lo; i < items.length && items[i].col <= to; i++) {
       const it = items[i];
       if (dense && !isAlarm(it.event)) {
@@ -394,11 +395,19 @@ function draw(): void {
           if (s.tail === 'trap') { ctx.beginPath(); ctx.arc(s.x, s.y1, 3, 0, Math.PI * 2); ctx.stroke(); }
         }
         if (showLabels) {
-          const text = fitText(eventLabel(it.event), view.pxPerCol * 3 - 8);
-          if (text) {
+          // A label runs right from its arrow until the next label on the same line would start.
+          const ly = Math.round(s.y1 + dir * 12);
+          const text = fitText(eventLabel(it.event), Math.min(220, view.pxPerCol * 6) - 8);
+          if (text && s.x + 4 >= (labelEnd.get(ly) ?? -Infinity)) {
             ctx.fillStyle = palette.fg;
-            ctx.fillText(text, s.x + 4, s.y1 + dir * 12);
-            if (s.badge) { ctx.fillStyle = palette.muted; ctx.fillText(s.badge, s.x + 4, s.y2 - dir * 4); }
+            ctx.fillText(text, s.x + 4, ly);
+            labelEnd.set(ly, s.x + 4 + ctx.measureText(text).width + 6);
+            const by = Math.round(s.y2 - dir * 4);
+            if (s.badge && s.x + 4 >= (labelEnd.get(by) ?? -Infinity)) {
+              ctx.fillStyle = palette.muted;
+              ctx.fillText(s.badge, s.x + 4, by);
+              labelEnd.set(by, s.x + 4 + ctx.measureText(s.badge).width + 6);
+            }
             lastColor = '';
           }
         }
@@ -418,7 +427,12 @@ function draw(): void {
         ctx.beginPath(); ctx.moveTo(s.x, span.top); ctx.lineTo(s.x, span.bottom); ctx.stroke();
         if (s.where === 'all') { ctx.beginPath(); ctx.moveTo(s.x - 5, RULER_H); ctx.lineTo(s.x + 5, RULER_H); ctx.lineTo(s.x, RULER_H + 8); ctx.closePath(); ctx.fill(); }
         if (s.label && !thinned && (showLabels || (s.where === 'phase' && view.pxPerCol >= 6) || s.where === 'all')) {
-          ctx.fillText(fitText(s.label, Math.max(60, view.pxPerCol * 6)), s.x + 3, RULER_H + PHASE_H - 5);
+          const py = RULER_H + PHASE_H - 5;
+          if (s.x + 3 >= (labelEnd.get(py) ?? -Infinity) || s.where === 'all') {
+            const t = fitText(s.label, Math.max(60, Math.min(200, view.pxPerCol * 6)));
+            ctx.fillText(t, s.x + 3, py);
+            labelEnd.set(py, s.x + 3 + ctx.measureText(t).width + 6);
+          }
         }
       }
     }

@@ -7,8 +7,12 @@
 //  - msgtype values: INITIATE_CONTACT 14, VERSION_RESPONSE 15, OPENCHANNEL 5 (§1.2);
 //  - chn_flags 0x4 without 0x2 → "Invalid offer relid=%d: the ring buffer isn't encrypted" (§5.7).
 import * as assert from 'node:assert/strict';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { children, evaluate, fixture, frames, launch, scope, snapshot, startAdapter, stopAfter, topFrame, walk, type Harness } from './harness';
+import type { SimulationSession } from '../../../src/simulator/engine/api';
 
 const FALLBACK = fixture('fallback.vmbus');
 const TWO = fixture('two-devices.vmbus');
@@ -252,6 +256,18 @@ describe('debug adapter (DAP, real engine)', function () {
     );
   });
 
+  it('relayed messages map to their device: the paravisor\'s OPENCHANNEL to the host (relay relid) shows the nic0 line', async () => {
+    // Between the paravisor relay and the host, relids are the host's: nic0 is relid 1 there, while
+    // relid 1 on the guest side is disk0. The stop must point at nic0, and run on the paravisor thread.
+    const ev = await launch(h.dc, { program: TWO, functionBreakpoints: [{ name: 'CHANNELMSG_OPENCHANNEL', condition: 'from == "paravisor" && to == "host"' }] });
+    assert.equal(ev.body.reason, 'function breakpoint');
+    const top = await topFrame(h.dc, ev.body.threadId!);
+    assert.match(top.name, /CHANNELMSG_OPENCHANNEL paravisor → host relid 1/);
+    assert.equal(top.line, TWO_NIC_LINE);
+    const threads = await h.dc.threadsRequest();
+    assert.equal(threads.body.threads.find((t) => t.id === ev.body.threadId)?.name, 'Paravisor (OpenHCL)');
+  });
+
   it('reports unverified breakpoints and bad conditions', async () => {
     await h.dc.initializeRequest();
     const launched = h.dc.launchRequest({ program: TWO, stopOnEntry: true } as DebugProtocol.LaunchRequestArguments);
@@ -344,5 +360,31 @@ describe('debug adapter (DAP, real engine)', function () {
     const s = await stopped;
     assert.equal(s.body.reason, 'step');
     assert.match((await topFrame(h.dc, s.body.threadId!)).name, new RegExp(`^#${sim.position()} `));
+  });
+});
+
+describe('debug adapter: pause', function () {
+  this.timeout(30000);
+  it('pause stops a long continue between slices', async () => {
+    // 64 devices: a few thousand events; the adapter yields every 5 events so the pause gets in.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmbus-debug-'));
+    const program = path.join(dir, 'many.vmbus');
+    const devices = Array.from({ length: 64 }, (_, i) => `device d${i} netvsc {\n  hosted_by host\n}\n`).join('\n');
+    fs.writeFileSync(program, `scenario "many"\nseed 2\n\nplatform {\n  isolation none\n  vps 1\n  design cpuid\n  max_version 6.0\n}\n\nparavisor none\n\n${devices}`);
+    let sim: SimulationSession | undefined;
+    const h = await startAdapter({ runChunk: 5, sessionStarted: (s) => (sim = s) });
+    try {
+      const ev = await launch(h.dc, { program, stopOnEntry: true });
+      const paused = stopAfter(h.dc, async () => {
+        await h.dc.continueRequest({ threadId: ev.body.threadId! });
+        await h.dc.pauseRequest({ threadId: ev.body.threadId! });
+      });
+      const p = await paused;
+      assert.equal(p.body.reason, 'pause');
+      assert.ok(sim && sim.position() > 0 && !sim.done(), `paused part-way (at #${sim?.position()})`);
+    } finally {
+      await h.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -444,3 +444,21 @@ describe('engine: subchannels and scripted stop points', () => {
     assert.equal(flow[i + 1], 'host>guest hypervisor RESCIND_CHANNELOFFER');
   });
 });
+
+describe('engine: ring buffers under pressure', () => {
+  it('a full ring blocks the writer (pending_send_sz) until the reader signals; indices wrap modulo the data size', () => {
+    const r = run(cfg((c) => c.devices.forEach((d) => { d.packets = 2000; d.sendRingBytes = 0x2000; d.recvRingBytes = 0x2000; })));
+    const pk = r.events.filter((e) => e.kind === 'packet');
+    assert.equal(pk.length, 4000);
+    // data area = 0x2000 - 4096 = 4096 bytes; 72-byte packets: the index wraps
+    assert.ok(pk.every((e) => e.kind === 'packet' && e.writeIndex < 4096 && e.writeIndex % 8 === 0));
+    assert.ok(pk.some((e, i) => i > 0 && e.kind === 'packet' && e.writeIndex < 72));
+    assert.ok(r.events.some((e) => e.kind === 'phase' && e.name === 'data' && e.action === 'end' && e.outcome === 'ok'));
+  });
+  it('lost interrupts leave the event flag set until another interrupt makes the guest scan', () => {
+    const r = run(cfg((c) => { c.faults = [{ kind: 'lost-interrupt', trigger: { device: 'disk0' }, params: {} }]; }));
+    const lost = r.events.filter((e) => e.kind === 'interrupt' && !e.delivered);
+    assert.ok(lost.length > 0);
+    assert.ok(r.events.some((e) => e.kind === 'fault' && e.fault === 'lost-interrupt' && !e.hostile));
+  });
+});

@@ -228,3 +228,32 @@ describe('trace store and exporters', () => {
     assert.ok(t.includes('paravisor SynIC'));
   });
 });
+
+describe('engine: subscriptions, stop points, close', () => {
+  it('subscribers see every event exactly once, in order, as the session advances', () => {
+    const s = createSession(cfg());
+    const got: number[] = [];
+    s.subscribe((evs, from) => { for (let i = from; i < evs.length; i++) got.push(evs[i].seq); });
+    s.step('event');
+    s.runUntil((e) => e.kind === 'phase' && e.name === 'offers');
+    s.runToEnd();
+    assert.deepEqual(got, s.events().map((e) => e.seq));
+  });
+  it('runToStop runs to a scenario stop point', () => {
+    const s = createSession(cfg((c) => { c.stops = [{ label: 'offers', phase: 'offers' }, { label: 'nic', device: 'nic0' }]; }));
+    const a = s.runToStop('offers');
+    assert.equal(a.reason, 'breakpoint');
+    assert.equal((a.event as { name: string }).name, 'offers');
+    const b = s.runToStop('nic');
+    assert.equal(b.event!.kind, 'state');
+    assert.equal(s.runToStop('nope').reason, 'exception');
+  });
+  it('close step: CLOSECHANNEL then GPADL teardown; the ring is re-encrypted before it is freed', () => {
+    const r = runScenario(cfg((c) => { noParavisor(c); c.steps = [{ kind: 'close', device: 'disk0' }]; }));
+    const tail = messages(r.events).slice(-3).map((m) => m.msgtype);
+    assert.deepEqual(tail, ['CHANNELMSG_CLOSECHANNEL', 'CHANNELMSG_GPADL_TEARDOWN', 'CHANNELMSG_GPADL_TORNDOWN']);
+    const ring = r.events.filter((e) => e.kind === 'page' && e.page === 'relid1.ring').map((e) => e.kind === 'page' && `${e.action}:${e.visibility}`);
+    assert.deepEqual(ring, ['allocate:host-visible', 'set-visibility:encrypted', 'free:encrypted']);
+    assert.equal(r.state.channels.find((c) => c.relid === 1)!.state, 'closed');
+  });
+});

@@ -3,7 +3,7 @@ import * as assert from 'assert';
 import { buildChannelsModel, newChannelsCache } from '../../../src/extension/views/model/channels';
 import { buildSynicsModel, sintFields } from '../../../src/extension/views/model/synics';
 import { buildExposureModel, exposureSummary } from '../../../src/extension/views/model/exposure';
-import { buildNegotiationModel, nodeForSeq, planMatches } from '../../../src/extension/views/model/negotiation';
+import { buildNegotiationModel, newNegotiationCache, nodeForSeq, planMatches } from '../../../src/extension/views/model/negotiation';
 import { diffModels, ModelBuilder, type TreeModel, type ViewNode } from '../../../src/extension/views/model/node';
 import { channel, fallbackTrace, NETVSC_GUID, page, sint, synic, STORVSC_GUID } from './fixtures';
 
@@ -222,6 +222,24 @@ describe('views: negotiation model', () => {
     assert.strictEqual(planMatches(events.slice(0, 3), events), true);
     const m = buildNegotiationModel({ events: events.slice(0, 3), position: 2, plan: other });
     assert.ok(!m.nodes.has('ph/offers#1'));
+  });
+
+  it('builds the same tree with its cache while stepping forward and back, re-creating only changed nodes', () => {
+    const cache = newNegotiationCache();
+    let prev: TreeModel | undefined;
+    for (const pos of [0, 1, 2, 3, 4, 5, 6, 7, 8, 4, 2, 9, 12]) {
+      const input = { events: events.slice(0, pos + 1), position: pos, plan: events };
+      const cached = buildNegotiationModel(input, cache);
+      const plain = buildNegotiationModel(input);
+      assert.deepStrictEqual([...cached.nodes.keys()], [...plain.nodes.keys()], `ids at ${pos}`);
+      for (const [id, n] of plain.nodes) assert.deepStrictEqual(cached.nodes.get(id), n, `${id} at ${pos}`);
+      if (prev && pos === 2) {
+        // One step: only the phases whose status changed are new objects.
+        const fresh = [...cached.nodes.values()].filter((n) => prev?.nodes.get(n.id) !== n).map((n) => n.id);
+        assert.ok(fresh.length < cached.nodes.size / 2, `re-created ${fresh.length} of ${cached.nodes.size}`);
+      }
+      prev = cached;
+    }
   });
 
   it('maps a trace index to its node (for reveal)', () => {
