@@ -12,7 +12,7 @@
 // VMBUS_IT_TOTAL_TIMEOUT_MS (everything incl. first-time host set-up, default 45 min), VMBUS_IT_GREP (passed to mocha's grep), VMBUS_IT_KEEP=1 (keep the
 // per-run folder .vscode-test/runs/<id>), CHROMIUM_PATH.
 // Exit code: 0 all passed, 1 a test failed, 2 the host could not be set up or started / timed out.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { format } from 'node:util';
 import {
@@ -27,6 +27,7 @@ const RESULTS = join(ROOT, 'test-results');
 const RUNS = join(CACHE, 'runs');
 
 class HostError extends Error {}
+const SCREENSHOT_MARKER = '[vmbus-it] ready-for-screenshot';
 
 const WORKBENCH_NOISE = new RegExp('^(' + [
   '\\[AgentHost', '\\[ChatModelSelection\\]', '\\[AccountPolicyGate\\]', '\\[reconnection-grace-time\\]', '\\[Service Worker\\]',
@@ -58,12 +59,15 @@ async function main() {
     VMBUS_TEST_EXTENSIONS_DIR: extensionsDir,
     VMBUS_TEST_RESULTS_DIR: RESULTS,
     VMBUS_TEST_WORKSPACE: WORKSPACE,
+    VMBUS_TEST_SCREENSHOT_DONE: join(runDir, 'screenshot-done'),
     ...(process.env.VMBUS_IT_GREP ? { VMBUS_IT_GREP: process.env.VMBUS_IT_GREP } : {}),
   };
 
   let code;
-  if (process.env.VSCODE_EXECUTABLE) code = await runDesktop({ vsix, extensionsDir, runDir, testEnv });
-  else code = await runServer({ vsix, extensionsDir, runDir, testEnv });
+  if (process.env.VSCODE_EXECUTABLE) {
+    delete testEnv.VMBUS_TEST_SCREENSHOT_DONE; // no browser to take one
+    code = await runDesktop({ vsix, extensionsDir, runDir, testEnv });
+  } else code = await runServer({ vsix, extensionsDir, runDir, testEnv });
   log(`integration tests ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return code;
 }
@@ -94,10 +98,25 @@ async function runServer({ vsix, extensionsDir, runDir, testEnv }) {
 
   let settle;
   const exited = new Promise((r) => { settle = r; });
+  // The screenshot is taken while the extension host still runs: index.ts logs SCREENSHOT_MARKER
+  // once the tests are done and the VMBus sidebar is open, then waits for screenshot-done.
+  const shot = join(RESULTS, 'integration-workbench.png');
+  let sidebar = null;
+  const takeScreenshot = async () => {
+    try {
+      sidebar = await openVmbusSidebar(page);
+      await page.screenshot({ path: shot });
+      log(`screenshot: ${shot} (sidebar: "${sidebar.title}", Negotiation view ${sidebar.hasNegotiation ? 'shown' : 'NOT shown'})`);
+    } catch (e) { log(`no screenshot: ${e.message}`); sidebar ??= { title: '', hasNegotiation: false }; }
+  };
   // Console output of the extension host (mocha's reporter) and of the workbench both arrive here;
   // the workbench's own chatter is dropped unless VMBUS_IT_VERBOSE=1.
   await page.exposeFunction('codeAutomationLog', (type, args) => {
     const text = format(...(Array.isArray(args) ? args : [args]));
+    if (text.includes(SCREENSHOT_MARKER)) {
+      void takeScreenshot().finally(() => { try { writeFileSync(testEnv.VMBUS_TEST_SCREENSHOT_DONE, 'done\n'); } catch { /* run dir gone */ } });
+      return;
+    }
     if (!process.env.VMBUS_IT_VERBOSE && WORKBENCH_NOISE.test(text)) return;
     if (type === 'error') console.error(text); else console.log(text);
   });
@@ -120,16 +139,9 @@ async function runServer({ vsix, extensionsDir, runDir, testEnv }) {
   clearTimeout(timer);
   if (stopping()) await new Promise(() => {}); // SIGINT/SIGTERM: the signal handler cleans up and exits
 
-  // Screenshot of the workbench (the test module leaves the VMBus sidebar open).
-  const shot = join(RESULTS, 'integration-workbench.png');
-  let sidebar = { title: '', hasNegotiation: false };
-  if (!serverExited) {
-    try {
-      sidebar = await openVmbusSidebar(page);
-      await page.screenshot({ path: shot });
-      log(`screenshot: ${shot} (sidebar: "${sidebar.title}", Negotiation view ${sidebar.hasNegotiation ? 'shown' : 'NOT shown'})`);
-    } catch (e) { log(`no screenshot: ${e.message}`); }
-  }
+  // Fallback when the test module did not ask for the screenshot (e.g. it crashed early).
+  if (!sidebar && !serverExited) await takeScreenshot();
+  sidebar ??= { title: '', hasNegotiation: false };
 
   printExtHostErrors(serverDataDir);
 

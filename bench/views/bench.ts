@@ -10,7 +10,7 @@
 import type { ChannelView, PageView, SimulationSession, SimulationState, SynicView } from '../../src/simulator/engine/api';
 import type { ScenarioConfig } from '../../src/simulator/model/config';
 import { buildChannelsModel, newChannelsCache } from '../../src/extension/views/model/channels';
-import { buildExposureModel } from '../../src/extension/views/model/exposure';
+import { buildExposureModel, newExposureCache } from '../../src/extension/views/model/exposure';
 import { buildSynicsModel } from '../../src/extension/views/model/synics';
 import { buildNegotiationModel, newNegotiationCache } from '../../src/extension/views/model/negotiation';
 import { diffModels, type TreeModel, type ViewNode } from '../../src/extension/views/model/node';
@@ -114,7 +114,8 @@ function part1(): void {
   }));
   let channels = base;
   const cache = newChannelsCache();
-  let prev = { ch: buildChannelsModel(channels, cache), ex: buildExposureModel(pages), sy: buildSynicsModel(syntheticSynics(4, 0)) };
+  const exCache = newExposureCache();
+  let prev = { ch: buildChannelsModel(channels, cache), ex: buildExposureModel(pages, exCache), sy: buildSynicsModel(syntheticSynics(4, 0)) };
   const incremental: number[] = [];
   const full: number[] = [];
   let fired = 0;
@@ -126,7 +127,7 @@ function part1(): void {
     channels = channels.map((c) => (c.relid === relid ? { ...c, state: next, gpadls: [{ handle: 0xe1e10 + relid, kind: 'ring' as const, pages: 8, gpa: '0x1000', visibility: c.confidentialRing ? ('encrypted' as const) : ('host-visible' as const), state: 'created' }] } : c));
     const t0 = performance.now();
     const ch = buildChannelsModel(channels, cache);
-    const ex = buildExposureModel(pages);
+    const ex = buildExposureModel(pages, exCache);
     const sy = buildSynicsModel(syntheticSynics(4, step));
     const d1 = diffModels(prev.ch, ch);
     const d2 = diffModels(prev.ex, ex);
@@ -210,6 +211,7 @@ async function part2(): Promise<void> {
   let prev: Record<string, TreeModel> | undefined;
   const cache = newChannelsCache();
   const negCache = newNegotiationCache();
+  const exCache = newExposureCache();
   const per: number[] = [];
   const inspectMs: number[] = [];
   let fired = 0;
@@ -227,7 +229,7 @@ async function part2(): Promise<void> {
       ne: buildNegotiationModel({ events: s.events(), position: s.position(), plan, done: s.done(), guest: st.guest, paravisor: st.paravisor }, negCache),
       ch: buildChannelsModel(st.channels, cache),
       sy: buildSynicsModel(st.synics, { confidential: st.guest.confidential }),
-      ex: buildExposureModel(st.pages),
+      ex: buildExposureModel(st.pages, exCache),
     };
     let f = 0;
     if (prev) for (const k of Object.keys(next) as (keyof typeof next)[]) f += diffModels(prev[k], next[k]).changed.length;

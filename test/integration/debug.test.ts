@@ -170,6 +170,20 @@ describe('debug: vmbus debug sessions in VS Code', function () {
     vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
   });
 
+  it('F5 on the active .vmbus editor works without a launch.json', async () => {
+    const doc = await vscode.workspace.openTextDocument(fixture('fallback.vmbus'));
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('workbench.action.debug.start');
+    await waitFor('an active vmbus debug session', () => vscode.debug.activeDebugSession?.type === 'vmbus');
+    const session = vscode.debug.activeDebugSession!;
+    assert.strictEqual(session.configuration.program, doc.uri.fsPath);
+    const entry = await watcher.next();
+    assert.strictEqual(entry.reason, 'entry', 'the resolved configuration stops on entry');
+    assert.strictEqual((await topFrame(session, entry.threadId)).line, 4, 'at the scenario line');
+    await vscode.debug.stopDebugging(session);
+    await waitFor('the session to end', () => vscode.debug.activeDebugSession === undefined);
+  });
+
   it('"Debug Scenario" on the active .vmbus editor works without a launch.json', async () => {
     const doc = await vscode.workspace.openTextDocument(fixture('two-devices.vmbus'));
     await vscode.window.showTextDocument(doc);

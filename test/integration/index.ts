@@ -5,7 +5,8 @@
 // globals (suite/test/suiteSetup/setup…) are both defined; use either. Tests run inside the real
 // extension host with the real `vscode` API, against the extension installed from the VSIX.
 // Environment set by test/runIntegration.mjs: VMBUS_TEST_EXTENSIONS_DIR (the fresh extensions folder),
-// VMBUS_TEST_WORKSPACE (the opened folder, test/fixtures/workspace), VMBUS_IT_GREP (optional filter).
+// VMBUS_TEST_WORKSPACE (the opened folder, test/fixtures/workspace), VMBUS_IT_GREP (optional filter),
+// VMBUS_TEST_SCREENSHOT_DONE (file the runner writes once it has taken its screenshot).
 import * as fs from 'fs';
 import * as path from 'path';
 import Mocha from 'mocha';
@@ -45,6 +46,14 @@ export async function run(): Promise<void> {
     } catch {
       // not essential
     }
+  }
+  // Ask the runner (test/runIntegration.mjs) for its screenshot while this extension host still
+  // runs (after run() settles the host shuts down and the views lose their providers).
+  const done = process.env.VMBUS_TEST_SCREENSHOT_DONE;
+  if (done) {
+    console.log('[vmbus-it] ready-for-screenshot');
+    const deadline = Date.now() + 20_000;
+    while (!fs.existsSync(done) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   }
   if (failures > 0) throw new Error(`${failures} integration test(s) failed`);
 }

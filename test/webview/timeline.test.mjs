@@ -133,8 +133,10 @@ describe('timeline webview (Chromium)', function () {
     await page.focus('#tl-canvas');
     await page.keyboard.press('d');
     await page.waitForFunction((s) => window.__timelineStats.view.start > s, v2.start);
+    await page.waitForFunction((s) => window.__timelineStats.view.start > s, v2.start);
+    const v3 = await view(page);
     await page.keyboard.press('-');
-    await page.waitForFunction((p) => window.__timelineStats.view.pxPerCol < p, (await view(page)).pxPerCol);
+    await page.waitForFunction((p) => window.__timelineStats.view.pxPerCol < p, v3.pxPerCol);
     await page.keyboard.press('f');
     await page.waitForFunction((p) => Math.abs(window.__timelineStats.view.pxPerCol - p) < 1e-9, v0.pxPerCol);
     await context.close();
@@ -168,6 +170,19 @@ describe('timeline webview (Chromium)', function () {
     const canvasH = await page.evaluate(() => document.getElementById('tl-canvas').getBoundingClientRect().height);
     assert.ok(canvasH < LAYOUT.RULER_H + LAYOUT.PHASE_H + 5 * LAYOUT.LANE_H, 'the host lane is gone');
     await page.screenshot({ path: `${SHOTS}/webview-filtered.png` });
+    await context.close();
+  });
+
+  it('follows the host: cursor moves the stepper line, reveal selects without echoing a select', async () => {
+    const { page, context } = await openHarness(browser, { n: 2000, vp: 2, pos: 5 });
+    await painted(page);
+    await page.evaluate(() => window.__harness.send({ type: 'cursor', position: 1500, total: 2000 }));
+    await page.waitForFunction(() => /stepper at #1500/.test(document.getElementById('tl-status').textContent));
+    const v = await view(page);
+    assert.ok(colX(v, 1500) > LAYOUT.GUTTER_W && colX(v, 1500) < v.width, 'the view follows the stepper');
+    await page.evaluate(() => window.__harness.send({ type: 'reveal', seq: 1234 }));
+    await page.waitForFunction(() => /seq1234kind/.test(document.getElementById('tl-details').textContent));
+    assert.equal((await posted(page, 'select')).filter((m) => m.seq === 1234).length, 0, 'no select echoed back');
     await context.close();
   });
 

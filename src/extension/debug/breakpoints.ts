@@ -57,11 +57,17 @@ export function classifyException(e: TraceEvent): ExceptionHit[] {
       const err = (e.decoded as Record<string, unknown> | undefined)?.error;
       if (err) add('protocol-violation', `${e.msgtype}: ${String(err)}`);
       else if (e.msgtype.startsWith('UNKNOWN')) add('protocol-violation', `unknown message type ${e.msgtypeValue}`);
-      else if (e.status && e.status !== 'HV_STATUS_SUCCESS') add('protocol-violation', `${e.msgtype} post failed: ${e.status}`);
+      // An InitiateContact refused with HV_STATUS_INVALID_CONNECTION_ID is how a version (or the
+      // paravisor probe) is declined; Linux just tries the next one. Other failed posts are violations.
+      else if (e.status && e.status !== 'HV_STATUS_SUCCESS' && !(e.msgtype === 'CHANNELMSG_INITIATE_CONTACT' && e.status === 'HV_STATUS_INVALID_CONNECTION_ID')) {
+        add('protocol-violation', `${e.msgtype} post failed: ${e.status}`);
+      }
       break;
     }
     case 'hypercall':
-      if (e.status && e.status !== 'HV_STATUS_SUCCESS' && e.name === 'HvPostMessage') add('protocol-violation', `${e.name} returned ${e.status}`);
+      if (e.status && e.status !== 'HV_STATUS_SUCCESS' && e.status !== 'HV_STATUS_INVALID_CONNECTION_ID' && e.name === 'HvPostMessage') {
+        add('protocol-violation', `${e.name} returned ${e.status}`);
+      }
       break;
     case 'log':
       if (e.party === 'guest' && (e.level === 'err' || GUEST_ERROR_TEXT.test(e.text))) {

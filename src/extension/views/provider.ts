@@ -28,18 +28,30 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<string>, vscod
     this.model = next;
     if (diff.full) {
       this.lastFired = 'all';
-      this.emitter.fire(undefined);
-    } else if (diff.changed.length) {
-      this.lastFired = diff.changed.length;
-      this.emitter.fire(diff.changed);
-    } else {
-      this.lastFired = 0;
+      this.rendered.clear();
+      // One full refresh at a time: if the tree has not read the last one yet, it will read this build.
+      if (!this.awaitingRoot) this.emitter.fire(undefined);
+      this.awaitingRoot = true;
+      return diff;
     }
+    // A full refresh not yet read by the tree will read this build anyway; and nodes the tree
+    // never showed (under collapsed parents) are read fresh when their parent expands. Firing
+    // either would name elements the tree does not know.
+    const fire = this.awaitingRoot ? [] : diff.changed.filter((id) => this.rendered.has(id));
+    this.lastFired = fire.length;
+    if (fire.length) this.emitter.fire(fire);
     return diff;
   }
 
+  /** Ids the tree has asked items for since the last full refresh. */
+  private readonly rendered = new Set<string>();
+  private awaitingRoot = false;
+
   getChildren(element?: string): string[] {
-    if (element === undefined) return this.model.roots;
+    if (element === undefined) {
+      this.awaitingRoot = false;
+      return this.model.roots;
+    }
     return this.model.nodes.get(element)?.children ?? [];
   }
 
@@ -50,6 +62,7 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<string>, vscod
   getTreeItem(element: string): vscode.TreeItem {
     const n = this.model.nodes.get(element);
     if (!n) return new vscode.TreeItem('(gone)');
+    this.rendered.add(element);
     const label: vscode.TreeItemLabel = { label: n.label, highlights: n.highlight ? [[0, n.label.length]] : undefined };
     const state =
       n.expand === 'expanded'

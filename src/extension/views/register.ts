@@ -14,7 +14,7 @@ import { snapshot, type NodeSnapshot, type TreeModel } from './model/node';
 import { buildNegotiationModel, newNegotiationCache, nodeForSeq } from './model/negotiation';
 import { buildChannelsModel, newChannelsCache } from './model/channels';
 import { buildSynicsModel } from './model/synics';
-import { buildExposureModel } from './model/exposure';
+import { buildExposureModel, newExposureCache } from './model/exposure';
 import { channelActions, createSidebarSession, resolveScenarioUri } from './actions';
 
 export type ViewKey = 'negotiation' | 'channels' | 'synics' | 'exposure';
@@ -54,6 +54,7 @@ class ViewsController implements vscode.Disposable {
   private lastCurrent: string | undefined;
   private channelsCache = newChannelsCache();
   private negotiationCache = newNegotiationCache();
+  private exposureCache = newExposureCache();
 
   constructor(
     private readonly hub: SessionHub,
@@ -87,6 +88,7 @@ class ViewsController implements vscode.Disposable {
     this.lastCurrent = undefined;
     this.channelsCache = newChannelsCache();
     this.negotiationCache = newNegotiationCache();
+    this.exposureCache = newExposureCache();
     void vscode.commands.executeCommand('setContext', 'vmbus.views.active', !!sim);
     void vscode.commands.executeCommand('setContext', 'vmbus.views.driver', sim?.driver ?? '');
     if (sim) this.startPlan(sim.session);
@@ -184,7 +186,7 @@ class ViewsController implements vscode.Disposable {
       case 'synics':
         return buildSynicsModel(state.synics, { confidential: state.guest.confidential });
       case 'exposure':
-        return buildExposureModel(state.pages);
+        return buildExposureModel(state.pages, this.exposureCache);
     }
   }
 

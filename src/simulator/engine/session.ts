@@ -8,7 +8,7 @@
 import type { Expectation, ScenarioConfig, StopPoint } from '../model/config';
 import type { ExpectationEvent, Granularity, TraceEvent } from '../trace/events';
 import type { EventPredicate, SessionOptions, SimulationSession, SimulationState, StopInfo } from './api';
-import { Simulator, type SimEdit } from '../model/simulator';
+import { Simulator, eventMatchesStop, type PageRec, type SimEdit } from '../model/simulator';
 import { applyEvent, cloneState, initialState, publicState, type ProjectionState } from './projection';
 
 export { defaultConfig, defaultDevices } from './defaults';
@@ -185,7 +185,7 @@ export class Session implements SimulationSession {
   runToStop(label: string): StopInfo {
     const stop = this.config.stops.find((x) => x.label === label);
     if (!stop) return this.stop('exception', `no stop point "${label}"`);
-    const r = this.runUntil((e) => matchesStop(stop, e));
+    const r = this.runUntil((e) => matchesStop(stop, e, (x) => this.sim.deviceOfEvent(x)));
     return r.reason === 'predicate' ? { ...r, reason: 'breakpoint', description: label } : r;
   }
 
@@ -322,17 +322,43 @@ export class Session implements SimulationSession {
 }
 
 /**
- * Whether an event reaches a scenario stop point: a phase of that name (or "open" for
- * "open storvsc (relid 1)") begins, a message of that type is seen, or the device's channel appears.
+ * Whether an event reaches a scenario stop point. Every part the stop gives must match: a message
+ * of that type (inside that phase, about that device), else a phase of that name begins ("open"
+ * matches "open storvsc (relid 1)"; for that device if given), else the device's channel appears.
+ * `deviceOf` names the device an event concerns (Session passes the simulator's resolver).
  */
-export function matchesStop(stop: StopPoint, e: TraceEvent): boolean {
-  if (stop.phase !== undefined && e.kind === 'phase' && e.action === 'begin' && (e.name === stop.phase || e.name.startsWith(stop.phase + ' '))) return true;
-  if (stop.msgtype !== undefined && e.kind === 'message' && e.msgtype === stop.msgtype) return true;
-  if (stop.device !== undefined && e.kind === 'state' && e.party === 'guest' && e.object === 'channel' && e.from === 'none' && (e.detail as { device?: string } | undefined)?.device === stop.device) return true;
-  return false;
+export function matchesStop(stop: StopPoint, e: TraceEvent, deviceOf?: (e: TraceEvent) => string | undefined): boolean {
+  return eventMatchesStop(stop, e, deviceOf);
 }
 
 // ---------------------------------------------------------------------------------- expectations
+
+/**
+ * The pages a page expectation names. Engine ids are used as they are ("relid1.ring",
+ * "vp0.para.simp"); the scenario form "DEVICE.KIND" (`page ring(disk0) ...` gives "disk0.ring")
+ * names KIND of every guest channel of that device: the primary and its subchannels
+ * ("relid1.ring", "relid3.ring"...). Otherwise a page whose id ends with the text.
+ */
+function resolvePages(cfg: ScenarioConfig, sim: Simulator, id: string): PageRec[] {
+  const exact = sim.pages.get(id);
+  if (exact) return [exact];
+  const dot = id.indexOf('.');
+  if (dot > 0) {
+    const dev = id.slice(0, dot);
+    const kind = id.slice(dot + 1);
+    if (cfg.devices.some((d) => d.name === dev)) {
+      const out: PageRec[] = [];
+      const chans = sim.guest.channelOrder.filter((c) => c.device === dev).sort((a, b) => a.subIndex - b.subIndex);
+      for (const c of chans) {
+        const p = sim.pages.get(`relid${c.relid}.${kind}`);
+        if (p && !out.includes(p)) out.push(p);
+      }
+      return out;
+    }
+  }
+  const p = [...sim.pages.values()].find((q) => q.id.endsWith(id) || q.purpose.includes(id));
+  return p ? [p] : [];
+}
 
 function evaluateExpectations(cfg: ScenarioConfig, sim: Simulator): ExpectationResult[] {
   const out: ExpectationResult[] = [];
@@ -364,8 +390,13 @@ function evaluateExpectations(cfg: ScenarioConfig, sim: Simulator): ExpectationR
         ok = has === x.present; text = `log ${x.present ? '' : 'not '}"${x.text}"`; detail = has ? 'present' : 'absent'; break;
       }
       case 'page': {
-        const p = sim.pages.get(x.page) ?? [...sim.pages.values()].find((q) => q.id.endsWith(x.page) || q.purpose.includes(x.page));
-        ok = !!p && p.visibility === x.visibility; text = `page ${x.page} ${x.visibility}`; detail = p ? `${p.visibility} (${p.reason})` : 'no such page'; break;
+        const ps = resolvePages(cfg, sim, x.page);
+        text = `page ${x.page} ${x.visibility}`;
+        ok = ps.length > 0 && ps.every((p) => p.visibility === x.visibility);
+        if (ps.length === 0) detail = 'no such page';
+        else if (ps.length === 1 && ps[0].id === x.page) detail = `${ps[0].visibility} (${ps[0].reason})`;
+        else detail = ps.map((p) => `${p.id}: ${p.visibility} (${p.reason})`).join('; ');
+        break;
       }
       case 'message': {
         const has = sim.events.some((e) => e.kind === 'message' && e.msgtype === x.msgtype && (x.synic === undefined || e.synic === x.synic) && (x.from === undefined || e.from === x.from) && (x.to === undefined || e.to === x.to));

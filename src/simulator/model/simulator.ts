@@ -4,9 +4,9 @@
 //
 // Every channel message that crosses a boundary is encoded by the protocol core and decoded by it
 // on the receiving side (decodeMessage with Linux's checks for the guest, allowOpenVmm for servers).
-import type { DeviceConfig, FaultConfig, ScenarioConfig, SourceRef } from './config';
+import type { DeviceConfig, FaultConfig, ScenarioConfig, SourceRef, StopPoint } from './config';
 import type {
-  AccessPath, Granularity, MessageEvent, PacketEvent, Party, SynicId, TraceEvent, Visibility,
+  AccessPath, Granularity, HypercallEvent, InterruptEvent, MessageEvent, PacketEvent, Party, SynicId, TraceEvent, Visibility,
 } from '../trace/events';
 import { EventHeap } from '../engine/heap';
 import { decodeMessage, encodeMessage } from '../protocol/codec';
@@ -170,6 +170,37 @@ const TID: string[] = [];
 const EMPTY_FLAGS: Json = Object.freeze({ sint: 2, bits: Object.freeze([]) as unknown as number[] }) as Json;
 const tid = (n: number): string => TID[n] ?? (TID[n] = String(n));
 
+/** A FIFO of scheduler actions (a growable ring buffer; no shift() copying). */
+class Lane {
+  private buf: (Action | undefined)[] = new Array<Action | undefined>(64);
+  private head = 0;
+  private n = 0;
+
+  peek(): Action | undefined {
+    return this.n === 0 ? undefined : this.buf[this.head];
+  }
+
+  push(a: Action): void {
+    const cap = this.buf.length;
+    if (this.n === cap) {
+      const nb = new Array<Action | undefined>(cap * 2);
+      for (let i = 0; i < cap; i++) nb[i] = this.buf[(this.head + i) & (cap - 1)];
+      this.buf = nb;
+      this.head = 0;
+    }
+    this.buf[(this.head + this.n) & (this.buf.length - 1)] = a;
+    this.n++;
+  }
+
+  shift(): Action {
+    const a = this.buf[this.head]!;
+    this.buf[this.head] = undefined;
+    this.head = (this.head + 1) & (this.buf.length - 1);
+    this.n--;
+    return a;
+  }
+}
+
 /** Deterministic PRNG (mulberry32). */
 function prng(seed: number): () => number {
   let a = seed >>> 0;
@@ -185,6 +216,37 @@ function prng(seed: number): () => number {
 const LINUX_MIN_PAYLOAD: Record<number, number> = { 1: 196, 2: 12, 6: 20, 10: 20, 12: 12, 15: 16, 24: 16 };
 /** msgtypes Linux has a handler for (channel_message_table). */
 const LINUX_HANDLED = new Set([1, 2, 4, 6, 10, 12, 15, 17, 24]);
+
+/** Whether a phase name is, or starts with, the wanted phase ("open" matches "open storvsc (relid 1)"). */
+function phaseIs(name: string, wanted: string): boolean {
+  return name === wanted || name.startsWith(wanted + ' ');
+}
+
+/**
+ * Whether an event reaches a scenario stop point. Every part the stop gives must match:
+ * - `at message M`: a message of type M (inside phase P if `at phase P` is given too, and about
+ *   device D if `at device D` is given too);
+ * - `at phase P` (no message): phase P begins (the device's own phase if D is given, e.g. its open);
+ * - `at device D` alone: D's channel appears on the guest (its offer is accepted).
+ * `deviceOf` names the device an event concerns; without it, device parts match on the event's
+ * channel detail only.
+ */
+export function eventMatchesStop(stop: StopPoint, e: TraceEvent, deviceOf?: (e: TraceEvent) => string | undefined): boolean {
+  const dev = stop.device;
+  if (stop.msgtype !== undefined) {
+    if (e.kind !== 'message' || e.msgtype !== stop.msgtype) return false;
+    if (stop.phase !== undefined && !e.phase.some((p) => phaseIs(p, stop.phase!))) return false;
+    return dev === undefined || (deviceOf !== undefined && deviceOf(e) === dev);
+  }
+  if (stop.phase !== undefined) {
+    if (e.kind !== 'phase' || e.action !== 'begin' || !phaseIs(e.name, stop.phase)) return false;
+    return dev === undefined || (deviceOf !== undefined && deviceOf(e) === dev);
+  }
+  if (dev !== undefined) {
+    return e.kind === 'state' && e.party === 'guest' && e.object === 'channel' && e.from === 'none' && (e.detail as Json | undefined)?.device === dev;
+  }
+  return false;
+}
 
 // ------------------------------------------------------------------------------------- simulator
 
@@ -225,7 +287,7 @@ export class Simulator {
     featureFlags: 0,
     ladderIndex: 0,
     logs: [] as string[],
-    waiters: [] as { msgtype: number; match: (j: Json) => boolean; resolve: (j: Json) => void }[],
+    waiters: [] as { msgtype: number; match: (j: Json) => boolean; resolve: (j: Json) => void; relid?: number; cancel?: () => void }[],
     channels: new Map<number, GuestChannel>(),
     channelOrder: [] as GuestChannel[],
     nextGpadl: 0xe1e10,
@@ -298,6 +360,7 @@ export class Simulator {
       }
     }
     for (const st of cfg.steps) if (st.kind === 'rescind' && st.after) this.afterSteps.push(st);
+    this.deviceEventOf = (e) => this.deviceOfEvent(e);
     this.schedule(0, () => this.boot());
   }
 
@@ -333,23 +396,45 @@ export class Simulator {
 
   /** Recycled queue entries (the data path schedules millions; avoid allocating each). */
   private pool: Action[] = [];
+  /**
+   * FIFO lanes for the data path's fixed delays. Actions scheduled with the same constant delay
+   * come due in (time, seq) order, so a lane needs no sorting; stepAction takes the smallest
+   * (time, seq) of the lane heads and the heap top, the same order the heap alone would give.
+   */
+  private lanePacket = new Lane();
+  private laneDrain = new Lane();
+  private laneIsr = new Lane();
+  private queued = 0;
 
   schedule(delay: number, fn: () => void): void {
-    const a = this.pool.pop();
+    let a = this.pool.pop();
     if (a) {
       a.t = this.now + delay;
       a.seq = this.seqNo++;
       a.fn = fn;
-      this.heap.push(a);
     } else {
-      this.heap.push({ t: this.now + delay, seq: this.seqNo++, fn });
+      a = { t: this.now + delay, seq: this.seqNo++, fn };
     }
+    this.queued++;
+    if (delay === T.packetGap) this.lanePacket.push(a);
+    else if (delay === T.drain) this.laneDrain.push(a);
+    else if (delay === T.isr) this.laneIsr.push(a);
+    else this.heap.push(a);
   }
 
   /** Runs one scheduled action. Returns false when nothing is left. */
   stepAction(): boolean {
-    const a = this.heap.pop();
-    if (!a) return false;
+    if (this.queued === 0) return false;
+    let best: Action | undefined = this.heap.peek();
+    let from: Lane | null = null;
+    const lp = this.lanePacket.peek();
+    if (lp && (!best || lp.t < best.t || (lp.t === best.t && lp.seq < best.seq))) { best = lp; from = this.lanePacket; }
+    const ld = this.laneDrain.peek();
+    if (ld && (!best || ld.t < best.t || (ld.t === best.t && ld.seq < best.seq))) { best = ld; from = this.laneDrain; }
+    const li = this.laneIsr.peek();
+    if (li && (!best || li.t < best.t || (li.t === best.t && li.seq < best.seq))) { best = li; from = this.laneIsr; }
+    const a = from ? from.shift() : this.heap.pop()!;
+    this.queued--;
     this.now = a.t;
     const fn = a.fn;
     this.pool.push(a);
@@ -367,7 +452,7 @@ export class Simulator {
   }
 
   get finished(): boolean {
-    return this.heap.size === 0;
+    return this.queued === 0;
   }
 
   get time(): number {
@@ -388,22 +473,77 @@ export class Simulator {
     return ev;
   }
 
+  /** Appends an event built whole by a hot path (seq, time, phase already set). */
+  private pushEvent(ev: TraceEvent): void {
+    this.events.push(ev);
+    if (this.afterSteps.length > 0) this.checkAfter(ev);
+  }
+
   /** Scripted rescinds with an `after` stop point: armed until the point is reached. */
   private afterSteps: Extract<ScenarioConfig['steps'][number], { kind: 'rescind' }>[] = [];
+
+  private readonly deviceEventOf: (e: TraceEvent) => string | undefined;
 
   private checkAfter(ev: TraceEvent): void {
     for (let i = 0; i < this.afterSteps.length; i++) {
       const st = this.afterSteps[i];
-      const stop = st.after!;
-      let hit = false;
-      if (stop.phase !== undefined && ev.kind === 'phase' && ev.action === 'begin' && (ev.name === stop.phase || ev.name.startsWith(stop.phase + ' '))) hit = true;
-      if (stop.msgtype !== undefined && ev.kind === 'message' && ev.msgtype === stop.msgtype) hit = true;
-      if (stop.device !== undefined && ev.kind === 'state' && ev.party === 'guest' && ev.object === 'channel' && ev.from === 'none' && (ev.detail as Json | undefined)?.device === stop.device) hit = true;
-      if (!hit) continue;
+      if (!eventMatchesStop(st.after!, ev, this.deviceEventOf)) continue;
       this.afterSteps.splice(i, 1);
       i--;
-      this.schedule(T.hostWork, () => this.hostRescind(st.device, st.source));
+      this.schedule(T.hostWork, () => this.scriptedRescind(st.device, st.source));
     }
+  }
+
+  /** Scripted rescinds waiting for their device to be offered (the stop came before the offer). */
+  private rescindWhenOffered: { device: string; source?: SourceRef }[] = [];
+
+  /**
+   * A `rescind DEVICE after ...` step whose stop point was reached. When the device has not been
+   * offered yet (e.g. `after phase offers`), the rescind follows its offer.
+   */
+  private scriptedRescind(device: string, source?: SourceRef): void {
+    const offered = [this.pv, this.host].some((s) => s?.channels.some((c) => c.dev.name === device && c.id !== 0));
+    const pending = [this.pv, this.host].some((s) => s?.channels.some((c) => c.dev.name === device && c.id === 0));
+    if (!offered && pending) { this.rescindWhenOffered.push({ device, source }); return; }
+    this.hostRescind(device, source);
+  }
+
+  /**
+   * The scenario device an event concerns, if any: a message's channel (guest-side relids are the
+   * guest's; paravisor↔host relids are the host's), a channel/GPADL state change, or an event whose
+   * source is the device's declaration (the open phase of that device...).
+   */
+  deviceOfEvent(e: TraceEvent): string | undefined {
+    if (e.kind === 'message') {
+      const relid = e.relid ?? (typeof e.decoded?.child_relid === 'number' ? e.decoded.child_relid : undefined);
+      if (relid !== undefined) {
+        if (e.from === 'guest' || e.to === 'guest') {
+          const c = this.guest.channels.get(relid);
+          if (c) return c.device;
+        } else {
+          const server = e.from === 'host' || e.to === 'host' ? this.host : this.pv;
+          const c = server?.channels.find((x) => x.id === relid) ?? server?.channels.find((x) => x.hostRelid === relid);
+          if (c) return c.dev.name;
+        }
+      }
+    } else if (e.kind === 'state') {
+      const d = (e.detail as Json | undefined)?.device;
+      if (typeof d === 'string') return d;
+      if (e.party === 'guest' && e.relid !== undefined) return this.guest.channels.get(e.relid)?.device;
+    } else if (e.kind === 'packet') {
+      return this.guest.channels.get(e.relid)?.device;
+    } else if (e.kind === 'phase') {
+      // "open storvsc (relid 1)", "close netvsc (relid 2)": guest-side relids.
+      const m = / \(relid (\d+)\)$/.exec(e.name);
+      if (m) return this.guest.channels.get(Number(m[1]))?.device;
+    }
+    const src = e.source;
+    if (src) {
+      for (const d of this.cfg.devices) {
+        if (d.source && d.source.line === src.line && d.source.file === src.file) return d.name;
+      }
+    }
+    return undefined;
   }
 
   beginPhase(name: string, vp: number | null = null, source?: SourceRef): void {
@@ -776,8 +916,8 @@ export class Simulator {
 
   // ------------------------------------------------------------------------------ guest posting / waiting
 
-  private guestWait(msgtype: number, match: (j: Json) => boolean, resolve: (j: Json) => void): void {
-    this.guest.waiters.push({ msgtype, match, resolve });
+  private guestWait(msgtype: number, match: (j: Json) => boolean, resolve: (j: Json) => void, relid?: number, cancel?: () => void): void {
+    this.guest.waiters.push({ msgtype, match, resolve, relid, cancel });
   }
 
   private msgCount(name: string): number {
@@ -1071,10 +1211,19 @@ export class Simulator {
     // guest's hypervisor SynIC needs SCONTROL enabled.
     const enabled = this.guest.confidential ? (this.paraSynic[0]?.scontrol ?? 0) & 1 : (this.hypSynic[0].scontrol & 1) || (s.owner === 'paravisor' && (s.scontrol & 1));
     const delivered = !lost && enabled !== 0 && (s.sint2 & SINT_MASKED) === 0;
-    const e: Json = { kind: 'interrupt', synic: s.owner, sint: 2, via, delivered, vp: s.vp, granularity: via === 'event' ? 'substep' : 'substep' };
-    if (relid !== undefined) e.relid = relid;
-    if (lost) e.detail = 'lost (fault)';
-    this.emit(e as Emit);
+    if (relid !== undefined && !lost) {
+      // Hot path (channel event flags): built whole; same keys and order as the general form below.
+      const ev = {
+        kind: 'interrupt' as const, synic: s.owner, sint: 2, via, delivered, vp: s.vp, granularity: 'substep' as Granularity, relid,
+        seq: this.events.length, time: this.now, phase: this.phaseArr,
+      } satisfies InterruptEvent;
+      this.pushEvent(ev);
+    } else {
+      const e: Json = { kind: 'interrupt', synic: s.owner, sint: 2, via, delivered, vp: s.vp, granularity: 'substep' };
+      if (relid !== undefined) e.relid = relid;
+      if (lost) e.detail = 'lost (fault)';
+      this.emit(e as Emit);
+    }
     if (delivered && !this.guest.isrScheduled[s.vp]) {
       this.guest.isrScheduled[s.vp] = true;
       this.schedule(T.isr, () => this.guestIsr(s.vp));
@@ -1316,7 +1465,7 @@ export class Simulator {
     this.page(pageId, pages, `ring buffer of ${ch.device} (relid ${ch.relid})`, 'guest', vis.visibility, vis.reason, undefined, ch.source);
     this.checkExposure(ch, 'ring', vis.visibility);
     this.guestGpadl(ch, 'ring', pageId, pages, sendBytes / 4096, (ok, handle) => {
-      if (!ok) { this.openFailed(ch, 'gpadl'); return; }
+      if (!ok) { this.openFailed(ch, ch.rescinded ? 'rescind' : 'gpadl'); return; }
       ch.ringGpadl = handle;
       this.guestOpenChannel(ch, handle, sendBytes / 4096);
     });
@@ -1349,22 +1498,25 @@ export class Simulator {
     this.state('guest', 'gpadl', 'none', 'creating', { relid: ch.relid, gpadl: handle, vp: 0, detail: { handle, kind, pages, gpa: hex(rec.gpa), visibility: rec.visibility } });
     const first = pfns.slice(0, 26);
     const connId = this.guest.msgConnId ?? 1;
+    const failed = (why: string) => {
+      g.state = 'failed';
+      this.state('guest', 'gpadl', 'creating', 'failed', { relid: ch.relid, gpadl: handle, vp: 0, detail: { handle, state: 'failed' } });
+      if (rec.visibility === 'host-visible' && this.cvm) this.setVisibility(pageId, 'encrypted', 'GPADL failed: set_memory_encrypted');
+      this.endPhase(`gpadl ${hex(handle)}`, 'failed', why);
+      done(false, handle);
+    };
     this.guestWait(10, (j) => Number(j.child_relid) === ch.relid && Number(j.gpadl) === handle, (j) => {
       const st = Number(j.creation_status);
       if (st !== 0) {
         this.log('guest', 'err', `hv_vmbus: Failed to establish GPADL: err = ${hex(st)}`, ch.source);
-        g.state = 'failed';
-        this.state('guest', 'gpadl', 'creating', 'failed', { relid: ch.relid, gpadl: handle, vp: 0, detail: { handle, state: 'failed' } });
-        if (rec.visibility === 'host-visible' && this.cvm) this.setVisibility(pageId, 'encrypted', 'GPADL failed: set_memory_encrypted');
-        this.endPhase(`gpadl ${hex(handle)}`, 'failed', hex(st));
-        done(false, handle);
+        failed(hex(st));
         return;
       }
       g.state = 'created';
       this.state('guest', 'gpadl', 'creating', 'created', { relid: ch.relid, gpadl: handle, vp: 0, detail: { handle, state: 'created' } });
       this.endPhase(`gpadl ${hex(handle)}`, 'ok');
       done(true, handle);
-    });
+    }, ch.relid, () => failed('rescinded (-ENODEV)'));
     void sendPages;
     this.guestPost({ msgtype: 'CHANNELMSG_GPADL_HEADER', child_relid: ch.relid, gpadl: handle, range: [{ byte_count: pages * 4096, byte_offset: 0, pfn_array: first }] }, connId, undefined, ch.source);
     for (let i = 26; i < pfns.length; i += 28) {
@@ -1386,7 +1538,7 @@ export class Simulator {
         this.endPhase(`open ${ch.className ?? ch.device} (relid ${ch.relid})`, 'ok');
         this.schedule(T.guestWork, () => this.guestOpenNext());
       });
-    });
+    }, ch.relid, () => this.openFailed(ch, 'rescind'));
     this.guestPost({
       msgtype: 'CHANNELMSG_OPENCHANNEL', child_relid: ch.relid, openid: ch.relid, ringbuffer_gpadlhandle: handle, target_vp: 0,
       downstream_ringbuffer_pageoffset: sendPages,
@@ -1419,10 +1571,15 @@ export class Simulator {
       return;
     }
     // Open failed (-EAGAIN) or rescinded (-ENODEV): tear the ring GPADL down (error_clean_ring).
+    const prevState = ch.state;
     ch.state = why === 'rescind' ? 'rescinded' : 'offered';
-    this.state('guest', 'channel', 'opening', ch.state, { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: ch.state, rejectReason: why === 'rescind' ? 'rescinded during open (-ENODEV)' : 'OPENCHANNEL_RESULT status != 0 (-EAGAIN)' } });
+    // A rescind has already moved the channel to 'rescinded' (guestOnRescind).
+    if (prevState !== ch.state) this.state('guest', 'channel', 'opening', ch.state, { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: ch.state, rejectReason: why === 'rescind' ? 'rescinded during open (-ENODEV)' : 'OPENCHANNEL_RESULT status != 0 (-EAGAIN)' } });
     this.guestTeardownGpadls(ch, () => {
-      if (why === 'rescind') this.guestReleaseRelid(ch);
+      if (why === 'rescind') {
+        this.freePage(`relid${ch.relid}.ring`, 'ring freed after the open failed (-ENODEV)');
+        this.guestReleaseRelid(ch);
+      }
       next();
     });
   }
@@ -1517,10 +1674,13 @@ export class Simulator {
   /** vmbus_setevent: monitor page bit when monitor_allocated, else HvSignalEvent. */
   private guestSignal(c: GuestChannel): void {
     if (c.monitorId !== undefined) return; // monitor page trigger (host polls it)
-    this.emit({
-      kind: 'hypercall', name: 'HvSignalEvent', code: HVCALL_SIGNAL_EVENT, path: this.signalPath(), by: 'guest', target: c.hostedBy,
-      status: 'HV_STATUS_SUCCESS', connectionId: c.connectionId, vp: 0, granularity: 'substep', phase: this.packetPhase,
-    } as Emit);
+    // Hot path: the event is built whole (one allocation, a stable shape); same keys and order as emit().
+    const ev = {
+      kind: 'hypercall' as const, name: 'HvSignalEvent', code: HVCALL_SIGNAL_EVENT, path: this.signalPath(), by: 'guest' as Party, target: c.hostedBy as Party,
+      status: 'HV_STATUS_SUCCESS', connectionId: c.connectionId, vp: 0, granularity: 'substep' as Granularity, phase: this.phaseArr,
+      seq: this.events.length, time: this.now,
+    } satisfies HypercallEvent;
+    this.pushEvent(ev);
   }
 
   /** Host/paravisor → guest: set the channel's event flag in the SIEF page, then interrupt. */
@@ -1551,9 +1711,10 @@ export class Simulator {
     const next = (i: number) => {
       if (i >= steps.length) return;
       const st = steps[i];
-      if (st.kind === 'rescind') this.hostRescind(st.device, st.source, () => this.schedule(T.guestWork, () => next(i + 1)));
-      else if (st.kind === 'close') this.guestClose(st.device, st.source, () => this.schedule(T.guestWork, () => next(i + 1)));
-      else this.guestUnload(st.source);
+      const cont = () => this.schedule(T.guestWork, () => next(i + 1));
+      if (st.kind === 'rescind') this.hostRescind(st.device, st.source, cont);
+      else if (st.kind === 'close') this.guestClose(st.device, st.source, cont);
+      else this.guestUnload(st.source, cont);
     };
     next(0);
   }
@@ -1576,15 +1737,16 @@ export class Simulator {
       done?.();
       return;
     }
-    if (this.guestReleaseWaiters.has(relid ?? -1)) { /* already pending */ }
-    if (done && relid !== undefined) this.guestReleaseWaiters.set(relid, () => { this.endPhase('rescind', 'ok'); done(); });
+    // A scripted step waits until the guest has released the relid (device removal finished).
+    const waitRelease = !!done && relid !== undefined && !!gch && !gch.rescinded && gch.state !== 'released';
+    if (waitRelease) this.guestReleaseWaiters.set(relid, () => { this.endPhase('rescind', 'ok'); done!(); });
     if (srvCh.relayed && this.pv) {
       // The host revokes towards the relay; OpenHCL revokes its re-offer.
-      this.hostRevokeToRelay(srvCh);
+      this.hostRevokeToRelay(srvCh, source);
     } else {
       this.serverRevoke(srv, srvCh, source);
     }
-    if (!done) this.endPhase('rescind', 'ok');
+    if (!waitRelease) { this.endPhase('rescind', 'ok'); done?.(); }
   }
 
   private guestReleaseWaiters = new Map<number, () => void>();
@@ -1596,16 +1758,16 @@ export class Simulator {
     const wasOpening = ch.state === 'opening';
     const prev = ch.state;
     ch.state = 'rescinded';
-    this.state('guest', 'channel', prev, 'rescinded', { relid, vp: 0, granularity: 'event', detail: { state: 'rescinded' }, source: ch.source });
-    if (wasOpening) {
-      // vmbus_rescind_cleanup completes the waiting open request; __vmbus_open returns -ENODEV.
-      const w = this.guest.waiters.find((x) => x.msgtype === 6 && x.match({ child_relid: relid, openid: relid }));
-      if (w) {
-        this.guest.waiters.splice(this.guest.waiters.indexOf(w), 1);
-        this.schedule(T.guestWork, () => this.openFailed(ch, 'rescind'));
-      }
-      return;
+    const detail: Json = wasOpening ? { state: 'rescinded', rejectReason: 'rescinded during open (-ENODEV)' } : { state: 'rescinded' };
+    this.state('guest', 'channel', prev, 'rescinded', { relid, vp: 0, granularity: 'event', detail, source: ch.source });
+    // vmbus_rescind_cleanup: requests waiting on this channel (GPADL_CREATED, OPENCHANNEL_RESULT)
+    // complete at once; __vmbus_establish_gpadl / __vmbus_open then see channel->rescind (-ENODEV).
+    const cancelled = this.guest.waiters.filter((x) => x.relid === relid && x.cancel !== undefined);
+    if (cancelled.length > 0) {
+      this.guest.waiters = this.guest.waiters.filter((x) => !cancelled.includes(x));
+      for (const w of cancelled) this.schedule(T.guestWork, w.cancel!);
     }
+    if (wasOpening) return; // the open path fails and releases the relid
     // Device removal: vmbus_close (if open) then hv_process_channel_removal → RELID_RELEASED.
     this.schedule(T.guestWork, () => {
       if (prev === 'open') {
@@ -1647,7 +1809,7 @@ export class Simulator {
   }
 
   private guestClose(device: string, source: SourceRef | undefined, done: () => void): void {
-    const ch = this.guest.channelOrder.find((c) => c.device === device && c.state === 'open');
+    const ch = this.guest.unloaded ? undefined : this.guest.channelOrder.find((c) => c.device === device && c.state === 'open');
     this.beginPhase(`close ${ch ? (ch.className ?? ch.device) + ` (relid ${ch.relid})` : device}`, 0, source);
     const phase = this.phaseStack[this.phaseStack.length - 1];
     if (!ch) { this.endPhase(phase, 'skipped'); done(); return; }
@@ -1657,15 +1819,17 @@ export class Simulator {
     this.guestTeardownGpadls(ch, () => { this.endPhase(phase, 'ok'); done(); });
   }
 
-  private guestUnload(source?: SourceRef): void {
+  private guestUnload(source?: SourceRef, done?: () => void): void {
     this.beginPhase('unload', 0, source);
-    if ((this.guest.version ?? 0) < 0x30000) { this.endPhase('unload', 'skipped', 'version < 3.0'); return; }
+    if (this.guest.unloaded || this.guest.conn !== 'connected') { this.endPhase('unload', 'skipped', 'not connected'); done?.(); return; }
+    if ((this.guest.version ?? 0) < 0x30000) { this.endPhase('unload', 'skipped', 'version < 3.0'); done?.(); return; }
     const hostIgnores = this.cfg.faults.find((f) => f.kind === 'host-ignores-unload');
     this.guestWait(17, () => true, () => {
       this.guest.conn = 'unloaded';
       this.guest.unloaded = true;
       this.state('guest', 'connection', 'connected', 'unloaded', { vp: 0, granularity: 'event' });
       this.endPhase('unload', 'ok');
+      done?.();
     });
     this.guestPost({ msgtype: 'CHANNELMSG_UNLOAD' }, this.guest.msgConnId ?? 1, undefined, source);
     if (hostIgnores) {
@@ -1823,6 +1987,14 @@ export class Simulator {
       connection_id: (relid | 0x2000) >>> 0,
     };
     this.serverSend(server, json, dev.source);
+    if (this.rescindWhenOffered.length > 0 && c.subIndex === 0) {
+      for (let i = 0; i < this.rescindWhenOffered.length; i++) {
+        const r = this.rescindWhenOffered[i];
+        if (r.device !== dev.name) continue;
+        this.rescindWhenOffered.splice(i--, 1);
+        this.schedule(T.hostWork, () => this.hostRescind(r.device, r.source));
+      }
+    }
     if (hostile?.kind === 'host-offer-duplicate-instance') {
       const j2 = { ...json, child_relid: relid + 100, connection_id: (relid + 100) | 0x2000 };
       this.serverSend(server, j2, dev.source);
@@ -2159,14 +2331,19 @@ export class Simulator {
   private relayOnRescind(hostRelid: number): void {
     const rc = this.pv?.channels.find((c) => c.relayed && c.hostRelid === hostRelid);
     if (!rc || !this.pv) return;
-    this.serverRevoke(this.pv, rc);
+    const source = this.relayRescindSource;
+    this.relayRescindSource = undefined;
+    this.serverRevoke(this.pv, rc, source);
   }
 
   /** The host revokes a channel it offered to the relay. */
-  private hostRevokeToRelay(rc: ServerChannel): void {
+  private hostRevokeToRelay(rc: ServerChannel, source?: SourceRef): void {
     const hc = this.host.channels.find((c) => c.id === rc.hostRelid);
-    if (hc) this.serverRevoke(this.host, hc);
+    if (hc) { this.relayRescindSource = source; this.serverRevoke(this.host, hc, source); }
   }
+
+  /** The scenario step behind a host rescind the relay is forwarding (its re-offer's rescind carries it too). */
+  private relayRescindSource: SourceRef | undefined;
 
   private relayForwardGpadl(c: ServerChannel, gpadl: number, header: Json, bodies: Json[]): void {
     this.relayWaiters.push({
@@ -2243,6 +2420,12 @@ export class Simulator {
 
   /** Final checks after the run (exposure invariants over the whole page table). */
   finalChecks(): void {
+    for (const st of this.afterSteps) {
+      this.log(this.pv ? 'paravisor' : 'host', 'warn', `scripted rescind of ${st.device}: stop point "${st.after!.label}" was never reached`, st.source);
+    }
+    this.afterSteps = [];
+    for (const r of this.rescindWhenOffered) this.log(this.pv ? 'paravisor' : 'host', 'warn', `scripted rescind of ${r.device}: the device was never offered`, r.source);
+    this.rescindWhenOffered = [];
     for (const c of this.guest.channelOrder) {
       if (c.state === 'rejected') continue;
       if (c.hostedBy === 'paravisor' && this.guest.confidential && (this.pv?.conn.features ?? 0) & 0x10 && !(c.chnFlags & 0x2)) {

@@ -149,6 +149,14 @@ export function ensureVisible(v: Viewport, col: number, total: number): Viewport
   return clampViewport({ ...v, start: col + 0.5 - visibleCols / 2 }, total);
 }
 
+/** Bring a column into view at a zoom where single events are drawn (zooming in if needed). */
+export function focusColumn(v: Viewport, col: number, total: number, minPxPerCol = 12): Viewport {
+  if (v.pxPerCol >= minPxPerCol / 3) return ensureVisible(v, col, total);
+  const pxPerCol = minPxPerCol;
+  const visibleCols = plotWidth(v) / pxPerCol;
+  return clampViewport({ ...v, pxPerCol, start: col + 0.5 - visibleCols / 2 }, total);
+}
+
 /** The window to ask for: the visible columns plus one screen either side. */
 export function wantedWindow(v: Viewport, total: number): { from: number; to: number; maxItems: number } {
   const { from, to } = visibleRange(v, total);
@@ -172,7 +180,7 @@ export function windowServes(have: { from: number; to: number; stride: number; t
   const want = wantedWindow(v, total);
   const wantStride = Math.max(1, Math.ceil((want.to - want.from) / want.maxItems));
   // Too coarse for this zoom, or far finer than needed (a much larger window than the view).
-  return have.stride <= Math.max(1, wantStride * 2) && have.stride * 4 >= wantStride;
+  return have.stride <= (wantStride === 1 ? 1 : wantStride * 2) && have.stride * 4 >= wantStride;
 }
 
 // ---- how events look -----------------------------------------------------------------------------

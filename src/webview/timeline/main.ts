@@ -9,7 +9,7 @@ import { isHostToWebview } from '../../shared/timelineProtocol';
 import { eventDescription, eventLabel, filterIsEmpty, isAlarm, shortMsgtype } from '../../shared/timelineData';
 import {
   type ColorToken, type LaneLayout, type Viewport, GUTTER_W, PHASE_H, RULER_H, RUN_HEADER_H,
-  buildLanes, clampViewport, colToX, ensureVisible, fitAll, fitText, hitTest, labelsFit, panBy, rulerTicks,
+  buildLanes, clampViewport, colToX, ensureVisible, fitAll, focusColumn, fitText, hitTest, labelsFit, panBy, rulerTicks,
   shapeOf, shapeSpan, visibleRange, wantedWindow, windowServes, zoomAt,
 } from './layout';
 import { type Palette, renderSvg } from './layoutSvg';
@@ -644,7 +644,7 @@ async function step(dir: 1 | -1, match: SeekMatch): Promise<void> {
   }
   const col = await seekHost(from, dir, match);
   if (col === null) { announcer.textContent = 'No more events in that direction.'; return; }
-  view = ensureVisible(view, col, total);
+  view = focusColumn(view, col, total);
   await ensureWindowFor(col);
   const it = itemAt(col, run) ?? itemAt(col, run === 0 ? 1 : 0);
   if (it) focusItem(it);
@@ -880,12 +880,12 @@ function handle(m: HostToWebview): void {
     case 'reveal': {
       if (!info || info.mode !== 'single') break;
       const col = m.seq;
-      view = ensureVisible(view, col, total);
+      view = focusColumn(view, col, total);
+      afterViewChange();
       void ensureWindowFor(col).then(() => {
         const it = itemAt(col, 0);
         if (it) selectItem(it, false);
       });
-      afterViewChange();
       break;
     }
     case 'exported':

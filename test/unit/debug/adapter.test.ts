@@ -268,6 +268,20 @@ describe('debug adapter (DAP, real engine)', function () {
     assert.equal(threads.body.threads.find((t) => t.id === ev.body.threadId)?.name, 'Paravisor (OpenHCL)');
   });
 
+  it('the hostile-host filter stops on the fault, at the faults line, with its description', async () => {
+    const ev = await launch(h.dc, { program: fixture('hostile.vmbus'), exceptionFilters: ['hostile-host'] });
+    assert.equal(ev.body.reason, 'exception');
+    const info = await h.dc.exceptionInfoRequest({ threadId: ev.body.threadId! });
+    assert.equal(info.body.exceptionId, 'hostile-host');
+    assert.match(info.body.description ?? '', /host-offer-co-external-without-ring/);
+    const top = await topFrame(h.dc, ev.body.threadId!);
+    // `host-offer-co-external-without-ring device nic0` is line 23 of the fixture.
+    assert.equal(top.line, 23);
+    // A hostile host is the host's doing: the stop is on the Host thread.
+    const threads = await h.dc.threadsRequest();
+    assert.equal(threads.body.threads.find((t) => t.id === ev.body.threadId)?.name, 'Host');
+  });
+
   it('reports unverified breakpoints and bad conditions', async () => {
     await h.dc.initializeRequest();
     const launched = h.dc.launchRequest({ program: TWO, stopOnEntry: true } as DebugProtocol.LaunchRequestArguments);

@@ -2,7 +2,7 @@
 import * as assert from 'assert';
 import { buildChannelsModel, newChannelsCache } from '../../../src/extension/views/model/channels';
 import { buildSynicsModel, sintFields } from '../../../src/extension/views/model/synics';
-import { buildExposureModel, exposureSummary } from '../../../src/extension/views/model/exposure';
+import { buildExposureModel, exposureSummary, newExposureCache } from '../../../src/extension/views/model/exposure';
 import { buildNegotiationModel, newNegotiationCache, nodeForSeq, planMatches } from '../../../src/extension/views/model/negotiation';
 import { diffModels, ModelBuilder, type TreeModel, type ViewNode } from '../../../src/extension/views/model/node';
 import { channel, fallbackTrace, NETVSC_GUID, page, sint, synic, STORVSC_GUID } from './fixtures';
@@ -297,6 +297,17 @@ describe('views: incremental diff', () => {
     const b3 = new ModelBuilder();
     b3.add({ id: 'q', label: 'q' });
     assert.strictEqual(diffModels(b1.build(), b3.build()).full, true);
+  });
+
+  it('with a cache, reuses unchanged page nodes and moves a changed page between groups', () => {
+    const cache = newExposureCache();
+    const p1 = [page('a', 'encrypted'), page('b', 'encrypted'), page('c', 'host-visible')];
+    const a = buildExposureModel(p1, cache);
+    const b = buildExposureModel([p1[0], page('b', 'host-visible'), p1[2]], cache);
+    assert.strictEqual(b.nodes.get('page:a'), a.nodes.get('page:a'));
+    assert.strictEqual(b.nodes.get('page:b')?.parent, 'exp:host-visible');
+    assert.deepStrictEqual(b.nodes.get('exp:host-visible')?.children, ['page:b', 'page:c']);
+    assert.deepStrictEqual(b.nodes.get('exp:encrypted')?.children, ['page:a']);
   });
 
   it('moves a page between the exposure groups through its two group nodes only', () => {

@@ -2,7 +2,7 @@
 // hit testing and ruler ticks.
 import * as assert from 'assert';
 import {
-  GUTTER_W, LANE_H, PHASE_H, RULER_H, MAX_PX_PER_COL, buildLanes, clampViewport, colToX, ensureVisible, fitAll, fitText,
+  GUTTER_W, LANE_H, PHASE_H, RULER_H, MAX_PX_PER_COL, buildLanes, clampViewport, colToX, ensureVisible, fitAll, fitText, focusColumn,
   hitTest, laneFor, panBy, pathDash, rulerTicks, shapeOf, visibleRange, wantedWindow, windowServes, xToCol, zoomAt, type Viewport,
 } from '../../../src/webview/timeline/layout';
 import type { TimelineItem } from '../../../src/shared/timelineProtocol';
@@ -103,6 +103,19 @@ describe('timeline layout: viewport', () => {
     assert.ok(zw.from < span.from && zw.to > span.to, 'a screen of margin either side');
     assert.ok(Math.abs(zw.maxItems - 3000) <= 3, 'three screens, one item per pixel');
     assert.ok(windowServes({ from: zw.from, to: zw.to, stride: 1, total: 100000 }, zoomed, 100000));
+  });
+
+  it('zooms in to show a revealed event of a zoomed-out view at full detail', () => {
+    const far = fitAll(100000, 1136, 300);
+    const f = focusColumn(far, 1234, 100000);
+    assert.strictEqual(f.pxPerCol, 12);
+    const { from, to } = visibleRange(f, 100000);
+    assert.ok(1234 >= from && 1234 < to);
+    const w = wantedWindow(f, 100000);
+    assert.strictEqual(Math.max(1, Math.ceil((w.to - w.from) / w.maxItems)), 1, 'a full-detail window');
+    assert.ok(!windowServes({ from: 0, to: 100000, stride: 2, total: 100000 }, f, 100000), 'a thinned window does not serve full detail');
+    const near: Viewport = { start: 1200, pxPerCol: 20, width: 1136, height: 300 };
+    assert.strictEqual(focusColumn(near, 1234, 100000), near, 'already visible and detailed: unchanged');
   });
 
   it('puts ruler ticks on a 1-2-5 step at least 80 px apart', () => {

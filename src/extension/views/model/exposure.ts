@@ -1,7 +1,7 @@
 // Exposure view: every page the guest set up, grouped encrypted / host-visible, with what it
 // holds, who can read it and the rule that decided its visibility; plus a one-line summary.
 import type { PageView } from '../../../simulator/engine/api';
-import { ModelBuilder, type TreeModel } from './node';
+import { ModelBuilder, type TreeModel, type ViewNode } from './node';
 import { plural } from './format';
 
 export interface ExposureCounts {
@@ -43,9 +43,22 @@ const GROUPS = [
   { vis: 'host-visible', id: 'exp:host-visible', label: 'Host-visible', icon: 'eye', color: 'charts.yellow' },
 ] as const;
 
-export function buildExposureModel(pages: readonly PageView[]): TreeModel {
+/** Keeps page nodes between builds (pages are leaves: reuse when nothing they show changed). */
+export interface ExposureCache {
+  entries: Map<string, { key: string; node: ViewNode }>;
+}
+
+export function newExposureCache(): ExposureCache {
+  return { entries: new Map() };
+}
+
+export function buildExposureModel(pages: readonly PageView[], cache?: ExposureCache): TreeModel {
   const b = new ModelBuilder();
-  if (!pages.length) return b.build();
+  if (!pages.length) {
+    if (cache) cache.entries = new Map();
+    return b.build();
+  }
+  const next = new Map<string, { key: string; node: ViewNode }>();
   const summary = exposureSummary(pages);
   const c = exposureCounts(pages);
   b.add(
@@ -73,7 +86,14 @@ export function buildExposureModel(pages: readonly PageView[]): TreeModel {
     );
     for (const p of list) {
       const readers = p.readableBy.join(', ');
-      b.add(
+      const key = cache ? `${p.visibility}|${p.purpose}|${p.count}|${p.gpa}|${p.reason}|${readers}|${p.freed}|${p.owner}` : '';
+      const hit = cache?.entries.get(p.page);
+      if (hit && hit.key === key) {
+        b.adopt([hit.node], true);
+        next.set(p.page, hit);
+        continue;
+      }
+      const node = b.add(
         {
           id: `page:${p.page}`,
           label: pageLabel(p),
@@ -93,7 +113,9 @@ export function buildExposureModel(pages: readonly PageView[]): TreeModel {
         },
         g.id,
       );
+      if (cache) next.set(p.page, { key, node });
     }
   }
+  if (cache) cache.entries = next;
   return b.build(summary);
 }

@@ -352,7 +352,13 @@ export function buildNegotiationModel(input: NegotiationInput, cache?: Negotiati
         source: r.source,
         highlight: s === 'current' || isRecent || undefined,
         contextValue: 'vmbusPhase',
-        expand: children.length ? (s === 'current' || s === 'running' || s === 'failed' || s === 'fallback' ? 'expanded' : 'collapsed') : 'none',
+        // Open while running; afterwards only phases whose sub-phases tell a story (which
+        // attempts failed before a fallback) stay open.
+        expand: children.length
+          ? s === 'current' || s === 'running' || ((s === 'failed' || s === 'fallback') && r.children.length > 0)
+            ? 'expanded'
+            : 'collapsed'
+          : 'none',
         children,
       };
     });
