@@ -65,7 +65,7 @@ describe('views: channels model', () => {
     assert.match(ch.description ?? '', /rejected: Invalid offer relid=7: the ring buffer isn't encrypted/);
     assert.strictEqual(node(m, 'ch:7/conn').description, '0x2007');
     assert.strictEqual(node(m, 'ch:7/monitor').description, '3');
-    assert.match(node(m, 'ch:7/flags').description ?? '', /sent as 0x0006/);
+    assert.match(node(m, 'ch:7/flags').description ?? '', /originally 0x0006/);
   });
 
   it('puts subchannels under their primary and GPADLs with pages and visibility', () => {

@@ -27,6 +27,7 @@ export function stateText(ch: ChannelView): string {
 }
 
 function confidentialityText(ch: ChannelView): string {
+  if (ch.state === 'rejected') return 'none set up (offer rejected)';
   if (ch.confidentialRing && ch.confidentialExternal) return 'ring + external memory encrypted';
   if (ch.confidentialRing) return 'ring encrypted';
   if (ch.confidentialExternal) return 'external memory encrypted';
@@ -41,7 +42,7 @@ function channelTooltip(ch: ChannelView): string {
     `- instance: \`{${ch.instanceGuid}}\``,
     `- state: ${stateText(ch)}${ch.serverState ? ` (server: ${ch.serverState})` : ''}`,
     `- hosted by: ${hostedByText(ch)}`,
-    `- chn_flags: \`${hex(ch.chnFlags, 4)}\`${ch.originalChnFlags !== undefined && ch.originalChnFlags !== ch.chnFlags ? ` (sent as \`${hex(ch.originalChnFlags, 4)}\`)` : ''}`,
+    `- chn_flags: \`${hex(ch.chnFlags, 4)}\`${ch.originalChnFlags !== undefined && ch.originalChnFlags !== ch.chnFlags ? ` (originally \`${hex(ch.originalChnFlags, 4)}\`)` : ''}`,
     `- ${confidentialityText(ch)}`,
     `- connection id: \`${hex(ch.connectionId)}\``,
     `- monitor id: ${ch.monitorId === undefined ? 'none' : ch.monitorId}`,
@@ -128,7 +129,7 @@ function addChannel(ctx: BuildCtx, ch: ChannelView, parent: string, parentFresh:
     {
       id: `${id}/flags`,
       label: 'chn_flags',
-      description: `${hex(ch.chnFlags, 4)}${flags.length ? ' · ' + flags.map((f) => f.text).join(', ') : ''}${changed ? ` (sent as ${hex(ch.originalChnFlags ?? 0, 4)})` : ''}`,
+      description: `${hex(ch.chnFlags, 4)}${flags.length ? ' · ' + flags.map((f) => f.text).join(', ') : ''}${changed ? ` (originally ${hex(ch.originalChnFlags ?? 0, 4)})` : ''}`,
       icon: { id: 'symbol-enum' },
       expand: flags.length ? 'collapsed' : 'none',
     },
