@@ -185,6 +185,7 @@ export async function ensureHost({ timeoutMs = 30 * 60_000 } = {}) {
       const v = (await run(NODE24, ['--version'], { quiet: true })).trim();
       if (!v.startsWith(`v${NODE_MAJOR}.`)) throw new Error(`expected Node ${NODE_MAJOR}, got ${v}`);
       writeFileSync(NODE_MARKER, `${v}\n`);
+      rmSync(NODE_PREFIX, { recursive: true, force: true }); // the copy is all we need (saves ~190 MB)
       log(`Node ${v} ready (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
     }
     if (!existsSync(SERVER_MARKER) || !existsSync(SERVER_MAIN)) {

@@ -164,9 +164,41 @@ describe('views', function () {
     views.flush();
   });
 
+  it('during a debug session, the sidebar controls move the debugged session and the debugger follows', async () => {
+    const program = vscode.Uri.joinPath(ext.extensionUri, 'examples', 'mixed-confidential.vmbus').fsPath;
+    const started = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], {
+      type: 'vmbus',
+      request: 'launch',
+      name: 'views (integration test)',
+      program,
+      stopOnEntry: true,
+    });
+    assert.ok(started, 'the debug session started');
+    await waitFor('the debug session to drive the views', () => hub.active?.driver === 'debug');
+    const dbg = vscode.debug.activeDebugSession;
+    assert.ok(dbg && dbg.type === 'vmbus');
+    const active = hub.active;
+    assert.ok(active);
+    try {
+      const s = active.session;
+      const before = s.position();
+      await vscode.commands.executeCommand('vmbus.views.step');
+      await vscode.commands.executeCommand('vmbus.views.step');
+      assert.ok(s.position() > before, `the sidebar stepped the debugged session (${before} → ${s.position()})`);
+      const reported = (await dbg.customRequest('vmbus.position')).position as number;
+      assert.strictEqual(reported, s.position(), 'the debug adapter sees the same position');
+      views.flush();
+      assert.match(views.snapshot('negotiation')[0]?.description ?? '', new RegExp(`^event ${s.position() + 1} of `));
+    } finally {
+      await vscode.debug.stopDebugging(dbg);
+      await waitFor('the debug session to end', () => vscode.debug.activeDebugSession === undefined);
+    }
+  });
+
   after(async () => {
     // Leave a finished run in the sidebar for the runner's screenshot.
-    await vscode.commands.executeCommand('vmbus.views.restart');
+    const uri = vscode.Uri.joinPath(ext.extensionUri, 'examples', 'mixed-confidential.vmbus');
+    await vscode.commands.executeCommand('vmbus.views.pickScenario', uri);
     await vscode.commands.executeCommand('vmbus.views.runToEnd');
     await vscode.commands.executeCommand('vmbus.negotiation.focus');
     // Let the trees finish refreshing before the test run (and the extension host) ends.

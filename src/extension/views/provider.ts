@@ -25,6 +25,7 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<string>, vscod
   /** Swap in a new build; fires only what changed. */
   update(next: TreeModel): ModelDiff {
     const diff = diffModels(this.model, next);
+    this.previous = this.model;
     this.model = next;
     if (diff.full) {
       this.lastFired = 'all';
@@ -43,6 +44,21 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<string>, vscod
     return diff;
   }
 
+  /** Whether the tree has read the last full refresh (so it knows the current nodes). */
+  get settled(): boolean {
+    return !this.awaitingRoot;
+  }
+
+  /** Resolves once the tree has read the last full refresh, or after timeoutMs. */
+  async whenSettled(timeoutMs = 1000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.awaitingRoot && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    return !this.awaitingRoot;
+  }
+
+  /** The build before the current one: the tree may still resolve elements it listed from it. */
+  private previous: TreeModel = emptyModel();
+
   /** Ids the tree has asked items for since the last full refresh. */
   private readonly rendered = new Set<string>();
   private awaitingRoot = false;
@@ -56,12 +72,17 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<string>, vscod
   }
 
   getParent(element: string): string | undefined {
-    return this.model.nodes.get(element)?.parent;
+    return (this.model.nodes.get(element) ?? this.previous.nodes.get(element))?.parent;
   }
 
   getTreeItem(element: string): vscode.TreeItem {
-    const n = this.model.nodes.get(element);
-    if (!n) return new vscode.TreeItem('(gone)');
+    const n = this.model.nodes.get(element) ?? this.previous.nodes.get(element);
+    if (!n) {
+      // Listed by a build two swaps ago; a refresh that replaces it is on its way.
+      const gone = new vscode.TreeItem('…');
+      gone.id = element;
+      return gone;
+    }
     this.rendered.add(element);
     const label: vscode.TreeItemLabel = { label: n.label, highlights: n.highlight ? [[0, n.label.length]] : undefined };
     const state =

@@ -201,8 +201,11 @@ class ViewsController implements vscode.Disposable {
     // After the refresh this update fired has been applied, so the tree knows the node.
     const id = cur;
     setTimeout(() => {
-      if (this.lastCurrent !== id || !this.providers.negotiation.node(id) || !tv.visible) return;
-      void Promise.resolve(tv.reveal(id, { select: false, focus: false, expand: false })).catch(() => undefined);
+      void (async () => {
+        if (!(await this.providers.negotiation.whenSettled())) return;
+        if (this.lastCurrent !== id || !this.providers.negotiation.node(id) || !tv.visible) return;
+        await Promise.resolve(tv.reveal(id, { select: false, focus: false, expand: false })).catch(() => undefined);
+      })();
     }, 150);
   }
 
@@ -211,6 +214,8 @@ class ViewsController implements vscode.Disposable {
     if (this.dirty.has('negotiation')) this.refresh('negotiation');
     const id = nodeForSeq(this.providers.negotiation.current, seq);
     if (!id) return undefined;
+    // A hidden view cannot reveal; a view that has not read its last full refresh does not know the node yet.
+    if (!tv.visible || !(await this.providers.negotiation.whenSettled())) return id;
     try {
       await tv.reveal(id, { select: true, focus, expand: false });
     } catch {

@@ -98,6 +98,8 @@ export interface GuestChannel {
   drainIn?: () => void;
   rejectReason?: string;
   source?: SourceRef;
+  /** VP the channel's interrupts go to (OPENCHANNEL target_vp; Linux init_vp_index). */
+  targetVp?: number;
 }
 
 /** A channel in a VMBus server (OpenVMM channels.rs ChannelState). */
@@ -1103,11 +1105,17 @@ export class Simulator {
 
   // ------------------------------------------------------------------------------ SynIC delivery to the guest
 
+  /**
+   * The VP channel messages to the guest go to: INITIATE_CONTACT target_vcpu as accepted by the
+   * guest's server (OpenVMM retargets its message port); Linux always asks for VMBUS_CONNECT_CPU (0).
+   */
+  private msgVp = 0;
+
   /** Server → guest: which SynIC a server's message lands in. */
   private serverTargetSynic(server: Server): SynicId {
     if (server.party === 'host') return 'hypervisor';
     // OpenHCL: a proxied paravisor SINT2 sends messages to the untrusted (hypervisor) SynIC.
-    const para = this.paraSynic[0];
+    const para = this.paraSynic[this.msgVp];
     if (!para || (para.sint2 & SINT_PROXY) !== 0) return 'hypervisor';
     return 'paravisor';
   }
@@ -1150,7 +1158,7 @@ export class Simulator {
       if (f.kind === 'duplicate') { copies = 2; this.faultEvent(f, 'duplicate', `${name} delivered twice`); }
       if (f.kind === 'corrupt') { b = this.corrupt(b, f); this.faultEvent(f, 'corrupt', `${name} corrupted`); }
       if (f.kind === 'busy-slot') {
-        const s = synicId === 'paravisor' ? this.paraSynic[0] : this.hypSynic[0];
+        const s = synicId === 'paravisor' ? this.paraSynic[this.msgVp] : this.hypSynic[this.msgVp];
         if (!s.slot) {
           // An stimer message occupies the slot (HVMSG_TIMER_EXPIRED).
           s.slot = { bytes: new Uint8Array(0), msgtype: 'HVMSG_TIMER_EXPIRED', from: 'hypervisor', payloadSize: 24 };
@@ -1179,7 +1187,7 @@ export class Simulator {
 
   /** The message arrives at a SynIC: slot free → write + interrupt; busy → queue + msg_pending. */
   deliverToGuest(from: Party, synicId: SynicId, bytes: Uint8Array, fault?: string, payloadSize?: number, source?: SourceRef): void {
-    const s = synicId === 'paravisor' ? this.paraSynic[0] : this.hypSynic[0];
+    const s = synicId === 'paravisor' ? this.paraSynic[this.msgVp] : this.hypSynic[this.msgVp];
     const msgtypeValue = bytes.length >= 4 ? (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16) | (bytes[3] << 24)) >>> 0 : 0;
     const msgtype = messageTypeName(msgtypeValue) ?? `UNKNOWN(${msgtypeValue})`;
     const item: SlotItem = { bytes, msgtype, from, payloadSize: payloadSize ?? bytes.length, fault, source };
@@ -1209,7 +1217,7 @@ export class Simulator {
   private raiseSint(s: SynicState, via: 'message' | 'event', relid?: number, lost = false): void {
     // In confidential mode interrupts are signalled by the paravisor SynIC; a non-confidential
     // guest's hypervisor SynIC needs SCONTROL enabled.
-    const enabled = this.guest.confidential ? (this.paraSynic[0]?.scontrol ?? 0) & 1 : (this.hypSynic[0].scontrol & 1) || (s.owner === 'paravisor' && (s.scontrol & 1));
+    const enabled = this.guest.confidential ? (this.paraSynic[s.vp]?.scontrol ?? 0) & 1 : (this.hypSynic[s.vp].scontrol & 1) || (s.owner === 'paravisor' && (s.scontrol & 1));
     const delivered = !lost && enabled !== 0 && (s.sint2 & SINT_MASKED) === 0;
     if (relid !== undefined && !lost) {
       // Hot path (channel event flags): built whole; same keys and order as the general form below.
@@ -1331,6 +1339,20 @@ export class Simulator {
     });
   }
 
+  /** Perf channels placed so far (Linux init_vp_index spreads them over the CPUs). */
+  private perfChannels = 0;
+
+  /**
+   * The VP a new channel's interrupts target (Linux init_vp_index): VMBUS_CONNECT_CPU (0) for
+   * non-performance classes; performance classes (IDE, SCSI, FC, NIC, ND) round-robin over the
+   * CPUs, starting at CPU 0 (one NUMA node; CPU n = VP n).
+   */
+  private initVpIndex(perf: boolean): number {
+    const n = this.hypSynic.length;
+    if (!perf || n <= 1) return 0;
+    return this.perfChannels++ % n;
+  }
+
   private guestOnOffer(j: Json, bytes: Uint8Array, synic: SynicId): void {
     const offer = j.offer as Json;
     const relid = Number(j.child_relid);
@@ -1389,6 +1411,7 @@ export class Simulator {
     }
     gch.coRing = coRing;
     gch.coExternal = coExt;
+    gch.targetVp = this.initVpIndex(dc?.perfDevice === true);
     this.guest.channels.set(relid, gch);
     this.guest.channelOrder.push(gch);
     this.state('guest', 'channel', 'none', 'offered', { relid, vp: 0, granularity: 'event', detail: this.channelDetail(gch), source: dev?.source });
@@ -1540,7 +1563,7 @@ export class Simulator {
       });
     }, ch.relid, () => this.openFailed(ch, 'rescind'));
     this.guestPost({
-      msgtype: 'CHANNELMSG_OPENCHANNEL', child_relid: ch.relid, openid: ch.relid, ringbuffer_gpadlhandle: handle, target_vp: 0,
+      msgtype: 'CHANNELMSG_OPENCHANNEL', child_relid: ch.relid, openid: ch.relid, ringbuffer_gpadlhandle: handle, target_vp: ch.targetVp ?? 0,
       downstream_ringbuffer_pageoffset: sendPages,
     }, connId, undefined, ch.source);
   }
@@ -1687,8 +1710,11 @@ export class Simulator {
   private hostSignalGuest(c: GuestChannel): void {
     // Paravisor-hosted channels signal the paravisor SynIC unless its SINT2 is proxied; relayed
     // and host channels signal the hypervisor SynIC ("check both SynICs").
-    const usePara = c.hostedBy === 'paravisor' && this.paraSynic[0] && (this.paraSynic[0].sint2 & SINT_PROXY) === 0;
-    const s = usePara ? this.paraSynic[0] : this.hypSynic[0];
+    // The channel's target VP (OPENCHANNEL target_vp): its SynIC gets the flag and the interrupt.
+    const vp = c.targetVp ?? 0;
+    const para = this.paraSynic[vp];
+    const usePara = c.hostedBy === 'paravisor' && para !== undefined && (para.sint2 & SINT_PROXY) === 0;
+    const s = usePara ? para : this.hypSynic[vp];
     if (s.flags.has(c.relid)) return;
     s.flags.add(c.relid);
     const lost = this.cfg.faults.length === 0 ? null : this.matchFaults(['lost-interrupt'], '', c.relid, 0, c.device);
@@ -1918,6 +1944,10 @@ export class Simulator {
     if (server.party === 'paravisor') flags &= (this.relay.ok ? this.relay.features : 0) | RELAY_LOCAL_FEATURES;
     if (v < 0x60000) flags = 0;
     server.conn = { state: 'Connected', version: v, features: flags, trusted, offersSent: false, monitorPages: !server.requireServerMnf && (j.monitor_page1 !== '0x0') };
+    if (client === 'guest') {
+      const tv = Number(j.target_vcpu ?? 0);
+      this.msgVp = Number.isInteger(tv) && tv >= 0 && tv < this.hypSynic.length ? tv : 0;
+    }
     this.state(server.party, 'connection', 'Disconnected', 'Connected', { detail: { version: v, features: flags, trusted, client }, granularity: 'substep' });
     const hostileConn = server.party === 'host' ? this.cfg.faults.find((f) => f.kind === 'host-bad-msg-conn-id') : undefined;
     let connId = v >= 0x50000 ? server.childConnId : v;

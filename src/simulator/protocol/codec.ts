@@ -300,6 +300,37 @@ function parseU64(v: unknown, field: string, offset: number, ctx: EncCtx): [numb
   return [Number(big & 0xffffffffn), Number(big >> 32n)];
 }
 
+function isU32(v: unknown): v is number {
+  return typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 0xffffffff;
+}
+
+/** Writes a u64 given as a safe non-negative integer number; false (nothing written) for any other form. */
+function putU64Fast(out: Uint8Array, o: number, v: unknown): boolean {
+  let n: number;
+  if (typeof v === 'number') {
+    if (!Number.isSafeInteger(v) || v < 0) return false;
+    n = v;
+  } else if (typeof v === 'string' && v.length >= 3 && v.length <= 15 && v.charCodeAt(0) === 48 && (v.charCodeAt(1) | 0x20) === 120) {
+    // "0x" + up to 13 hex digits (the decoder's own form, e.g. relayed pfns): exact as a number.
+    for (let i = 2; i < v.length; i++) {
+      const c = v.charCodeAt(i) | 0x20;
+      if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+    }
+    n = parseInt(v.slice(2), 16);
+  } else {
+    return false;
+  }
+  put32(out, o, n >>> 0);
+  put32(out, o + 4, Math.floor(n / 4294967296));
+  return true;
+}
+
+function putU64(out: Uint8Array, o: number, v: unknown, field: string, ctx: EncCtx): void {
+  if (putU64Fast(out, o, v)) return;
+  const [lo, hi] = parseU64(v, field, o, ctx);
+  put32(out, o, lo); put32(out, o + 4, hi);
+}
+
 function put32(out: Uint8Array, o: number, v: number): void {
   out[o] = v & 0xff; out[o + 1] = (v >>> 8) & 0xff; out[o + 2] = (v >>> 16) & 0xff; out[o + 3] = (v >>> 24) & 0xff;
 }
@@ -343,6 +374,8 @@ function keySet(fields: FieldDef[], out: Set<string>): Set<string> {
 }
 
 const FORM_KEYS = new Map<MessageForm, Set<string>>();
+/** Per layout: key list (in the order given, joined by ',') → the smallest form with every key. */
+const FORM_CACHE = new Map<MessageLayout, Map<string, MessageForm>>();
 const STRUCT_KEYS = new Map<FieldDef, Set<string>>();
 for (const l of MESSAGE_LAYOUTS) {
   for (const fm of l.forms) {
@@ -393,8 +426,7 @@ function encodeFields(out: Uint8Array, fields: FieldDef[], obj: Record<string, u
       case K_U64: {
         const v = obj[fd.name];
         if (v === undefined) break;
-        const [lo, hi] = parseU64(v, path, o, ctx);
-        put32(out, o, lo); put32(out, o + 4, hi);
+        putU64(out, o, v, path, ctx);
         break;
       }
       case K_GUID: {
@@ -436,28 +468,29 @@ function encodeFields(out: Uint8Array, fields: FieldDef[], obj: Record<string, u
         break;
       }
       case K_U64ARR: {
+        // Field paths are built only for an error (pfn lists are long; the data path encodes many).
         const v = (obj[fd.name] ?? []) as unknown[];
         let p = o;
-        v.forEach((x, i) => {
-          const [lo, hi] = parseU64(x, `${path}[${i}]`, p, ctx);
-          put32(out, p, lo); put32(out, p + 4, hi);
-          p += 8;
-        });
+        for (let i = 0; i < v.length; i++, p += 8) {
+          if (!putU64Fast(out, p, v[i])) putU64(out, p, v[i], `${path}[${i}]`, ctx);
+        }
         break;
       }
       case K_RANGES: {
         const v = (obj[fd.name] ?? []) as Record<string, unknown>[];
         let p = o;
-        v.forEach((r, i) => {
-          put32(out, p, parseIntValue(r.byte_count ?? 0, 0xffffffff, `${path}[${i}].byte_count`, p, ctx, false));
-          put32(out, p + 4, parseIntValue(r.byte_offset ?? 0, 0xffffffff, `${path}[${i}].byte_offset`, p + 4, ctx, false));
+        for (let i = 0; i < v.length; i++) {
+          const r = v[i];
+          const bc = r.byte_count ?? 0;
+          const bo = r.byte_offset ?? 0;
+          put32(out, p, isU32(bc) ? bc : parseIntValue(bc, 0xffffffff, `${path}[${i}].byte_count`, p, ctx, false));
+          put32(out, p + 4, isU32(bo) ? bo : parseIntValue(bo, 0xffffffff, `${path}[${i}].byte_offset`, p + 4, ctx, false));
           p += 8;
-          ((r.pfn_array ?? []) as unknown[]).forEach((x, j) => {
-            const [lo, hi] = parseU64(x, `${path}[${i}].pfn_array[${j}]`, p, ctx);
-            put32(out, p, lo); put32(out, p + 4, hi);
-            p += 8;
-          });
-        });
+          const pfns = (r.pfn_array ?? []) as unknown[];
+          for (let j = 0; j < pfns.length; j++, p += 8) {
+            if (!putU64Fast(out, p, pfns[j])) putU64(out, p, pfns[j], `${path}[${i}].pfn_array[${j}]`, ctx);
+          }
+        }
         break;
       }
     }
@@ -490,10 +523,17 @@ export function encodeMessage(json: Record<string, unknown>): EncodeResult {
   }
   const ctx: EncCtx = { msgtype: layout.msgtype, name: layout.name };
   const keys = Object.keys(json).filter((k) => json[k] !== undefined);
-  let form: MessageForm | undefined;
-  for (const fm of layout.forms) {
-    const fk = FORM_KEYS.get(fm)!;
-    if (keys.every((k) => fk.has(k))) { form = fm; break; }
+  // The form depends only on the set of keys given: remember it per layout and key list.
+  let cache = FORM_CACHE.get(layout);
+  if (cache === undefined) FORM_CACHE.set(layout, (cache = new Map()));
+  const sig = keys.join(',');
+  let form: MessageForm | undefined = cache.get(sig);
+  if (form === undefined) {
+    for (const fm of layout.forms) {
+      const fk = FORM_KEYS.get(fm)!;
+      if (keys.every((k) => fk.has(k))) { form = fm; break; }
+    }
+    if (form !== undefined && cache.size < 256) cache.set(sig, form);
   }
   if (form === undefined) {
     const all = FORM_KEYS.get(layout.forms[layout.forms.length - 1])!;
