@@ -7,6 +7,7 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { waitFor } from './wait';
 
 const EXTENSION_ID = 'vmbus-lab.vmbus-lab';
 
@@ -61,13 +62,6 @@ class StopWatcher implements vscode.Disposable {
   }
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function topFrame(s: vscode.DebugSession, threadId: number): Promise<{ id: number; name: string; line: number; source?: { path?: string } }> {
   const st = await s.customRequest('stackTrace', { threadId, startFrame: 0, levels: 20 });

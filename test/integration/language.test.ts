@@ -2,18 +2,10 @@
 // definition, formatting, CodeLens and the Run Scenario command, against the installed VSIX.
 import * as assert from 'assert';
 import * as vscode from 'vscode';
+import { waitFor } from './wait';
 
 const EXTENSION_ID = 'vmbus-lab.vmbus-lab';
 
-async function waitFor<T>(what: string, get: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function example(name: string): vscode.Uri {
   const ext = vscode.extensions.getExtension(EXTENSION_ID);

@@ -7,19 +7,11 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { SessionHub } from '../../src/extension/session/hub';
 import type { TimelineTestState } from '../../src/extension/timeline/panel';
+import { waitFor } from './wait';
 
 const EXTENSION_ID = 'vmbus-lab.vmbus-lab';
 const RESULTS = process.env.VMBUS_TEST_RESULTS_DIR ?? path.resolve(__dirname, '../../../test-results');
 
-async function waitFor<T>(what: string, get: () => Thenable<T> | T, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await get();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 const state = () => vscode.commands.executeCommand<TimelineTestState>('vmbus.timeline.testState');
 

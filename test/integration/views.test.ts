@@ -6,16 +6,10 @@ import * as vscode from 'vscode';
 import type { SessionHub } from '../../src/extension/session/hub';
 import type { ViewsApi } from '../../src/extension/views/register';
 import type { NodeSnapshot } from '../../src/extension/views/model/node';
+import { waitFor } from './wait';
 
 const EXTENSION_ID = 'vmbus-lab.vmbus-lab';
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function find(nodes: NodeSnapshot[], pred: (n: NodeSnapshot) => boolean): NodeSnapshot | undefined {
   for (const n of nodes) {

@@ -1,0 +1,29 @@
+// Polling helper shared by the integration suites: the extension host updates views, diagnostics
+// and debug sessions asynchronously, so tests wait for an observable condition, with a deadline
+// that turns a hang into a failure that says what never happened.
+import * as assert from 'node:assert/strict';
+
+/**
+ * Polls `get` until `ok(value)` holds (by default: the value is truthy) and returns that value.
+ * Fails the test after `timeoutMs`, naming `what` and the last value seen.
+ */
+type Absent = undefined | null | false;
+
+export async function waitFor<T>(
+  what: string,
+  get: () => T | Absent | Thenable<T | Absent>,
+  ok: (v: T) => boolean = (v) => Boolean(v),
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await get();
+    if (v !== undefined && v !== null && v !== false && ok(v)) return v;
+    if (Date.now() > deadline) {
+      let last: string;
+      try { last = JSON.stringify(v) ?? String(v); } catch { last = String(v); }
+      assert.fail(`timed out after ${timeoutMs} ms waiting for ${what} (last value: ${last.slice(0, 300)})`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
