@@ -103,6 +103,9 @@ export function applyEvent(s: ProjectionState, e: TraceEvent, cfg: ScenarioConfi
         if (d.fallbackTaken !== undefined) s.guest.fallbackTaken = d.fallbackTaken as boolean;
         if (d.msgConnId !== undefined) s.guest.msgConnectionId = d.msgConnId as number;
         if (d.featureFlags !== undefined) s.guest.featureFlags = d.featureFlags as number;
+      } else if (e.object === 'vmbus-mode' && e.party === 'guest') {
+        // Discovery outcome (CPUID bit or the probe attempt): what the guest will try.
+        if (d.confidential !== undefined) s.guest.confidential = d.confidential as boolean;
       } else if (e.object === 'connection' && e.party === 'paravisor') {
         s.paravisor.connectionState = e.to;
         if (d.features !== undefined) s.paravisor.grantedFeatures = d.features as number;

@@ -37,16 +37,30 @@ export const HV_STATUS: Record<string, number> = {
 };
 
 /**
- * UNCONFIRMED (linux-vmbus §9, openvmm §7): how the SNP/TDX guest's register accesses and hypercalls
- * reach the hypervisor when there is NO paravisor. Linux issues plain wrmsr / hv_do_hypercall; the
- * CPU turns those into #VC (SNP, handled through the GHCB) or #VE (TDX, handled with tdcall). We
- * label them with the mechanism that actually carries them.
+ * How a CVM guest WITHOUT a paravisor reaches the hypervisor, named by the Linux code path it takes.
+ * - SynIC MSRs: linux §5.4 (CONFIRMED): hv_set_non_nested_msr uses hv_ivm_msr_write (GHCB/tdcall)
+ *   only when paravisor_present; otherwise a plain rdmsr/wrmsr → 'msr' (the CPU may turn it into
+ *   #VC/#VE, but the guest code issues an ordinary MSR access).
+ * - Hypercalls: UNCONFIRMED by the references (they cover only the with-paravisor paths, §5.6). We
+ *   read Linux's hv_do_hypercall: a fully enlightened TDX guest calls hv_tdx_hypercall → 'tdcall';
+ *   a fully enlightened SNP guest issues vmmcall itself → 'hypercall' (the GHCB path is the
+ *   paravisor case, trace/events.ts AccessPath).
  */
 export function noParavisorPath(iso: Isolation, kind: 'msr' | 'hypercall'): AccessPath {
-  if (iso === 'snp') return 'ghcb';
-  if (iso === 'tdx') return 'tdcall';
-  return kind;
+  if (kind === 'msr') return 'msr';
+  return iso === 'tdx' ? NO_PARAVISOR_TDX_HYPERCALL_PATH : 'hypercall';
 }
+
+/** UNCONFIRMED (see noParavisorPath): the path of a hypercall from a TDX guest without a paravisor. */
+export const NO_PARAVISOR_TDX_HYPERCALL_PATH: AccessPath = 'tdcall';
+
+/**
+ * UNCONFIRMED (linux §5.6, §9): what OpenHCL does with a guest's HvSignalEvent for a channel it
+ * hosts itself. Linux's vmbus_set_event is unchanged by the Confidential series and still goes
+ * through the GHCB/tdcall to the hypervisor; we read it as reaching the paravisor (openvmm §3.3:
+ * the untrusted GHCB/TDCALL dispatchers accept HvSignalEvent) rather than the host.
+ */
+export const PARAVISOR_CHANNEL_SIGNAL_TARGET = 'paravisor' as const;
 
 /** The host-visible ("isolated") mechanism of a CVM with a paravisor: GHCB on SNP, tdcall on TDX. */
 export function isolatedPath(iso: Isolation): AccessPath {
@@ -67,6 +81,9 @@ export const LEGACY_PARAVISOR_DIRECT_POST_STATUS = 'HV_STATUS_INVALID_CONNECTION
  * paravisor supplies. 2^46 is a typical value; only its presence matters to the model.
  */
 export const SHARED_GPA_BOUNDARY = 2 ** 46;
+
+/** OpenVMM VMBUS_MESSAGE_REDIRECT_CONNECTION_ID = get_child_message_connection_id(0, 7, Vtl2) (openvmm §1.7). */
+export const VMBUS_MESSAGE_REDIRECT_CONNECTION_ID = 0x800074;
 
 /** OpenVMM relay requirement: the host connection must grant these (vmbus_relay/src/lib.rs). */
 export const RELAY_REQUIRED_FEATURES = 0x01 | 0x02 | 0x04;

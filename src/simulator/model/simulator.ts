@@ -9,7 +9,7 @@ import type {
   AccessPath, Granularity, HypercallEvent, InterruptEvent, MessageEvent, PacketEvent, Party, SynicId, TraceEvent, Visibility,
 } from '../trace/events';
 import { EventHeap } from '../engine/heap';
-import { decodeMessage, encodeMessage } from '../protocol/codec';
+import { decodeMessage, encodeMessage, pagesSpanned } from '../protocol/codec';
 import { toHex } from '../protocol/hex';
 import { classByGuid } from '../protocol/guid';
 import { checkOffer, LINUX_LOG_PREFIX } from '../protocol/offer';
@@ -19,7 +19,7 @@ import {
   HV_STATUS, HVCALL_POST_MESSAGE, HVCALL_SIGNAL_EVENT, LEGACY_PARAVISOR_DIRECT_POST_STATUS, MONITOR_ID_INVALID, MSR,
   OPENHCL_CLIENT_FEATURES, OPENHCL_NON_ISOLATED_MAX_FLAGS, PACKET_PAYLOAD, RELAY_LOCAL_FEATURES, RELAY_REQUIRED_FEATURES,
   SERVER_SUPPORTED_FEATURES, SHARED_GPA_BOUNDARY, SINT_AUTO_EOI, SINT_MASKED, SINT_PROXY, STATUS_UNSUCCESSFUL, T,
-  VMBUS_VECTOR, isolatedPath, noParavisorPath,
+  VMBUS_MESSAGE_REDIRECT_CONNECTION_ID, VMBUS_VECTOR, PARAVISOR_CHANNEL_SIGNAL_TARGET, isolatedPath, noParavisorPath,
 } from './constants';
 
 // ------------------------------------------------------------------------------------------ types
@@ -166,6 +166,10 @@ export interface SimEdit {
 const vstr = (v: number): string => `${(v >>> 16) & 0xffff}.${v & 0xffff}`;
 const hex = (v: number): string => '0x' + v.toString(16);
 const round8 = (n: number): number => (n + 7) & ~7;
+/** Linux create_gpadl_header: PFNs in the GPADL_HEADER message ((240 - 20 - 8) / 8). */
+const GPADL_HEADER_MAX_PFNS = 26;
+/** PFNs per GPADL_BODY message ((240 - 16) / 8). */
+const GPADL_BODY_MAX_PFNS = 28;
 /** Decimal strings of transaction ids, shared between packets (cheap PacketEvents). */
 const TID: string[] = [];
 /** Shared, never mutated: event-flag StateEvent detail after a scan. */
@@ -715,13 +719,14 @@ export class Simulator {
       this.guest.attemptConfidential = (eax & 8) !== 0;
       this.guest.confidential = this.guest.attemptConfidential;
       if (this.guest.confidential) this.log('guest', 'info', 'hv_vmbus: Establishing connection to the confidential VMBus');
-      this.state('guest', 'connection', 'disconnected', 'disconnected', { detail: { confidential: this.guest.confidential, design: 'cpuid' }, vp: 0 });
+      // The discovery outcome (vmbus_bus_init's is_confidential), not a connection transition.
+      this.state('guest', 'vmbus-mode', 'undecided', this.guest.confidential ? 'confidential' : 'not confidential', { detail: { confidential: this.guest.confidential, design: 'cpuid' }, vp: 0 });
       this.endPhase('discovery', 'ok', this.guest.confidential ? 'confidential' : 'not confidential');
     } else {
       // v4 (historical): try confidential when paravisor_present && (TDX || SNP), fall back on failure.
       this.guest.attemptConfidential = this.pvPresent && this.cvm;
       this.guest.confidential = this.guest.attemptConfidential;
-      this.state('guest', 'connection', 'disconnected', 'disconnected', { detail: { confidential: this.guest.confidential, design: 'probe' }, vp: 0 });
+      this.state('guest', 'vmbus-mode', 'undecided', this.guest.confidential ? 'probe confidential' : 'not confidential', { detail: { confidential: this.guest.confidential, design: 'probe' }, vp: 0 });
       this.endPhase('discovery', 'ok', this.guest.attemptConfidential ? 'probe the paravisor SynIC' : 'no paravisor on a CVM: not confidential');
     }
     this.schedule(T.guestWork, () => this.guestSynicSetup(0));
@@ -802,6 +807,9 @@ export class Simulator {
     const para = this.paraSynic[vp];
     const hp = this.hypRegPath();
     this.regAccess(vp, hyp, 'SINT2', 'write', hyp.sint2 | SINT_MASKED, hp);
+    // hv_set_msr(SINT2) with a paravisor also writes the paravisor's mirror (linux §5.4), with
+    // the proxy bit as hv_para_sint_proxy still says (!is_confidential of the failed attempt).
+    if (para) this.regAccess(vp, para, 'SINT2', 'write', (hyp.sint2 & ~SINT_PROXY) | (this.guest.confidential ? 0 : SINT_PROXY), 'trapped');
     this.regAccess(vp, hyp, 'SIMP', 'write', hyp.simp - (hyp.simp % 2), hp);
     this.regAccess(vp, hyp, 'SIEFP', 'write', hyp.siefp - (hyp.siefp % 2), hp);
     if (para) {
@@ -905,6 +913,7 @@ export class Simulator {
       for (let vp = 0; vp < this.hypSynic.length; vp++) this.guestSynicTeardown(vp);
       this.guest.attemptConfidential = false;
       this.guest.confidential = false;
+      this.state('guest', 'vmbus-mode', 'probe confidential', 'not confidential', { detail: { confidential: false, design: 'probe', fallbackTaken: true }, vp: 0 });
       this.guest.conn = 'disconnected';
       this.state('guest', 'connection', 'connecting', 'disconnected', { vp: 0, granularity: 'event', detail: { confidential: false, fallbackTaken: true } });
       this.endPhase('fallback', 'fallback', 'redo vmbus_alloc_synic_and_connect without confidential VMBus');
@@ -1163,7 +1172,8 @@ export class Simulator {
           // An stimer message occupies the slot (HVMSG_TIMER_EXPIRED).
           s.slot = { bytes: new Uint8Array(0), msgtype: 'HVMSG_TIMER_EXPIRED', from: 'hypervisor', payloadSize: 24 };
           this.faultEvent(f, 'busy-slot', `SINT2 slot of the ${synicId} SynIC busy (HVMSG_TIMER_EXPIRED) when ${name} arrives`);
-          this.state('hypervisor', 'slot', 'empty', 'HVMSG_TIMER_EXPIRED', { synic: synicId, vp: 0, detail: { sint: 2, msgtype: 'HVMSG_TIMER_EXPIRED', pending: s.pending, queued: s.queue.length } });
+          // Whoever emulates the SynIC fills its slot: the hypervisor, or OpenHCL for its own SynIC.
+          this.state(s.owner, 'slot', 'empty', 'HVMSG_TIMER_EXPIRED', { synic: synicId, vp: s.vp, detail: { sint: 2, msgtype: 'HVMSG_TIMER_EXPIRED', pending: s.pending, queued: s.queue.length } });
           this.raiseSint(s, 'message');
         }
       }
@@ -1198,9 +1208,14 @@ export class Simulator {
       return;
     }
     if (s.slot) {
+      // TLFS / OpenVMM check_sint_ready: the slot is busy, so the message stays queued and the
+      // slot header's msg_pending is set (once). The state names the occupant and the queue depth.
+      const before = s.queue.length;
       s.queue.push(item);
+      const wasPending = s.pending;
       if (!s.pending) s.pending = true;
-      this.state('hypervisor', 'slot', s.slot.msgtype, s.slot.msgtype, { synic: synicId, vp: 0, detail: { sint: 2, msgtype: s.slot.msgtype, pending: true, queued: s.queue.length, waiting: msgtype } });
+      const occ = (pending: boolean, n: number) => (pending ? `${s.slot!.msgtype} (msg_pending, ${n} queued)` : s.slot!.msgtype);
+      this.state(s.owner, 'slot', occ(wasPending, before), occ(true, s.queue.length), { synic: synicId, vp: s.vp, detail: { sint: 2, msgtype: s.slot.msgtype, pending: true, queued: s.queue.length, waiting: msgtype } });
       return;
     }
     this.fillSlot(s, item);
@@ -1210,7 +1225,9 @@ export class Simulator {
     s.slot = item;
     const path: AccessPath = item.from === 'host' ? 'hypercall' : (s.owner === 'hypervisor' ? (this.iso === 'tdx' ? 'internal' : 'hypercall') : 'internal');
     this.emitMessage(item.from, 'guest', s.owner, path, this.guest.msgConnId ?? 4, item.bytes, 'HV_STATUS_SUCCESS', undefined, item.fault, undefined, undefined, item.source);
-    this.state('hypervisor', 'slot', 'empty', item.msgtype, { synic: s.owner, vp: 0, detail: { sint: 2, msgtype: item.msgtype, pending: s.pending, queued: s.queue.length } });
+    // The party that fills the slot is the one emulating that SynIC: the hypervisor for its own,
+    // OpenHCL for the paravisor SynIC it emulates for VTL0 (openvmm §3.5).
+    this.state(s.owner, 'slot', 'empty', item.msgtype, { synic: s.owner, vp: s.vp, detail: { sint: 2, msgtype: item.msgtype, pending: s.pending, queued: s.queue.length } });
     this.raiseSint(s, 'message');
   }
 
@@ -1519,7 +1536,11 @@ export class Simulator {
     const g = { handle, kind, pages, gpa: rec.gpa, visibility: rec.visibility, state: 'creating', pageId };
     ch.gpadls.push(g);
     this.state('guest', 'gpadl', 'none', 'creating', { relid: ch.relid, gpadl: handle, vp: 0, detail: { handle, kind, pages, gpa: hex(rec.gpa), visibility: rec.visibility } });
-    const first = pfns.slice(0, 26);
+    // create_gpadl_header: the header carries up to 26 PFNs ((240 - 20 - 8) / 8), each body up to
+    // 28 ((240 - 16) / 8). range_buflen describes the WHOLE range (sizeof(gpa_range) + 8 * pagecount,
+    // linux §1.3), not just the PFNs in this message: the server sizes its buffer from it.
+    const first = pfns.slice(0, GPADL_HEADER_MAX_PFNS);
+    const rangeBuflen = 8 + 8 * pages;
     const connId = this.guest.msgConnId ?? 1;
     const failed = (why: string) => {
       g.state = 'failed';
@@ -1541,9 +1562,9 @@ export class Simulator {
       done(true, handle);
     }, ch.relid, () => failed('rescinded (-ENODEV)'));
     void sendPages;
-    this.guestPost({ msgtype: 'CHANNELMSG_GPADL_HEADER', child_relid: ch.relid, gpadl: handle, range: [{ byte_count: pages * 4096, byte_offset: 0, pfn_array: first }] }, connId, undefined, ch.source);
-    for (let i = 26; i < pfns.length; i += 28) {
-      this.guestPost({ msgtype: 'CHANNELMSG_GPADL_BODY', msgnumber: 0, gpadl: handle, pfn: pfns.slice(i, i + 28) }, connId, undefined, ch.source);
+    this.guestPost({ msgtype: 'CHANNELMSG_GPADL_HEADER', child_relid: ch.relid, gpadl: handle, range_buflen: rangeBuflen, rangecount: 1, range: [{ byte_count: pages * 4096, byte_offset: 0, pfn_array: first }] }, connId, undefined, ch.source);
+    for (let i = GPADL_HEADER_MAX_PFNS; i < pfns.length; i += GPADL_BODY_MAX_PFNS) {
+      this.guestPost({ msgtype: 'CHANNELMSG_GPADL_BODY', msgnumber: 0, gpadl: handle, pfn: pfns.slice(i, i + GPADL_BODY_MAX_PFNS) }, connId, undefined, ch.source);
     }
   }
 
@@ -1699,7 +1720,7 @@ export class Simulator {
     if (c.monitorId !== undefined) return; // monitor page trigger (host polls it)
     // Hot path: the event is built whole (one allocation, a stable shape); same keys and order as emit().
     const ev = {
-      kind: 'hypercall' as const, name: 'HvSignalEvent', code: HVCALL_SIGNAL_EVENT, path: this.signalPath(), by: 'guest' as Party, target: c.hostedBy as Party,
+      kind: 'hypercall' as const, name: 'HvSignalEvent', code: HVCALL_SIGNAL_EVENT, path: this.signalPath(), by: 'guest' as Party, target: (c.hostedBy === 'paravisor' ? PARAVISOR_CHANNEL_SIGNAL_TARGET : 'host') as Party,
       status: 'HV_STATUS_SUCCESS', connectionId: c.connectionId, vp: 0, granularity: 'substep' as Granularity, phase: this.phaseArr,
       seq: this.events.length, time: this.now,
     } satisfies HypercallEvent;
@@ -1950,7 +1971,10 @@ export class Simulator {
     }
     this.state(server.party, 'connection', 'Disconnected', 'Connected', { detail: { version: v, features: flags, trusted, client }, granularity: 'substep' });
     const hostileConn = server.party === 'host' ? this.cfg.faults.find((f) => f.kind === 'host-bad-msg-conn-id') : undefined;
-    let connId = v >= 0x50000 ? server.childConnId : v;
+    // selected_version_or_connection_id (openvmm §2.1 step 9): the child connection id from 5.0 —
+    // 1 for a VTL0 server, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID for the host's redirect server that
+    // OpenHCL's vmbus_client reaches — else the version.
+    let connId = v >= 0x50000 ? (client === 'relay' ? VMBUS_MESSAGE_REDIRECT_CONNECTION_ID : server.childConnId) : v;
     if (hostileConn && client === 'guest') { connId = Number(hostileConn.params.conn ?? 0x77); this.faultEvent(hostileConn, 'host-bad-msg-conn-id', `VERSION_RESPONSE with msg_conn_id ${hex(connId)}`); }
     const resp: Json = { msgtype: 'CHANNELMSG_VERSION_RESPONSE', version_supported: 1, connection_state: 0, msg_conn_id: connId };
     if (v >= 0x60000) resp.supported_features = flags;
@@ -1964,7 +1988,10 @@ export class Simulator {
   }
 
   private sortChannels(server: Server): ServerChannel[] {
-    return [...server.channels].sort((a, b) => (a.classGuid < b.classGuid ? -1 : a.classGuid > b.classGuid ? 1 : a.offerOrder - b.offerOrder || (a.instanceGuid < b.instanceGuid ? -1 : a.instanceGuid > b.instanceGuid ? 1 : 0)));
+    // OpenVMM: key (interface_id, offer_order or u64::MAX, instance_id); only relayed offers carry an
+    // offer_order (the host's channel id), the server's own devices sort after them.
+    const ord = (c: ServerChannel): number => (c.relayed ? c.offerOrder : Number.MAX_SAFE_INTEGER);
+    return [...server.channels].sort((a, b) => (a.classGuid < b.classGuid ? -1 : a.classGuid > b.classGuid ? 1 : ord(a) - ord(b) || (a.instanceGuid < b.instanceGuid ? -1 : a.instanceGuid > b.instanceGuid ? 1 : 0)));
   }
 
   private srvRequestOffers(server: Server): void {
@@ -2084,37 +2111,67 @@ export class Simulator {
     return server.channels.find((c) => c.id === relid);
   }
 
+  /**
+   * GPADL_HEADER (OpenVMM channels.rs, openvmm §2.3): range_buflen / 8 is the capacity in u64s of
+   * the whole range buffer (range headers + PFNs); the header's data fills it first, GPADL_BODY
+   * messages append the rest. When the buffer is full the ranges are validated: they must describe
+   * exactly the pages the buffer holds, else GpadlCreated(STATUS_UNSUCCESSFUL).
+   */
   private srvGpadlHeader(server: Server, j: Json): void {
     const relid = Number(j.child_relid);
     const gpadl = Number(j.gpadl);
     const c = this.srvChannel(server, relid);
-    const ranges = (j.range as { byte_count: number; pfn_array: unknown[] }[]) ?? [];
-    const total = ranges.reduce((n, r) => n + Math.ceil(Number(r.byte_count) / 4096), 0);
-    const have = ranges.reduce((n, r) => n + r.pfn_array.length, 0);
-    if (!c || c.state === 'ClientReleased' || c.gpadls.has(gpadl)) {
+    const ranges = (j.range as { byte_count: number; byte_offset: number; pfn_array: unknown[] }[]) ?? [];
+    const capacity = Math.floor(Number(j.range_buflen ?? 0) / 8);
+    const inHeader = ranges.reduce((n, r) => n + 1 + r.pfn_array.length, 0);
+    const key = `${server.party}:${gpadl}`;
+    const dupInProgress = this.pendingGpadl.has(key);
+    if (!c || c.state === 'ClientReleased' || c.gpadls.has(gpadl) || dupInProgress) {
+      if (dupInProgress) this.serverLog(server, 'synic message error: DuplicateGpadlId');
       this.serverSend(server, { msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: relid, gpadl, creation_status: STATUS_UNSUCCESSFUL });
       return;
     }
-    c.gpadls.set(gpadl, { state: have >= total ? 'Offered' : 'InProgress', pages: total - have });
-    this.state(server.party, 'gpadl', 'none', have >= total ? 'Offered' : 'InProgress', { relid, gpadl });
-    if (have >= total) this.srvGpadlComplete(server, c, gpadl, j);
-    else this.pendingGpadl.set(`${server.party}:${gpadl}`, { relid, header: j, bodies: [] });
+    const remaining = capacity - Math.min(inHeader, capacity);
+    // Range validity is known from the header's range descriptors: rangecount range headers plus
+    // ceil((offset + len) / 4096) PFNs each must fill the buffer exactly.
+    const expected = ranges.reduce((n, r) => n + 1 + pagesSpanned(Number(r.byte_count), Number(r.byte_offset)), 0) + Math.max(0, Number(j.rangecount ?? ranges.length) - ranges.length);
+    const valid = capacity > 0 && expected === capacity && ranges.every((r) => Number(r.byte_count) !== 0 && Number(r.byte_offset) <= 0xfff);
+    c.gpadls.set(gpadl, { state: remaining === 0 ? 'Offered' : 'InProgress', pages: remaining });
+    if (remaining === 0) {
+      if (!valid) { this.srvGpadlInvalid(server, c, gpadl); return; }
+      this.state(server.party, 'gpadl', 'none', 'Offered', { relid, gpadl });
+      this.srvGpadlComplete(server, c, gpadl, j);
+    } else {
+      this.state(server.party, 'gpadl', 'none', 'InProgress', { relid, gpadl });
+      this.pendingGpadl.set(key, { relid, header: j, bodies: [], valid });
+    }
   }
 
-  private pendingGpadl = new Map<string, { relid: number; header: Json; bodies: Json[] }>();
+  /** An invalid GPA range: the GPADL is dropped and the guest told (the id may be reused). */
+  private srvGpadlInvalid(server: Server, c: ServerChannel, gpadl: number): void {
+    c.gpadls.delete(gpadl);
+    this.serverLog(server, 'synic message error: InvalidGpaRange');
+    this.state(server.party, 'gpadl', 'none', 'removed', { relid: c.id, gpadl });
+    this.serverSend(server, { msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: c.id, gpadl, creation_status: STATUS_UNSUCCESSFUL });
+  }
+
+  private pendingGpadl = new Map<string, { relid: number; header: Json; bodies: Json[]; valid: boolean }>();
 
   private srvGpadlBody(server: Server, j: Json): void {
     const gpadl = Number(j.gpadl);
-    const p = this.pendingGpadl.get(`${server.party}:${gpadl}`);
+    const key = `${server.party}:${gpadl}`;
+    const p = this.pendingGpadl.get(key);
     if (!p) { this.serverLog(server, 'synic message error: UnknownGpadlId'); return; }
     const c = this.srvChannel(server, p.relid);
     const g = c?.gpadls.get(gpadl);
-    if (!c || !g) return;
+    if (!c || !g) { this.pendingGpadl.delete(key); return; }
     p.bodies.push(j);
-    g.pages -= (j.pfn as unknown[]).length;
+    // The effective length is min(data, remaining capacity) (openvmm §2.3 UEFI note).
+    g.pages -= Math.min((j.pfn as unknown[]).length, g.pages);
     if (g.pages <= 0) {
+      this.pendingGpadl.delete(key);
+      if (!p.valid) { this.srvGpadlInvalid(server, c, gpadl); return; }
       g.state = 'Offered';
-      this.pendingGpadl.delete(`${server.party}:${gpadl}`);
       this.state(server.party, 'gpadl', 'InProgress', 'Offered', { relid: p.relid, gpadl });
       this.srvGpadlComplete(server, c, gpadl, p.header, p.bodies);
     }
@@ -2188,7 +2245,15 @@ export class Simulator {
     if (primary.subIndex !== 0 || primary.subsOffered || primary.dev.subchannels <= 0) return;
     primary.subsOffered = true;
     for (let i = 1; i <= primary.dev.subchannels; i++) {
-      const sc: ServerChannel = { ...this.serverChannelFor(primary.dev), instanceGuid: primary.instanceGuid, subIndex: i, offerOrder: primary.offerOrder, flags: primary.flags, originalFlags: primary.originalFlags, monitorId: primary.monitorId };
+      // Each channel gets its own monitor id (OpenVMM: lowest free of 128), never the primary's.
+      let monitorId: number | undefined;
+      if (primary.monitorId !== undefined) {
+        const usedMon = new Set(server.channels.map((x) => x.monitorId).filter((m): m is number => m !== undefined));
+        monitorId = 0;
+        while (usedMon.has(monitorId)) monitorId++;
+        if (monitorId >= 128) monitorId = undefined;
+      }
+      const sc: ServerChannel = { ...this.serverChannelFor(primary.dev), instanceGuid: primary.instanceGuid, subIndex: i, offerOrder: primary.offerOrder, flags: primary.flags, originalFlags: primary.originalFlags, monitorId };
       sc.key = `${primary.key}#${i}`;
       server.channels.push(sc);
       if (server.conn.state === 'Connected' && server.conn.offersSent) {
@@ -2384,8 +2449,9 @@ export class Simulator {
         this.serverSend(this.pv!, { msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: c.id, gpadl, creation_status: st });
       },
     });
+    // Forwarded unchanged except the channel id: range_buflen still describes the whole range
+    // (header + bodies), so the host sizes its buffer the same way.
     const h: Json = { ...header, child_relid: c.hostRelid };
-    delete h.range_buflen; delete h.rangecount;
     this.relaySend(h);
     for (const b of bodies) this.relaySend(b);
   }

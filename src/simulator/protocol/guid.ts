@@ -148,3 +148,20 @@ export function classByGuid(guid: string): DeviceClass | undefined {
   const g = canonicalGuid(guid);
   return g ? BY_GUID.get(g) : undefined;
 }
+
+// lsvmbus (tools/hv/lsvmbus) prints a description instead of the class GUID when run without -v.
+// 'Unknown' is what it prints for any class missing from its table (IMC among them), so it names
+// no class; '[Reserved system device]' is shared by AVMA1, AVMA2 and RDV.
+const BY_DESCRIPTION = new Map<string, DeviceClass[]>();
+for (const d of DEVICE_CLASSES) {
+  if (d.description === 'Unknown') continue;
+  const key = d.description.toLowerCase();
+  const list = BY_DESCRIPTION.get(key) ?? [];
+  list.push(d);
+  BY_DESCRIPTION.set(key, list);
+}
+
+/** Every class whose lsvmbus description is `text` (case-insensitive, brackets required as lsvmbus prints them). */
+export function classesByDescription(text: string): readonly DeviceClass[] {
+  return typeof text === 'string' ? BY_DESCRIPTION.get(text.trim().toLowerCase()) ?? [] : [];
+}

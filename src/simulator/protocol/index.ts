@@ -13,7 +13,7 @@ export {
   ConnectionState, LINUX_FIRST_GPADL_HANDLE, MAX_CHANNEL_RELIDS, INVALID_RELID,
 } from './constants';
 export {
-  DEVICE_CLASSES, type DeviceClass, classByName, classByGuid, guidToBytes, guidFromBytes, canonicalGuid, writeGuid, ZERO_GUID,
+  DEVICE_CLASSES, type DeviceClass, classByName, classByGuid, classesByDescription, guidToBytes, guidFromBytes, canonicalGuid, writeGuid, ZERO_GUID,
 } from './guid';
 export {
   MESSAGE_LAYOUTS, LAYOUT_BY_NAME, type MessageLayout, type MessageForm, type FieldDef, type FieldType, type UnionSelector, type UnionVariant,

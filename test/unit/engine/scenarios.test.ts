@@ -233,7 +233,10 @@ describe('engine: probe-and-fallback (historical design) with a paravisor withou
 
   it('fallback reconfigures: proxy flag on the paravisor SINT2, hypervisor SCONTROL via GHCB, EOM to the hypervisor', () => {
     const sints = ev.filter((e): e is RegisterEvent => e.kind === 'register' && e.op === 'write' && e.synic === 'paravisor' && e.register === 'SINT2');
-    assert.deepEqual(sints.map((s) => s.fields.proxy), [false, true]);
+    // setup (confidential attempt, proxy 0) → hv_synic_cleanup's masked SINT2 write, mirrored to the
+    // paravisor by hv_set_msr with the proxy bit still 0 (linux §5.4, §5.5) → re-setup with proxy 1.
+    assert.deepEqual(sints.map((s) => s.fields.proxy), [false, false, true]);
+    assert.deepEqual(sints.map((s) => s.fields.masked), [false, true, false]);
     const w = regWrites(ev);
     const fb = w.lastIndexOf('paravisor SINT2 trapped');
     assert.equal(w[fb + 1], 'hypervisor SCONTROL ghcb');
@@ -288,7 +291,9 @@ describe('engine: CVM without a paravisor (fully enlightened SNP)', () => {
   const r = run(cfg((c) => noParavisor(c)));
   const ev = r.events;
   it('the guest programs the hypervisor SynIC only, with pages it decrypts itself', () => {
-    assert.deepEqual(regWrites(ev).slice(0, 4), ['hypervisor SIMP ghcb', 'hypervisor SIEFP ghcb', 'hypervisor SINT2 ghcb', 'hypervisor SCONTROL ghcb']);
+    // linux §5.4: hv_set_non_nested_msr uses the GHCB only when paravisor_present; without a
+    // paravisor the SynIC MSRs are plain rdmsr/wrmsr.
+    assert.deepEqual(regWrites(ev).slice(0, 4), ['hypervisor SIMP msr', 'hypervisor SIEFP msr', 'hypervisor SINT2 msr', 'hypervisor SCONTROL msr']);
     const simp = r.state.pages.find((p) => p.page === 'vp0.hyp.simp')!;
     assert.equal(simp.owner, 'guest');
     assert.equal(simp.visibility, 'host-visible');
@@ -412,7 +417,8 @@ describe('engine: busy message slot and EOM redelivery', () => {
     assert.ok(queued >= 0 && queued < eom && eom < vr, 'queued (msg_pending) → EOM → redelivery');
     const e = ev[eom] as RegisterEvent;
     assert.equal(e.synic, 'hypervisor');
-    assert.equal(e.path, 'ghcb');
+    // No paravisor: vmbus_signal_eom → hv_set_msr(EOM) is a plain wrmsr (linux §4.6, §5.4).
+    assert.equal(e.path, 'msr');
     assert.equal(r.state.guest.version, V6_0);
   });
   it('confidential: the EOM goes to the paravisor', () => {

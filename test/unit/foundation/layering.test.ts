@@ -93,4 +93,13 @@ describe('foundation: manifest', () => {
     assert.strictEqual(lines[0], '**', 'first rule excludes everything');
     assert.ok(lines.slice(1).every((l) => l.startsWith('!')), 'later rules only re-include');
   });
+
+  it('README.md has no relative links (vsce refuses them without a repository it can resolve)', () => {
+    const readme = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    // Markdown links and images whose target is neither absolute (scheme:) nor an in-page anchor.
+    const relative = [...readme.matchAll(/!?\[[^\]]*\]\(([^)\s]+)[^)]*\)/g)]
+      .map((m) => m[1])
+      .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target) && !target.startsWith('#'));
+    assert.deepStrictEqual(relative, []);
+  });
 });

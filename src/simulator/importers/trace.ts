@@ -1,0 +1,159 @@
+// trace-cmd report / ftrace (/sys/kernel/tracing/trace) text of the hyperv:vmbus_* events. Each
+// event's text is read with its hv_trace.h TP_printk format (trace/traceCmd.ts); the offers,
+// opens, closes, rescinds and the version negotiation give the channel set.
+import { canonicalGuid } from '../protocol/guid';
+import { TRACE_CMD_FORMAT_BY_NAME, parseTraceCmdBody } from '../trace/traceCmd';
+import { addChannel, clip, GUID_TEXT, ImportBuilder, promptCommand, rootPromptCommand, splitLines, type SourceLine } from './common';
+import type { ImportedEvent, ImportResult } from './types';
+
+// <task>-<pid> [(tgid)] [cpu] [flags] <secs>: [system:]<event>: <text>
+const RE_RECORD = /^\s*(.+?)-(\d+)\s+(?:\(\s*[-\d]+\)\s+)?\[(\d+)\]\s+(?:([a-zA-Z.0-9]{4,6})\s+)?(\d+(?:\.\d+)?):\s+(?:(\w+):)?(\w+):\s*(.*)$/;
+const RE_CPUS = /^cpus=(\d+)\s*$/;
+const RE_META = /^(?:CPU:?\s*\d+\s+(?:is empty|\[LOST \d+ EVENTS\])|version = .*|trace-cmd: .*|\s*\[LOST \d+ EVENTS\])\s*$/i;
+
+/** Whether a line is a trace record of a hyperv event (used by detectFormat). */
+export function isTraceLine(text: string): boolean {
+  const m = RE_RECORD.exec(text);
+  return !!m && (m[6] === 'hyperv' || TRACE_CMD_FORMAT_BY_NAME.has(m[7]));
+}
+
+/** Best effort for a text that does not match the format (an older or newer kernel): `name value` / `name=value` pairs. */
+function looseFields(body: string): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  const re = new RegExp(`([a-z_]+)[ =](${GUID_TEXT}|0x[0-9a-fA-F]+|-?\\d+)`, 'g');
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(body))) {
+    const v = m[2];
+    out[m[1]] = canonicalGuid(v) ?? (v.startsWith('0x') ? parseInt(v, 16) : Number(v));
+  }
+  return out;
+}
+
+export function parseTrace(text: string): ImportResult {
+  const b = new ImportBuilder('trace');
+  const facts = b.result.facts;
+  let pendingVersion: { value: number; line: number; featureFlags: number } | undefined;
+
+  const onEvent = (l: SourceLine, e: ImportedEvent): void => {
+    const f = e.fields;
+    const n = (k: string): number => Number(f[k]);
+    switch (e.name) {
+      case 'vmbus_onoffer': {
+        const inst = typeof f.if_instance === 'string' ? canonicalGuid(f.if_instance) : undefined;
+        const relid = n('child_relid');
+        const sub = n('sub_channel_index');
+        if (sub > 0 && inst) {
+          // A sub-channel: same if_type and if_instance as its primary.
+          const primary = b.findByInstance(inst);
+          const d = primary ?? b.device({ instanceGuid: inst }, l.no);
+          if (!d.lines.includes(l.no)) d.lines.push(l.no);
+          addChannel(d, relid, undefined, sub);
+          b.indexRelid(relid, d);
+          if (typeof f.if_type === 'string') b.setClass(d, f.if_type, l.no);
+          return;
+        }
+        const existing = b.findByRelid(relid);
+        if (existing && existing.instanceGuid && inst && existing.instanceGuid !== inst && existing.state !== 'released' && existing.state !== 'rescinded') {
+          b.diag(l.no, 'warning', `relid ${relid} offered again for ${inst} while ${existing.instanceGuid} still holds it`);
+        }
+        const d = existing && existing.instanceGuid && inst && existing.instanceGuid !== inst ? b.device({ instanceGuid: inst }, l.no) : b.device({ relid, instanceGuid: inst }, l.no);
+        if (d.relid === undefined) d.relid = relid;
+        b.indexRelid(relid, d);
+        if (typeof f.if_type === 'string') b.setClass(d, f.if_type, l.no);
+        addChannel(d, relid, undefined, 0);
+        d.state = 'offered';
+        d.chnFlags = n('chn_flags');
+        d.connectionId = n('connection_id');
+        d.mmioMegabytes = n('mmio_megabytes');
+        d.isDedicatedInterrupt = n('is_dedicated') !== 0;
+        // 0xff is what an offer without an allocated monitor carries (monitor_allocated = 0).
+        if (n('monitorid') !== 0xff) d.monitorId = n('monitorid');
+        return;
+      }
+      case 'vmbus_onoffer_rescind': setState(n('child_relid'), 'rescinded'); return;
+      case 'vmbus_open': {
+        const d = b.findByRelid(n('child_relid'));
+        if (d) { addChannel(d, n('child_relid'), n('target_vp')); if (!d.lines.includes(l.no)) d.lines.push(l.no); }
+        return;
+      }
+      case 'vmbus_onopen_result': setState(n('child_relid'), n('status') === 0 ? 'open' : `open failed (status ${n('status')})`, true); return;
+      case 'vmbus_close_internal': setState(n('child_relid'), 'closed', true); return;
+      case 'vmbus_release_relid': setState(n('child_relid'), 'released'); return;
+      case 'vmbus_send_modifychannel': {
+        const d = b.findByRelid(n('child_relid'));
+        if (d) { addChannel(d, n('child_relid'), n('target_vp')); if (!d.lines.includes(l.no)) d.lines.push(l.no); }
+        return;
+      }
+      case 'vmbus_negotiate_version': {
+        let ff = 0;
+        const value = n('vmbus_version_requested') >>> 0;
+        if (value >= 0x50000 && typeof f.int_page === 'string') {
+          try { ff = Number((BigInt(f.int_page) >> 32n) & 0xffffffffn); } catch { ff = 0; }
+        }
+        pendingVersion = { value, line: l.no, featureFlags: ff };
+        return;
+      }
+      case 'vmbus_onversion_response':
+        if (pendingVersion && n('version_supported') !== 0) {
+          const v = pendingVersion.value;
+          b.result.version = { major: (v >>> 16) & 0xffff, minor: v & 0xffff, value: v, line: l.no };
+          if (pendingVersion.featureFlags & 0x10) facts.confidentialVmbus ??= { line: pendingVersion.line };
+        }
+        pendingVersion = undefined;
+        return;
+      default:
+    }
+
+    function setState(relid: number, state: string, channelOnly = false): void {
+      const d = b.findByRelid(relid);
+      if (!d) { b.diag(l.no, 'warning', `relid ${relid} was never offered in this trace`); return; }
+      if (!d.lines.includes(l.no)) d.lines.push(l.no);
+      // A sub-channel's state is not its device's.
+      if (channelOnly && d.relid !== relid) return;
+      if (d.relid === relid) d.state = state;
+    }
+  };
+
+  const handle = (l: SourceLine, t: string): boolean => {
+    const m = RE_RECORD.exec(t);
+    if (!m) {
+      if (RE_CPUS.test(t) || RE_META.test(t)) return true;
+      return false;
+    }
+    const [, task, pid, cpu, , ts, system, name, body] = m;
+    const e: ImportedEvent = { line: l.no, name, time: Number(ts), cpu: Number(cpu), task: task.trim(), pid: Number(pid), fields: {}, text: body };
+    if (!TRACE_CMD_FORMAT_BY_NAME.has(name)) {
+      b.result.events.push(e);
+      if (system === 'hyperv' || /^vmbus_/.test(name)) b.diag(l.no, 'warning', `hyperv event ${name} is not in hv_trace.h as the importer knows it; fields read loosely`);
+      else b.diag(l.no, 'info', `${name} is not a hyperv:vmbus_* event (kept)`);
+      e.fields = looseFields(body);
+      return true;
+    }
+    const fields = parseTraceCmdBody(name, body);
+    if (fields) e.fields = fields;
+    else {
+      e.fields = looseFields(body);
+      b.diag(l.no, 'warning', `${name}: text does not match the hv_trace.h format (another kernel version, or a cut line?): ${clip(body, 80)}`);
+    }
+    b.result.events.push(e);
+    onEvent(l, e);
+    return true;
+  };
+
+  for (const l of splitLines(text)) {
+    const t = l.text.trim();
+    if (t === '') continue;
+    b.result.stats.lines++;
+    const cmd = promptCommand(t);
+    if (cmd !== undefined && !RE_RECORD.test(t)) { b.command(l.no, cmd); b.result.stats.recognized++; continue; }
+    if (t.startsWith('#')) {
+      const body = t.replace(/^#+\s?/, '').trim();
+      const rp = rootPromptCommand(body);
+      if (rp) { b.command(l.no, rp); b.result.stats.recognized++; } else b.result.stats.comments++;
+      continue;
+    }
+    if (handle(l, l.text)) { b.result.stats.recognized++; continue; }
+    b.unknown(l, 'warning', 'not a trace-cmd / ftrace record');
+  }
+  return b.finish();
+}
