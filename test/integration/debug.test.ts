@@ -162,6 +162,10 @@ describe('debug: vmbus debug sessions in VS Code', function () {
     await vscode.debug.stopDebugging(session);
     await waitFor('the session to end', () => vscode.debug.activeDebugSession === undefined);
     vscode.debug.removeBreakpoints(vscode.debug.breakpoints);
+
+    // 6. After the debug session, its simulation stays on show for the views, driven by the sidebar.
+    await waitFor('the hub to hand the simulation to the sidebar', () => api.hub.active?.driver === 'sidebar');
+    assert.strictEqual(api.hub.active?.session.position(), pos, 'the views keep the last stopped position');
   });
 
   it('F5 on the active .vmbus editor works without a launch.json', async () => {

@@ -8,6 +8,14 @@ import { DEBUG_TYPE, VmbusConfigurationProvider, VmbusDynamicConfigurationProvid
 
 export function registerDebug(context: vscode.ExtensionContext, hub: SessionHub): void {
   const adapters = new Map<string, VmbusDebugSession>();
+  // When a debug session ends, its simulation stays on show: the views keep the final state and
+  // the sidebar's own buttons can go on stepping it (forwards or back) without the debugger.
+  const handOver = (session: VmbusDebugSession['simulation']): void => {
+    const active = hub.active;
+    if (session && active?.session === session && active.driver === 'debug') {
+      hub.setActive({ session, uri: active.uri, driver: 'sidebar' });
+    }
+  };
 
   const factory: vscode.DebugAdapterDescriptorFactory = {
     createDebugAdapterDescriptor(debugSession: vscode.DebugSession): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
@@ -25,7 +33,7 @@ export function registerDebug(context: vscode.ExtensionContext, hub: SessionHub)
           if (hub.active?.session === session) hub.notifyMoved();
         },
         sessionEnded(session) {
-          if (hub.active?.session === session) hub.setActive(undefined);
+          handOver(session);
         },
       };
       const adapter = new VmbusDebugSession(host);
@@ -41,8 +49,7 @@ export function registerDebug(context: vscode.ExtensionContext, hub: SessionHub)
     vscode.debug.onDidTerminateDebugSession((s) => {
       const a = adapters.get(s.id);
       adapters.delete(s.id);
-      const sim = a?.simulation;
-      if (sim && hub.active?.session === sim) hub.setActive(undefined);
+      if (a?.simulation) handOver(a.simulation);
     }),
     // The sidebar's Step / Step Back buttons act on the active session too; when they move the
     // session a debug session drives, that adapter reports a stop so VS Code's UI follows.
