@@ -2,6 +2,8 @@
 export interface CliIo {
   stdout: (s: string) => void;
   stderr: (s: string) => void;
+  /** Standard input when it is piped (not a terminal); decode/encode read it when given no bytes/JSON. */
+  stdin?: () => Promise<string | undefined>;
 }
 
 export type CommandHandler = (args: string[], io: CliIo) => Promise<number> | number;

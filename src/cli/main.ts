@@ -11,7 +11,19 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-runCli(process.argv.slice(2), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s) })
+/** All of standard input, or undefined when it is a terminal (nothing piped in). */
+function readStdin(): Promise<string | undefined> {
+  if (process.stdin.isTTY) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    let text = '';
+    process.stdin.setEncoding('utf8');
+    process.stdin.on('data', (d: string) => { text += d; });
+    process.stdin.on('end', () => resolve(text));
+    process.stdin.on('error', reject);
+  });
+}
+
+runCli(process.argv.slice(2), { stdout: (s) => process.stdout.write(s), stderr: (s) => process.stderr.write(s), stdin: readStdin })
   .then((code) => { process.exitCode = code; })
   .catch((err: unknown) => {
     process.stderr.write(`vmbus-lab: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);

@@ -7,6 +7,7 @@ import { registerDebug } from './debug/register';
 import { registerViews, type ViewsApi } from './views/register';
 import { registerTimeline } from './timeline/register';
 import { registerCommands } from './commands';
+import { registerImportLog } from './importLog';
 
 export function activate(context: vscode.ExtensionContext): { hub: SessionHub; views: ViewsApi } {
   const hub = new SessionHub();
@@ -16,6 +17,7 @@ export function activate(context: vscode.ExtensionContext): { hub: SessionHub; v
   registerDebug(context, hub);
   const views = registerViews(context, hub);
   registerTimeline(context, hub);
+  registerImportLog(context);
   return { hub, views };
 }
 

@@ -1,10 +1,11 @@
-// vmbus-lab decode --hex <hex> [--slot] [--openvmm] [--pretty]
+// vmbus-lab decode [--hex] <hex> [--slot] [--openvmm] [--pretty]   (or the hex on standard input)
 // Prints the channel message (or, with --slot, the whole 256-byte hv_message slot) as one JSON object.
 import { commands, type CliIo } from '../cli';
 import { decodeMessage, decodeSlot, parseHex, type ProtocolError } from '../../simulator/protocol/index';
 
-const USAGE = `usage: vmbus-lab decode --hex <hex> [--slot] [--openvmm] [--pretty]
-  --hex <hex>   the bytes: "0e000000...", "0e 00 00 00 ...", "0x0e,0x00,..." (may span several arguments)
+const USAGE = `usage: vmbus-lab decode [--hex] <hex> [--slot] [--openvmm] [--pretty]
+  --hex <hex>   the bytes: "0e000000...", "0e 00 00 00 ...", "0x0e,0x00,..." (may span several arguments;
+                --hex may be left out, and without any bytes they are read from standard input)
   --slot        the bytes are a whole 256-byte hv_message slot (header + payload)
   --openvmm     also accept OpenVMM-only messages and forms (VersionResponse2, InitiateContact2, 25/26, ...)
   --pretty      indent the JSON
@@ -20,7 +21,7 @@ export function formatError(cmd: string, e: ProtocolError): string {
   return `vmbus-lab ${cmd}: error [${e.code}]: ${e.message}${where ? ` (${where})` : ''}\n`;
 }
 
-function decodeCommand(args: string[], io: CliIo): number {
+async function decodeCommand(args: string[], io: CliIo): Promise<number> {
   let slot = false, openvmm = false, pretty = false;
   const hexParts: string[] = [];
   let sawHex = false;
@@ -36,8 +37,13 @@ function decodeCommand(args: string[], io: CliIo): number {
       while (i + 1 < args.length && !args[i + 1].startsWith('--')) hexParts.push(args[++i]);
       continue;
     }
+    if (!a.startsWith('-')) { sawHex = true; hexParts.push(a); continue; } // the bytes without --hex
     io.stderr(`vmbus-lab decode: unknown argument '${a}'\n${USAGE}`);
     return 2;
+  }
+  if (!sawHex && io.stdin) {
+    const piped = (await io.stdin())?.trim();
+    if (piped) { sawHex = true; hexParts.push(piped); }
   }
   if (!sawHex || hexParts.length === 0) {
     io.stderr(`vmbus-lab decode: --hex <hex> is required\n${USAGE}`);

@@ -1,16 +1,17 @@
-// vmbus-lab encode --json '<json>' [--slot]
+// vmbus-lab encode [--json] '<json>' [--slot]   (or the JSON on standard input: decode | encode)
 // Prints the channel message (or, with --slot, the 256-byte hv_message slot) as hex: lower case, no separators.
 import { commands, type CliIo } from '../cli';
 import { encodeMessage, encodeSlot, toHex } from '../../simulator/protocol/index';
 import { formatError } from './decode';
 
-const USAGE = `usage: vmbus-lab encode --json '<json>' [--slot]
-  --json <json>  the JSON form, e.g. '{"msgtype":"CHANNELMSG_CLOSECHANNEL","child_relid":5}' (see docs/json-form.md)
+const USAGE = `usage: vmbus-lab encode [--json] '<json>' [--slot]
+  --json <json>  the JSON form, e.g. '{"msgtype":"CHANNELMSG_CLOSECHANNEL","child_relid":5}' (see docs/json-form.md);
+                 --json may be left out, and without JSON it is read from standard input (decode ... | encode)
   --slot         the JSON is a whole hv_message slot {message_type, msg_pending, port, message: {...}}
 Prints the bytes as hex (lower case, no separators). Invalid input: error on stderr, exit code 2.
 `;
 
-function encodeCommand(args: string[], io: CliIo): number {
+async function encodeCommand(args: string[], io: CliIo): Promise<number> {
   let slot = false;
   let json: string | undefined;
   for (let i = 0; i < args.length; i++) {
@@ -23,8 +24,13 @@ function encodeCommand(args: string[], io: CliIo): number {
       continue;
     }
     if (a.startsWith('--json=')) { json = a.slice(7); continue; }
+    if (!a.startsWith('-') && json === undefined) { json = a; continue; } // the JSON without --json
     io.stderr(`vmbus-lab encode: unknown argument '${a}'\n${USAGE}`);
     return 2;
+  }
+  if (json === undefined && io.stdin) {
+    const piped = (await io.stdin())?.trim();
+    if (piped) json = piped;
   }
   if (json === undefined) { io.stderr(`vmbus-lab encode: --json '<json>' is required\n${USAGE}`); return 2; }
   let value: unknown;

@@ -2,4 +2,5 @@
 import './decode';
 import './encode';
 import './run';
+import './import';
 export {};

@@ -1,21 +1,25 @@
-// vmbus-lab run FILE.vmbus [--json] [--junit FILE] [--seed N] [--design probe|cpuid] [--substeps] [--root DIR]
-// Runs a scenario headless: prints the readable trace and the expectation results.
-// Exit codes: 0 all expectations hold, 1 one failed, 2 invalid file or arguments.
+// vmbus-lab run FILE.vmbus... [--json] [--trace-cmd] [--junit FILE] [--seed N] [--design probe|cpuid] [--substeps] [--root DIR]
+// Runs scenarios headless: prints the readable trace and the expectation results of each.
+// Exit codes: 0 all expectations hold, 1 one failed, 2 an invalid file or bad arguments.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commands, type CliIo } from '../cli';
 import { parseScenario, type ScenarioDiagnostic } from '../../simulator/scenario/index';
 import { formatExpectations, formatTrace, type ExpectationResult } from '../../simulator/scenario/report';
 import { runScenario } from '../../simulator/engine/session';
+import { toTraceCmd } from '../../simulator/trace/traceCmd';
 
-const USAGE = `usage: vmbus-lab run FILE.vmbus [--json] [--junit FILE] [--seed N] [--design probe|cpuid] [--substeps] [--root DIR]
+const USAGE = `usage: vmbus-lab run FILE.vmbus... [--json] [--trace-cmd] [--junit FILE] [--seed N] [--design probe|cpuid] [--substeps] [--root DIR]
   --json          print the trace events as JSON lines (one event per line) instead of the readable trace
+  --trace-cmd     print the guest's hyperv:vmbus_* trace events in trace-cmd report layout instead
   --junit FILE    also write the expectation results as JUnit XML to FILE
   --seed N        override the scenario's seed
   --design D      override the discovery design: probe (try the paravisor, fall back) or cpuid (merged)
   --substeps      include register accesses and hypercalls in the readable trace
   --root DIR      includes must stay inside DIR (default: the current directory, or the file's folder)
-Exit code: 0 when every expectation holds, 1 when one fails, 2 when the file is invalid.
+Several files (vmbus-lab run examples/*.vmbus) run one after the other; --junit then writes one
+testsuite per file.
+Exit code: 0 when every expectation holds, 1 when one fails, 2 when a file is invalid.
 `;
 
 export function formatDiagnostic(d: ScenarioDiagnostic, display: (f: string) => string): string {
@@ -29,18 +33,37 @@ function xmlEscape(s: string): string {
 }
 
 export function junitXml(suite: string, file: string, results: readonly ExpectationResult[], timeSeconds = 0): string {
-  const failures = results.filter((r) => !r.ok).length;
-  const cases = results.map((r) => {
-    const name = xmlEscape(r.source ? `line ${r.source.line + 1}: ${r.text}` : r.text);
-    const body = r.ok ? '' : `\n      <failure message="${xmlEscape(r.detail ?? 'expectation failed')}">${xmlEscape(`${r.text}${r.detail ? '\n' + r.detail : ''}`)}</failure>\n    `;
-    return `    <testcase classname="${xmlEscape(file)}" name="${name}" time="0">${body}</testcase>`;
+  return junitXmlSuites([{ suite, file, results, timeSeconds }]);
+}
+
+export interface JunitSuite { suite: string; file: string; results: readonly ExpectationResult[]; timeSeconds?: number; error?: string }
+
+/** One JUnit document with a testsuite per scenario file; `error` marks a file that did not parse. */
+export function junitXmlSuites(suites: readonly JunitSuite[]): string {
+  let tests = 0, failures = 0, errors = 0;
+  const parts = suites.map(({ suite, file, results, timeSeconds = 0, error }) => {
+    if (error !== undefined) {
+      tests++;
+      errors++;
+      return `  <testsuite name="${xmlEscape(suite)}" tests="1" failures="0" errors="1" time="0.000">\n    <testcase classname="${xmlEscape(file)}" name="parse" time="0">\n      <error message="${xmlEscape(error)}">${xmlEscape(error)}</error>\n    </testcase>\n  </testsuite>`;
+    }
+    const failed = results.filter((r) => !r.ok).length;
+    tests += results.length;
+    failures += failed;
+    const cases = results.map((r) => {
+      const name = xmlEscape(r.source ? `line ${r.source.line + 1}: ${r.text}` : r.text);
+      const body = r.ok ? '' : `\n      <failure message="${xmlEscape(r.detail ?? 'expectation failed')}">${xmlEscape(`${r.text}${r.detail ? '\n' + r.detail : ''}`)}</failure>\n    `;
+      return `    <testcase classname="${xmlEscape(file)}" name="${name}" time="0">${body}</testcase>`;
+    });
+    return `  <testsuite name="${xmlEscape(suite)}" tests="${results.length}" failures="${failed}" errors="0" time="${timeSeconds.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>`;
   });
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="${results.length}" failures="${failures}">\n  <testsuite name="${xmlEscape(suite)}" tests="${results.length}" failures="${failures}" errors="0" time="${timeSeconds.toFixed(3)}">\n${cases.join('\n')}\n  </testsuite>\n</testsuites>\n`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="${tests}" failures="${failures}"${errors ? ` errors="${errors}"` : ''}>\n${parts.join('\n')}\n</testsuites>\n`;
 }
 
 async function runCommand(args: string[], io: CliIo): Promise<number> {
-  let file: string | undefined;
+  const files: string[] = [];
   let json = false;
+  let traceCmd = false;
   let substeps = false;
   let junit: string | undefined;
   let seed: number | undefined;
@@ -51,6 +74,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
     const value = (): string | undefined => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i]);
     if (a === '--help' || a === '-h') { io.stdout(USAGE); return 0; }
     else if (a === '--json') json = true;
+    else if (a === '--trace-cmd') traceCmd = true;
     else if (a === '--substeps') substeps = true;
     else if (a === '--junit' || a.startsWith('--junit=')) junit = value();
     else if (a === '--root' || a.startsWith('--root=')) root = value();
@@ -64,18 +88,54 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
       if (v !== 'probe' && v !== 'cpuid') { io.stderr(`vmbus-lab run: --design is probe or cpuid, not '${v ?? ''}'\n`); return 2; }
       design = v;
     } else if (a.startsWith('-')) { io.stderr(`vmbus-lab run: unknown option '${a}'\n${USAGE}`); return 2; }
-    else if (file === undefined) file = a;
-    else { io.stderr(`vmbus-lab run: one scenario file at a time ('${a}')\n`); return 2; }
+    else files.push(a);
     if ((a === '--junit' || a === '--root') && (args[i] === undefined)) { io.stderr(`vmbus-lab run: ${a} needs a value\n`); return 2; }
   }
-  if (!file) { io.stderr(USAGE); return 2; }
+  if (!files.length) { io.stderr(USAGE); return 2; }
+  const suites: JunitSuite[] = [];
+  const codes: number[] = [];
+  for (const [n, file] of files.entries()) {
+    if (files.length > 1 && !json && !traceCmd) io.stdout(`${n ? '\n' : ''}━━ ${file} ━━\n`);
+    const r = runOne(file, { json, traceCmd, substeps, seed, design, root }, io);
+    codes.push(r.code);
+    if (r.suite) suites.push(r.suite);
+  }
+  const worst = codes.includes(2) ? 2 : codes.includes(1) ? 1 : 0;
+  if (files.length > 1) {
+    const count = (c: number) => codes.filter((x) => x === c).length;
+    const summary = `${files.length} scenarios: ${count(0)} passed, ${count(1)} failed, ${count(2)} invalid\n`;
+    if (json || traceCmd) io.stderr(summary); else io.stdout('\n' + summary);
+  }
+  if (junit) {
+    try {
+      fs.writeFileSync(junit, junitXmlSuites(suites));
+    } catch (e) {
+      io.stderr(`vmbus-lab run: cannot write ${junit}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
+      return 2;
+    }
+  }
+  return worst;
+}
+
+interface RunOptions {
+  json: boolean;
+  traceCmd: boolean;
+  substeps: boolean;
+  seed: number | undefined;
+  design: 'probe' | 'cpuid' | undefined;
+  root: string | undefined;
+}
+
+/** Runs one scenario file: exit code and, unless it could not be read, its JUnit suite. */
+function runOne(file: string, { json, traceCmd, substeps, seed, design, root }: RunOptions, io: CliIo): { code: number; suite?: JunitSuite } {
   const abs = path.resolve(file);
   let text: string;
   try {
     text = fs.readFileSync(abs, 'utf8');
   } catch (e) {
-    io.stderr(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-    return 2;
+    const msg = `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
+    io.stderr(`${file}: ${msg}\n`);
+    return { code: 2, suite: { suite: file, file, results: [], error: msg } };
   }
   const cwd = process.cwd();
   const workspaceRoot = path.resolve(root ?? (abs.startsWith(cwd + path.sep) ? cwd : path.dirname(abs)));
@@ -92,8 +152,10 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   for (const d of parsed.diagnostics) io.stderr(formatDiagnostic(d, display) + '\n');
   if (!parsed.config) {
     const n = parsed.diagnostics.filter((d) => d.severity === 'error').length;
-    io.stderr(`vmbus-lab run: ${display(abs)} is not a valid scenario (${n} error${n === 1 ? '' : 's'})\n`);
-    return 2;
+    const msg = `${display(abs)} is not a valid scenario (${n} error${n === 1 ? '' : 's'})`;
+    io.stderr(`vmbus-lab run: ${msg}\n`);
+    const first = parsed.diagnostics.find((d) => d.severity === 'error');
+    return { code: 2, suite: { suite: display(abs), file: display(abs), results: [], error: first ? formatDiagnostic(first, display) : msg } };
   }
   const started = Date.now();
   const result = runScenario(parsed.config, { seed, design });
@@ -101,24 +163,18 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   const results: ExpectationResult[] = result.expectationResults.map((r) => ({ ...r }));
   if (json) {
     for (const e of result.events) io.stdout(JSON.stringify(e) + '\n');
+  } else if (traceCmd) {
+    io.stdout(toTraceCmd(result.events));
   } else {
     io.stdout(`scenario: ${parsed.config.name} (${display(abs)}, seed ${parsed.config.seed}, design ${parsed.config.platform.design})\n`);
     io.stdout(formatTrace(result.events, { substeps }).join('\n') + '\n\n');
     io.stdout(formatExpectations(results, display).join('\n') + '\n');
   }
-  if (json) {
+  if (json || traceCmd) {
     const failed = results.filter((r) => !r.ok);
     for (const r of failed) io.stderr(`FAIL ${r.source ? display(r.source.file) + ':' + (r.source.line + 1) + ': ' : ''}${r.text}${r.detail ? ` (${r.detail})` : ''}\n`);
   }
-  if (junit) {
-    try {
-      fs.writeFileSync(junit, junitXml(parsed.config.name, display(abs), results, elapsed));
-    } catch (e) {
-      io.stderr(`vmbus-lab run: cannot write ${junit}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-      return 2;
-    }
-  }
-  return results.every((r) => r.ok) ? 0 : 1;
+  return { code: results.every((r) => r.ok) ? 0 : 1, suite: { suite: parsed.config.name, file: display(abs), results, timeSeconds: elapsed } };
 }
 
 commands.set('run', { summary: 'run a .vmbus scenario headless (trace + expectation results)', handler: runCommand });

@@ -641,6 +641,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
     }
     const override = this.lastStop && this.lastReported === this.session.position() ? this.lastStop.source : undefined;
     const all = buildStack(this.session.events(), this.session.position(), args.threadId, this.config, this.lines!, () => this.nextFrameId++, override);
+    const started = this.session.position() >= 0;
     for (const f of all) this.frames.set(f.id, f);
     const start = args.startFrame ?? 0;
     const levels = args.levels && args.levels > 0 ? args.levels : all.length;
@@ -649,11 +650,12 @@ export class VmbusDebugSession extends LoggingDebugSession {
       stackFrames: slice.map((f) => {
         const sf = new StackFrame(f.id, f.name, this.toSource(f.source), this.convertDebuggerLineToClient(f.source.line), this.convertDebuggerColumnToClient(f.source.column));
         const dsf = sf as DebugProtocol.StackFrame;
-        if (f.kind !== 'event') dsf.presentationHint = f.kind === 'idle' ? 'subtle' : 'normal';
-        if (f.source.endLine !== f.source.line || f.source.endColumn > f.source.column) {
-          dsf.endLine = this.convertDebuggerLineToClient(f.source.endLine);
-          dsf.endColumn = this.convertDebuggerColumnToClient(f.source.endColumn);
-        }
+        // An idle thread's frame is 'subtle', except before the first event: then it is the stopped
+        // thread's only frame, and VS Code does not focus a subtle top frame on an 'entry' stop
+        // (the Variables view would stay empty).
+        if (f.kind !== 'event') dsf.presentationHint = f.kind === 'idle' && started ? 'subtle' : 'normal';
+        // No endLine/endColumn: VS Code turns a frame's range into an editor selection, so every
+        // step would select the whole statement (a device block, say) and typing would replace it.
         return sf;
       }),
       totalFrames: all.length,

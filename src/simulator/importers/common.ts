@@ -14,7 +14,7 @@ export interface SourceLine {
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
-const LITERAL_BREAK = /\\r\\n|\\n|\\r/;
+const LITERAL_BREAK = /\\r\\n|\\n\\t/;
 
 /**
  * Splits `text` into lines. A line holding literal escapes ("...]\r\n\tDevice_ID = ...", as copied
@@ -28,8 +28,13 @@ export function splitLines(text: string): SourceLine[] {
   for (let i = 0; i < physical.length; i++) {
     const no = i + 1;
     let t = physical[i].replace(CONTROL, '');
+    if (/^\s*#/.test(t)) {
+      // A comment keeps its escapes as text, except trailing ones (a quoted line's own break).
+      out.push({ no, text: t.replace(/(?:\\[rnt])+\s*$/, '').replace(/\s+$/, '') });
+      continue;
+    }
     if (LITERAL_BREAK.test(t)) {
-      for (let piece of t.split(/(?:\\r)?\\n|\\r/)) {
+      for (let piece of t.split(/(?:\\r)?\\n/)) {
         piece = piece.replace(/^\\t/, '\t').replace(/\\t/g, '\t').replace(/\s+$/, '');
         out.push({ no, text: piece });
       }

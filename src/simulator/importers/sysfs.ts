@@ -9,12 +9,15 @@ const RE_ATTR = new RegExp(`^(?:.*?/)?(${GUID_TEXT})/((?:channels/\\d+/)?[A-Za-z
 const RE_HEAD = /^==>\s*(.+?)\s*<==$/;
 const RE_GREP_MSG = /^(?:grep|cat|head|tail): .*(?:Permission denied|Input\/output error|Is a directory|No such file or directory|Invalid argument|Operation not permitted)\s*$/;
 const RE_BINARY = /^(?:grep: )?(?:Binary file )?\S*\/sys\/\S+(?: matches| binary file matches)\s*$/;
+const RE_LS = new RegExp(`^(?:l[rwx-]{9}\\S*\\s+.*\\s)?(${GUID_TEXT})(?:\\s+->\\s+\\S*/\\1)?/?$`);
+const RE_BRACED = new RegExp(`^\\{${GUID_TEXT}\\}$`);
 const RE_BUS_ATTR = /^(?:\S*\/)?sys\/bus\/vmbus\/(?:[\w-]+)(?:\/[\w.:-]+)*:(.*)$/;
 
 /** Whether a line looks like a sysfs path:value line of a vmbus device (used by detectFormat). */
 export function isSysfsLine(text: string): boolean {
-  const m = RE_ATTR.exec(text.trim());
-  return !!m && m[3] !== undefined;
+  const t = text.trim();
+  const m = RE_ATTR.exec(t);
+  return (!!m && m[3] !== undefined) || RE_LS.test(t);
 }
 
 export function parseSysfs(text: string): ImportResult {
@@ -123,17 +126,26 @@ export function parseSysfs(text: string): ImportResult {
       if (!a) b.diag(l.no, 'info', `not a vmbus device attribute: ${clip(m[1])}`);
       return true;
     }
+    if (RE_GREP_MSG.test(t) || RE_BINARY.test(t)) {
+      b.diag(l.no, 'info', `tool message, no value: ${clip(t)}`);
+      return true;
+    }
     if ((m = RE_ATTR.exec(t)) && m[3] !== undefined) {
       headPath = undefined;
       apply(m[1], m[2], m[3], l.no, t.length - m[3].length + 1);
       return true;
     }
-    if (RE_GREP_MSG.test(t) || RE_BINARY.test(t)) {
-      b.diag(l.no, 'info', `tool message, no value: ${clip(t)}`);
-      return true;
-    }
     if ((m = RE_BUS_ATTR.exec(t)) && !RE_ATTR.test(t)) {
       b.diag(l.no, 'info', `bus or driver attribute, not a device's: ${clip(t)}`);
+      return true;
+    }
+    // `ls /sys/bus/vmbus/devices` (directory names) or `ls -l` (symlinks into .../VMBUS:NN/<guid>).
+    if ((m = RE_LS.exec(t))) {
+      b.device({ instanceGuid: canonicalGuid(m[1]) }, l.no);
+      return true;
+    }
+    if (!headPath && (m = RE_BRACED.exec(t))) {
+      b.diag(l.no, 'warning', `a GUID value without the path it was read from (cat of class_id or device_id?): cannot tell which device it belongs to`);
       return true;
     }
     if (headPath) {

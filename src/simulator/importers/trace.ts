@@ -66,6 +66,8 @@ export function parseTrace(text: string): ImportResult {
         d.connectionId = n('connection_id');
         d.mmioMegabytes = n('mmio_megabytes');
         d.isDedicatedInterrupt = n('is_dedicated') !== 0;
+        // An hv_sock offer: the TLNPI provider flag, and a service GUID as if_type.
+        if ((d.chnFlags & 0x2000) && !d.className) d.className = 'hv_sock';
         // 0xff is what an offer without an allocated monitor carries (monitor_allocated = 0).
         if (n('monitorid') !== 0xff) d.monitorId = n('monitorid');
         return;
@@ -130,13 +132,15 @@ export function parseTrace(text: string): ImportResult {
       return true;
     }
     const fields = parseTraceCmdBody(name, body);
-    if (fields) e.fields = fields;
-    else {
-      e.fields = looseFields(body);
-      b.diag(l.no, 'warning', `${name}: text does not match the hv_trace.h format (another kernel version, or a cut line?): ${clip(body, 80)}`);
-    }
     b.result.events.push(e);
-    onEvent(l, e);
+    if (fields) {
+      e.fields = fields;
+      onEvent(l, e);
+    } else {
+      // Kept with what can be read, but not used for the channel set: its fields are guesses.
+      e.fields = looseFields(body);
+      b.diag(l.no, 'warning', `${name}: text does not match the hv_trace.h format (another kernel version, or a cut line?); not used for the channel set: ${clip(body, 80)}`);
+    }
     return true;
   };
 

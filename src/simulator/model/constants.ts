@@ -85,6 +85,13 @@ export const SHARED_GPA_BOUNDARY = 2 ** 46;
 /** OpenVMM VMBUS_MESSAGE_REDIRECT_CONNECTION_ID = get_child_message_connection_id(0, 7, Vtl2) (openvmm §1.7). */
 export const VMBUS_MESSAGE_REDIRECT_CONNECTION_ID = 0x800074;
 
+/**
+ * UNCONFIRMED (openvmm §3.2 lists the bits, not when OpenHCL sets them): the CPUID 0x40000082 EAX
+ * bits other than CONFIDENTIAL_VMBUS_AVAILABLE (0x8) that an OpenHCL paravisor with a VMBus server
+ * reports. We read EXTENDED_IOAPIC_RTE (0x4) as set; Linux only uses it for msi_ext_dest_id.
+ */
+export const VS_CPUID_EAX_OTHER_BITS_OPENHCL = 0x4;
+
 /** OpenVMM relay requirement: the host connection must grant these (vmbus_relay/src/lib.rs). */
 export const RELAY_REQUIRED_FEATURES = 0x01 | 0x02 | 0x04;
 /** OpenVMM server SUPPORTED_FEATURE_FLAGS (without confidential_channels / gpa_pinning). */

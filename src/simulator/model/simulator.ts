@@ -19,7 +19,7 @@ import {
   HV_STATUS, HVCALL_POST_MESSAGE, HVCALL_SIGNAL_EVENT, LEGACY_PARAVISOR_DIRECT_POST_STATUS, MONITOR_ID_INVALID, MSR,
   OPENHCL_CLIENT_FEATURES, OPENHCL_NON_ISOLATED_MAX_FLAGS, PACKET_PAYLOAD, RELAY_LOCAL_FEATURES, RELAY_REQUIRED_FEATURES,
   SERVER_SUPPORTED_FEATURES, SHARED_GPA_BOUNDARY, SINT_AUTO_EOI, SINT_MASKED, SINT_PROXY, STATUS_UNSUCCESSFUL, T,
-  VMBUS_MESSAGE_REDIRECT_CONNECTION_ID, VMBUS_VECTOR, PARAVISOR_CHANNEL_SIGNAL_TARGET, isolatedPath, noParavisorPath,
+  VMBUS_MESSAGE_REDIRECT_CONNECTION_ID, VMBUS_VECTOR, VS_CPUID_EAX_OTHER_BITS_OPENHCL, PARAVISOR_CHANNEL_SIGNAL_TARGET, isolatedPath, noParavisorPath,
 } from './constants';
 
 // ------------------------------------------------------------------------------------------ types
@@ -123,6 +123,8 @@ interface ServerChannel {
   subsOffered?: boolean;
   gpadls: Map<number, { state: string; pages: number }>;
   pendingRescindDuringOpen?: boolean;
+  /** OPEN_CHANNEL received while Closing (OpenVMM ClosingReopen): replayed once the close completes. */
+  reopen?: Json;
 }
 
 interface ServerConn {
@@ -710,7 +712,7 @@ export class Simulator {
     if (this.design === 'cpuid') {
       // ms_hyperv_init_platform: cpuid_eax(0x40000082) & BIT(3). Answered by the paravisor's
       // intercept when there is one (the VS leaves are "handled through intercept processing").
-      const eax = (this.cpuidBit ? 0x8 : 0) | (this.pvServer ? 0x4 : 0);
+      const eax = (this.cpuidBit ? 0x8 : 0) | (this.pvServer ? VS_CPUID_EAX_OTHER_BITS_OPENHCL : 0);
       this.emit({
         kind: 'register', op: 'read', synic: this.pvPresent ? 'paravisor' : 'hypervisor', register: 'CPUID.40000082.EAX', msr: 0x40000082,
         value: hex(eax), fields: { leaf: '0x40000082', confidential_vmbus_available: (eax & 8) !== 0, extended_ioapic_rte: (eax & 4) !== 0 },
@@ -740,8 +742,16 @@ export class Simulator {
     const para = this.paraSynic[vp];
     const hp = this.hypRegPath();
     this.beginPhase(`synic-setup vp${vp}`, vp);
+    // hv_common_cpu_init (per CPU, before VMBus): the hypercall input page is shared with the host
+    // on a CVM without a paravisor (coco.rst: "Per-cpu hypercall input and output pages (unless
+    // running with a paravisor)"); with a paravisor it stays private, so it is not a shared page.
+    const hcallIn = this.pages.get(`vp${vp}.hypercall-input`);
+    if (this.cvm && !this.pvPresent && (!hcallIn || hcallIn.freed)) {
+      this.page(`vp${vp}.hypercall-input`, 1, 'hypercall input', 'guest', 'host-visible', 'hypercall input page: set_memory_decrypted (CoCo VM without paravisor)');
+    }
     // hv_synic_alloc (per CPU).
-    if (this.pvPresent && this.iso === 'tdx' && !this.pages.has(`vp${vp}.post-msg`)) {
+    const postMsg = this.pages.get(`vp${vp}.post-msg`);
+    if (this.pvPresent && this.iso === 'tdx' && (!postMsg || postMsg.freed)) {
       const v = conf ? { visibility: 'encrypted' as Visibility, reason: 'post msg page: kept encrypted (Confidential VMBus: posts trap to the paravisor)' } : { visibility: 'host-visible' as Visibility, reason: 'post msg page: set_memory_decrypted (tdcall hypercall input)' };
       this.page(`vp${vp}.post-msg`, 1, 'post msg', 'guest', v.visibility, v.reason);
     }
@@ -816,6 +826,9 @@ export class Simulator {
       this.regAccess(vp, para, 'SIMP', 'write', para.simp - (para.simp % 2), 'trapped');
       this.regAccess(vp, para, 'SIEFP', 'write', para.siefp - (para.siefp % 2), 'trapped');
       this.regAccess(vp, para, 'SCONTROL', 'write', 0, 'trapped');
+      // hv_synic_free frees every per-CPU page it allocated, the TDX post msg page too; the retry
+      // allocates it again, decrypted this time (decrypt = !vmbus_is_confidential(), linux §5.5).
+      this.freePage(`vp${vp}.post-msg`, 'hv_synic_free: post msg page freed (fallback)');
       this.freePage(`vp${vp}.para.simp`, 'hv_synic_free: paravisor SynIC page freed (fallback)');
       this.freePage(`vp${vp}.para.siefp`, 'hv_synic_free: paravisor SynIC page freed (fallback)');
     }
@@ -890,7 +903,10 @@ export class Simulator {
       this.guest.featureFlags = v >= 0x60000 && this.guest.confidential ? 0x10 : 0;
       this.guest.conn = 'connected';
       this.log('guest', 'info', `hv_vmbus: Vmbus version:${vstr(v)}`);
-      if (this.design === 'probe' && this.guest.attemptConfidential) this.log('guest', 'info', 'hv_vmbus: VMBus is confidential: 1');
+      if (this.design === 'probe' && this.guest.attemptConfidential) {
+        this.log('guest', 'info', 'hv_vmbus: VMBus is confidential: 1');
+        this.state('guest', 'vmbus-mode', 'probe confidential', 'confidential', { detail: { confidential: true, design: 'probe' }, vp: 0 });
+      }
       this.state('guest', 'connection', 'connecting', 'connected', {
         vp: 0, granularity: 'event',
         detail: { version: v, msgConnId: this.guest.msgConnId, featureFlags: this.guest.featureFlags, confidential: this.guest.confidential, fallbackTaken: this.guest.fallback },
@@ -1915,7 +1931,9 @@ export class Simulator {
       return;
     }
     // Trust check: a trusted connection rejects untrusted messages.
-    if ((c.state === 'Connected' || c.state === 'Connecting') && c.trusted && !trusted && name !== 'CHANNELMSG_INITIATE_CONTACT') {
+    // openvmm §2.1: after parsing, every message, InitiateContact included, is checked, so a
+    // host-visible (GHCB/tdcall) InitiateContact cannot reset a trusted connection.
+    if ((c.state === 'Connected' || c.state === 'Connecting') && c.trusted && !trusted) {
       this.serverLog(server, `synic message error: UntrustedMessage (${name})`);
       return;
     }
@@ -2126,7 +2144,7 @@ export class Simulator {
     const inHeader = ranges.reduce((n, r) => n + 1 + r.pfn_array.length, 0);
     const key = `${server.party}:${gpadl}`;
     const dupInProgress = this.pendingGpadl.has(key);
-    if (!c || c.state === 'ClientReleased' || c.gpadls.has(gpadl) || dupInProgress) {
+    if (!c || c.state === 'ClientReleased' || c.state === 'ClosingClientRelease' || c.gpadls.has(gpadl) || dupInProgress) {
       if (dupInProgress) this.serverLog(server, 'synic message error: DuplicateGpadlId');
       this.serverSend(server, { msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: relid, gpadl, creation_status: STATUS_UNSUCCESSFUL });
       return;
@@ -2211,6 +2229,14 @@ export class Simulator {
     const c = this.srvChannel(server, relid);
     if (!c) { this.serverLog(server, 'synic message error: UnknownChannelId'); return; }
     if (c.state === 'Revoked') return; // silently ignored
+    if (c.state === 'Closing') {
+      // openvmm §2.2: there is no close-complete message to the guest, so a reopen while the device
+      // is still closing is remembered (ClosingReopen) and run when the close completes.
+      c.state = 'ClosingReopen';
+      c.reopen = j;
+      this.state(server.party, 'channel', 'Closing', 'ClosingReopen', { relid });
+      return;
+    }
     if (c.state !== 'Closed') { this.serverLog(server, `synic message error: ChannelAlreadyOpen (relid ${relid})`); return; }
     c.state = 'Opening';
     c.openId = Number(j.openid);
@@ -2269,13 +2295,31 @@ export class Simulator {
 
   private srvClose(server: Server, j: Json): void {
     const c = this.srvChannel(server, Number(j.child_relid));
-    if (!c) return;
+    if (!c) { this.serverLog(server, 'synic message error: UnknownChannelId'); return; }
     if (c.state === 'Revoked') return;
     if (c.state !== 'Open') { this.serverLog(server, 'synic message error: ChannelNotOpen'); return; }
     c.state = 'Closing';
     this.state(server.party, 'channel', 'Open', 'Closing', { relid: c.id });
     if (c.relayed && server.party === 'paravisor') this.relaySend({ msgtype: 'CHANNELMSG_CLOSECHANNEL', child_relid: c.hostRelid });
-    this.schedule(T.deviceWork, () => { if (c.state === 'Closing') { c.state = 'Closed'; this.state(server.party, 'channel', 'Closing', 'Closed', { relid: c.id }); } });
+    this.schedule(T.deviceWork, () => this.srvCloseComplete(server, c));
+  }
+
+  /** The device finished closing (OpenVMM close_complete). */
+  private srvCloseComplete(server: Server, c: ServerChannel): void {
+    if (c.state === 'Closing') {
+      c.state = 'Closed';
+      this.state(server.party, 'channel', 'Closing', 'Closed', { relid: c.id });
+    } else if (c.state === 'ClosingReopen') {
+      c.state = 'Closed';
+      this.state(server.party, 'channel', 'ClosingReopen', 'Closed', { relid: c.id });
+      const j = c.reopen!;
+      c.reopen = undefined;
+      this.srvOpen(server, j);
+    } else if (c.state === 'ClosingClientRelease') {
+      c.state = 'ClientReleased';
+      this.state(server.party, 'channel', 'ClosingClientRelease', 'ClientReleased', { relid: c.id });
+      c.id = 0;
+    }
   }
 
   private srvTeardown(server: Server, j: Json): void {
@@ -2300,8 +2344,14 @@ export class Simulator {
   private srvRelease(server: Server, j: Json): void {
     const c = this.srvChannel(server, Number(j.child_relid));
     if (!c) { this.serverLog(server, 'synic message error: UnknownChannelId'); return; }
-    if (c.state === 'Opening' || c.state === 'Open') { this.serverLog(server, 'synic message error: InvalidChannelState'); return; }
+    if (c.state === 'Opening' || c.state === 'Open' || c.state === 'ClosingReopen') { this.serverLog(server, 'synic message error: InvalidChannelState'); return; }
     const from = c.state;
+    if (c.state === 'Closing') {
+      // Released while the device is still closing: ClientReleased once the close completes.
+      c.state = 'ClosingClientRelease';
+      this.state(server.party, 'channel', from, 'ClosingClientRelease', { relid: c.id });
+      return;
+    }
     if (c.state === 'Revoked') {
       server.channels.splice(server.channels.indexOf(c), 1);
       this.state(server.party, 'channel', from, 'deleted', { relid: c.id });
@@ -2316,17 +2366,36 @@ export class Simulator {
   private srvUnload(server: Server): void {
     const hostIgnores = server.party === 'host' && this.cfg.faults.find((f) => f.kind === 'host-ignores-unload');
     if (hostIgnores) { this.faultEvent(hostIgnores, 'host-ignores-unload', 'host does not answer CHANNELMSG_UNLOAD'); return; }
-    // Unload closes open channels first, then UnloadComplete.
-    for (const c of server.channels) if (c.state === 'Open') { c.state = 'Closed'; this.state(server.party, 'channel', 'Open', 'Closed', { relid: c.id }); }
+    // Unload closes open channels first, then UnloadComplete (openvmm §2.1 request_disconnect:
+    // every channel is client-released; its device closes and its accepted GPADLs are torn down,
+    // and check_disconnected waits for them). For a relayed channel the device is the host: the
+    // relay forwards the close and the GPADL teardowns and waits for the host's GPADL_TORNDOWN.
+    let waiting = 0;
+    const done = () => this.schedule(T.deviceWork, () => this.serverSend(server, { msgtype: 'CHANNELMSG_UNLOAD_RESPONSE' }));
+    for (const c of server.channels) {
+      const relay = c.relayed && server.party === 'paravisor' && c.hostRelid !== undefined;
+      if (c.state === 'Open' || c.state === 'Opening') {
+        if (relay && c.state === 'Open') this.relaySend({ msgtype: 'CHANNELMSG_CLOSECHANNEL', child_relid: c.hostRelid });
+        this.state(server.party, 'channel', c.state, 'Closed', { relid: c.id });
+        c.state = 'Closed';
+      }
+      if (!relay) continue;
+      for (const [gpadl, g] of c.gpadls) {
+        if (g.state !== 'Accepted') continue;
+        waiting++;
+        this.relayWaiters.push({ msgtype: 12, match: (x) => Number(x.gpadl) === gpadl, run: () => { if (--waiting === 0) done(); } });
+        this.relaySend({ msgtype: 'CHANNELMSG_GPADL_TEARDOWN', child_relid: c.hostRelid, gpadl });
+      }
+    }
     server.conn = this.newConn();
     this.srvResetChannels(server);
     this.state(server.party, 'connection', 'Connected', 'Disconnected', {});
-    this.schedule(T.deviceWork, () => this.serverSend(server, { msgtype: 'CHANNELMSG_UNLOAD_RESPONSE' }));
+    if (waiting === 0) done();
   }
 
   /** Device revoke (OpenVMM): GPADL cleanup, then RescindChannelOffer. */
   private serverRevoke(server: Server, c: ServerChannel, source?: SourceRef): void {
-    if (c.state === 'ClientReleased') { server.channels.splice(server.channels.indexOf(c), 1); return; }
+    if (c.state === 'ClientReleased' || c.state === 'ClosingClientRelease') { server.channels.splice(server.channels.indexOf(c), 1); return; }
     const from = c.state;
     c.state = 'Revoked';
     this.state(server.party, 'channel', from, 'Revoked', { relid: c.id });

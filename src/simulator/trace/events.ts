@@ -125,7 +125,11 @@ export interface PhaseEvent extends Base {
 export interface StateEvent extends Base {
   kind: 'state';
   party: Party;
-  /** "connection", "channel", "gpadl". */
+  /**
+   * "connection", "channel", "gpadl", "slot" (party = the SynIC's emulator when filled, the guest
+   * when read), "event-flags", "relay", "vmbus-mode" (guest discovery: undecided → confidential /
+   * not confidential / probe confidential).
+   */
   object: string;
   relid?: number;
   gpadl?: number;

@@ -89,7 +89,7 @@ function matcher(f: TraceCmdFormat): RegExp {
     const convs = f.format.match(CONV) ?? [];
     let src = '^' + parts[0];
     convs.forEach((c, i) => {
-      src += c === '%u' ? '(\\d+)' : c === '%d' ? '(-?\\d+)' : c === '%x' || c === '%llx' ? '([0-9a-fA-F]+)'
+      src += c === '%u' ? '(\\d{1,10})' : c === '%d' ? '(-?\\d{1,10})' : c === '%x' ? '([0-9a-fA-F]{1,8})' : c === '%llx' ? '([0-9a-fA-F]{1,16})'
         : '([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})';
       src += parts[i + 1];
     });
@@ -107,11 +107,15 @@ export function parseTraceCmdBody(name: string, body: string): Record<string, Tr
   if (!m) return undefined;
   const convs = f.format.match(CONV) ?? [];
   const out: Record<string, TraceCmdValue> = {};
+  let ok = true;
   convs.forEach((c, i) => {
     const v = m[i + 1];
-    out[f.fields[i]] = c === '%x' ? parseInt(v, 16) : c === '%llx' ? '0x' + v.toLowerCase() : c === '%pUl' ? v.toLowerCase() : Number(v);
+    const n = c === '%x' ? parseInt(v, 16) : c === '%u' || c === '%d' ? Number(v) : 0;
+    // %u and %x print u32 values, %d an int: anything wider is not what the kernel printed.
+    if ((c === '%u' && n > 0xffffffff) || (c === '%d' && (n > 0x7fffffff || n < -0x80000000))) ok = false;
+    out[f.fields[i]] = c === '%llx' ? '0x' + v.toLowerCase() : c === '%pUl' ? v.toLowerCase() : n;
   });
-  return out;
+  return ok ? out : undefined;
 }
 
 // ------------------------------------------------------------------------------------ exporter

@@ -87,6 +87,32 @@ describe('cli: decode / encode', () => {
     }
   });
 
+  it('takes the bytes / JSON without --hex / --json, and from standard input (decode | encode)', async () => {
+    const hex = '070000000000000005000000';
+    const d = await cli('decode', hex);
+    assert.equal(d.code, 0, d.err);
+    assert.deepEqual(JSON.parse(d.out), { msgtype: 'CHANNELMSG_CLOSECHANNEL', child_relid: 5 });
+    const e = await cli('encode', d.out.trim());
+    assert.equal(e.code, 0, e.err);
+    assert.equal(e.out, hex + '\n');
+    // Piped: what decode printed goes into encode's standard input, and back.
+    const piped = async (argv: string[], input: string) => {
+      let out = '', err = '';
+      const code = await runCli(argv, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; }, stdin: async () => input });
+      return { code, out, err };
+    };
+    const d2 = await piped(['decode'], hex + '\n');
+    assert.equal(d2.code, 0, d2.err);
+    const e2 = await piped(['encode'], d2.out);
+    assert.equal(e2.code, 0, e2.err);
+    assert.equal(e2.out, hex + '\n');
+    // Arguments win over standard input; an empty pipe is still "no input".
+    assert.equal((await piped(['decode', hex], 'zz')).code, 0);
+    const empty = await piped(['encode'], '   \n');
+    assert.equal(empty.code, 2);
+    assert.match(empty.err, /--json '<json>' is required/);
+  });
+
   describe('end to end (bundled CLI, spawned)', function () {
     this.timeout(60000);
     let dir = '';
@@ -129,6 +155,18 @@ describe('cli: decode / encode', () => {
       const bad = spawnSync(process.execPath, [dist, 'decode', '--hex', 'not hex'], { encoding: 'utf8' });
       assert.equal(bad.status, 2);
       assert.match(bad.stderr, /bad-hex/);
+    });
+
+    it('dist/cli.js: decode HEX | encode gives the same bytes back', function () {
+      const dist = path.join(ROOT, 'dist', 'cli.js');
+      if (!existsSync(dist)) this.skip();
+      const hex = '0e000000000000000000060000000000000000000000000000000000000000000000000000000000';
+      const dec = spawnSync(process.execPath, [dist, 'decode', hex], { encoding: 'utf8' });
+      assert.equal(dec.status, 0, dec.stderr);
+      assert.equal(JSON.parse(dec.stdout).msgtype, 'CHANNELMSG_INITIATE_CONTACT');
+      const enc = spawnSync(process.execPath, [dist, 'encode'], { encoding: 'utf8', input: dec.stdout });
+      assert.equal(enc.status, 0, enc.stderr);
+      assert.equal(enc.stdout, hex + '\n');
     });
   });
 });

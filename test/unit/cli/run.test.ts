@@ -83,6 +83,34 @@ describe('vmbus-lab run', function () {
     assert.equal((await run([path.join(EXAMPLES, 'does-not-exist.vmbus')])).code, 2);
   });
 
+  it('runs several files (a shell glob): each trace, a summary, the worst exit code, one JUnit suite per file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmbus-run-'));
+    const failing = path.join(dir, 'fails.vmbus');
+    fs.writeFileSync(failing, 'scenario "fails"\nplatform {\n  isolation none\n}\ndevice d storvsc\nexpect {\n  version 4.0\n}\n');
+    const broken = path.join(dir, 'broken.vmbus');
+    fs.writeFileSync(broken, 'platform {\n  isolation sev\n}\n');
+    const plain = path.join(EXAMPLES, 'plain-vm.vmbus');
+    const cpuid = path.join(EXAMPLES, 'cpuid-design.vmbus');
+
+    const green = await run([plain, cpuid]);
+    assert.equal(green.code, 0, green.err);
+    assert.equal(green.out.match(/time\(us\)\s+vp\s+from/g)?.length, 2, 'a trace per file');
+    assert.match(green.out, /2 scenarios: 2 passed, 0 failed, 0 invalid/);
+
+    const junit = path.join(dir, 'all.xml');
+    const mixed = await run([plain, failing, broken, '--junit', junit]);
+    assert.equal(mixed.code, 2, 'an invalid file wins over a failed expectation');
+    assert.match(mixed.out, /3 scenarios: 1 passed, 1 failed, 1 invalid/);
+    assert.ok(mixed.err.includes(`${broken}:2:13: error: unknown isolation 'sev'`), mixed.err);
+    const xml = fs.readFileSync(junit, 'utf8');
+    assert.equal(xml.match(/<testsuite /g)?.length, 3);
+    assert.match(xml, /<testsuite name="Plain VM" tests="\d+" failures="0"/);
+    assert.match(xml, /<testsuite name="fails" tests="1" failures="1"/);
+    assert.match(xml, /<error message="[^"]*broken\.vmbus:2:13: error: unknown isolation/);
+
+    assert.equal((await run([plain, failing])).code, 1);
+  });
+
   it('escapes JUnit XML', () => {
     const xml = junitXml('a<b', 'f.vmbus', [{ ok: false, text: 'log "x & y"', detail: '<absent>' }]);
     assert.match(xml, /name="a&lt;b"/);

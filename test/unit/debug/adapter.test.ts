@@ -67,6 +67,40 @@ describe('debug adapter (DAP, real engine)', function () {
     );
   });
 
+  it('on entry the stopped thread\'s frame is one VS Code focuses (not subtle), so Variables shows the scopes', async () => {
+    // VS Code's Thread.getTopStackFrame() skips frames hinted 'subtle'/'deemphasize' unless the stop
+    // reason is breakpoint/step/function breakpoint; for 'entry' nothing got focused and the
+    // Variables view stayed empty.
+    const ev = await launch(h.dc, { program: FALLBACK, stopOnEntry: true });
+    assert.equal(ev.body.reason, 'entry');
+    const top = await topFrame(h.dc, ev.body.threadId!);
+    assert.notEqual(top.presentationHint, 'subtle');
+    assert.notEqual(top.presentationHint, 'deemphasize');
+    assert.notEqual(top.source?.presentationHint, 'deemphasize');
+    const scopes = await h.dc.scopesRequest({ frameId: top.id });
+    assert.ok(scopes.body.scopes.some((s) => s.name === 'Guest'), scopes.body.scopes.map((s) => s.name).join(', '));
+    // Once the run has started, a thread that has not done anything yet stays subtle.
+    const step = await stopAfter(h.dc, () => h.dc.nextRequest({ threadId: ev.body.threadId! }));
+    const threads = (await h.dc.threadsRequest()).body.threads;
+    const host = threads.find((t) => t.name === 'Host')!;
+    assert.notEqual(host.id, step.body.threadId);
+    const hostTop = await topFrame(h.dc, host.id);
+    assert.match(hostTop.name, /idle/);
+    assert.equal(hostTop.presentationHint, 'subtle');
+  });
+
+  it('stack frames carry no end position (VS Code would select the whole statement on every stop)', async () => {
+    const ev = await launch(h.dc, { program: TWO, stopOnEntry: true });
+    let threadId = ev.body.threadId!;
+    for (let i = 0; i < 12; i++) {
+      for (const f of await frames(h.dc, threadId)) {
+        assert.equal(f.endLine, undefined, `frame ${f.name} at ${f.line}`);
+        assert.equal(f.endColumn, undefined, `frame ${f.name} at ${f.line}`);
+      }
+      threadId = (await stopAfter(h.dc, () => h.dc.nextRequest({ threadId }))).body.threadId!;
+    }
+  });
+
   it('the fallback exception filter stops where the probe gives up, with the reason, at the paravisor line', async () => {
     const ev = await launch(h.dc, { program: FALLBACK, exceptionFilters: ['fallback'] });
     assert.equal(ev.body.reason, 'exception');

@@ -3,6 +3,7 @@
 import * as assert from 'node:assert/strict';
 import type { MessageEvent, RegisterEvent, StateEvent, TraceEvent } from '../../../src/simulator/trace/events';
 import { STORVSC_CLASS } from '../../../src/simulator/engine/defaults';
+import { Simulator } from '../../../src/simulator/model/simulator';
 import { cfg, messages, noParavisor, run } from './helpers';
 
 function states(events: readonly TraceEvent[]): StateEvent[] {
@@ -162,5 +163,104 @@ describe('audit: OpenVMM server details', () => {
       [2, '00000000-0000-0000-0000-000000000001', 0x2002],
     ]);
     assert.ok(toGuest(r.events, 'CHANNELMSG_OFFERCHANNEL').every((m) => (m.decoded.offer as { if_type: string }).if_type === STORVSC_CLASS));
+  });
+});
+
+describe('audit: exposure and trust', () => {
+  it('TDX probe fallback: hv_synic_free frees the encrypted post msg page; the retry allocates it decrypted (linux §5.5)', () => {
+    const r = run(cfg((c) => {
+      c.platform.isolation = 'tdx';
+      c.platform.design = 'probe';
+      c.platform.paravisor = { present: true, confidentialVmbus: false, versions: [] };
+    }));
+    const post = r.events.filter((e) => e.kind === 'page' && e.page === 'vp0.post-msg').map((e) => e.kind === 'page' ? `${e.action} ${e.visibility}` : '');
+    assert.deepEqual(post, ['allocate encrypted', 'free encrypted', 'allocate host-visible']);
+    assert.equal(r.state.guest.fallbackTaken, true);
+    // Non-confidential posts on TDX with a paravisor go through tdcall (linux §5.6).
+    const posts = r.events.filter((e) => e.kind === 'hypercall' && e.name === 'HvPostMessage' && e.status === 'HV_STATUS_SUCCESS');
+    assert.ok(posts.length > 0 && posts.every((e) => e.kind === 'hypercall' && e.path === 'tdcall'));
+  });
+
+  it('CVM without a paravisor: the per-CPU hypercall input page is shared; with a paravisor there is none to share (coco.rst)', () => {
+    const np = run(cfg((c) => { noParavisor(c); c.platform.vpCount = 2; }));
+    const pages = np.state.pages.filter((p) => p.page.endsWith('hypercall-input'));
+    assert.deepEqual(pages.map((p) => [p.page, p.visibility]), [['vp0.hypercall-input', 'host-visible'], ['vp1.hypercall-input', 'host-visible']]);
+    assert.ok(!run(cfg()).state.pages.some((p) => p.page.endsWith('hypercall-input')));
+    assert.ok(!run(cfg((c) => noParavisor(c, 'none'))).state.pages.some((p) => p.page.endsWith('hypercall-input')));
+  });
+
+  it('a host-forged (GHCB) InitiateContact cannot reset the trusted connection: UntrustedMessage (openvmm §2.1)', () => {
+    const r = run(cfg((c) => { c.faults = [{ kind: 'host-forged-untrusted-message', trigger: {}, params: { msgtype: 'CHANNELMSG_INITIATE_CONTACT' } }]; }));
+    const pv = r.events.filter((e) => e.kind === 'log' && e.party === 'paravisor').map((e) => (e.kind === 'log' ? e.text : ''));
+    assert.ok(pv.includes('synic message error: UntrustedMessage (CHANNELMSG_INITIATE_CONTACT)'), pv.join('\n'));
+    assert.equal(r.state.paravisor.connectionState, 'Connected');
+    assert.ok(r.state.channels.filter((c) => c.device !== '').every((c) => c.state === 'open'));
+  });
+});
+
+describe('audit: UNLOAD with a relayed channel open (openvmm §2.1 request_disconnect, §3.4)', () => {
+  it('the paravisor closes the host channel and tears down its GPADLs before UNLOAD_RESPONSE', () => {
+    const r = run(cfg((c) => { c.steps = [{ kind: 'unload' }]; }));
+    const ms = messages(r.events);
+    const unload = ms.findIndex((m) => m.from === 'guest' && m.msgtype === 'CHANNELMSG_UNLOAD');
+    const after = ms.slice(unload);
+    const toHost = after.filter((m) => m.from === 'paravisor' && m.to === 'host').map((m) => m.msgtype);
+    // nic0 (relayed): ring GPADL + one receive-buffer GPADL.
+    assert.deepEqual(toHost, ['CHANNELMSG_CLOSECHANNEL', 'CHANNELMSG_GPADL_TEARDOWN', 'CHANNELMSG_GPADL_TEARDOWN']);
+    const torn = after.map((m, i) => (m.from === 'host' && m.msgtype === 'CHANNELMSG_GPADL_TORNDOWN' ? i : -1)).filter((i) => i >= 0);
+    const resp = after.findIndex((m) => m.to === 'guest' && m.msgtype === 'CHANNELMSG_UNLOAD_RESPONSE');
+    assert.equal(torn.length, 2);
+    assert.ok(torn.every((i) => i < resp), 'UnloadComplete only after the host tore the GPADLs down');
+    assert.equal(r.state.guest.connectionState, 'unloaded');
+  });
+});
+
+describe('audit: OpenVMM channel states around a close (openvmm §2.2)', () => {
+  interface Internals {
+    host: { channels: { id: number; state: string; dev: { name: string } }[] };
+    srvClose(server: unknown, j: Record<string, unknown>): void;
+    srvOpen(server: unknown, j: Record<string, unknown>): void;
+    srvRelease(server: unknown, j: Record<string, unknown>): void;
+    runAll(): void;
+    events: TraceEvent[];
+  }
+  function openPlain(): Internals {
+    const sim = new Simulator(cfg((c) => { noParavisor(c, 'none'); c.devices = [{ ...c.devices[0], packets: 0 }]; })) as unknown as Internals;
+    sim.runAll();
+    return sim;
+  }
+  it('OPEN_CHANNEL while Closing → ClosingReopen; the open runs when the close completes', () => {
+    const sim = openPlain();
+    const ch = sim.host.channels[0];
+    assert.equal(ch.state, 'Open');
+    sim.srvClose(sim.host, { child_relid: ch.id });
+    assert.equal(ch.state, 'Closing');
+    sim.srvOpen(sim.host, { child_relid: ch.id, openid: ch.id });
+    assert.equal(ch.state, 'ClosingReopen');
+    const before = sim.events.length;
+    sim.runAll();
+    const trail = states(sim.events.slice(before)).filter((e) => e.party === 'host' && e.object === 'channel').map((e) => `${e.from}>${e.to}`);
+    assert.deepEqual(trail, ['ClosingReopen>Closed', 'Closed>Opening', 'Opening>Open']);
+    assert.equal(toGuest(sim.events.slice(before), 'CHANNELMSG_OPENCHANNEL_RESULT').length, 1);
+  });
+  it('RELID_RELEASED while Closing → ClosingClientRelease → ClientReleased when the close completes', () => {
+    const sim = openPlain();
+    const ch = sim.host.channels[0];
+    sim.srvClose(sim.host, { child_relid: ch.id });
+    sim.srvRelease(sim.host, { child_relid: ch.id });
+    assert.equal(ch.state, 'ClosingClientRelease');
+    sim.runAll();
+    assert.equal(ch.state, 'ClientReleased');
+    assert.equal(ch.id, 0);
+  });
+});
+
+describe('audit: probe design decision trail (linux §5.3)', () => {
+  it('probe success: undecided → probe confidential → confidential; fallback: → not confidential', () => {
+    const ok = states(run(cfg((c) => { c.platform.design = 'probe'; })).events).filter((e) => e.object === 'vmbus-mode').map((e) => e.to);
+    assert.deepEqual(ok, ['probe confidential', 'confidential']);
+    const fb = states(run(cfg((c) => { c.platform.design = 'probe'; c.platform.paravisor = { present: true, confidentialVmbus: false, versions: [] }; })).events)
+      .filter((e) => e.object === 'vmbus-mode').map((e) => e.to);
+    assert.deepEqual(fb, ['probe confidential', 'not confidential']);
   });
 });
