@@ -1,4 +1,8 @@
-// Re-check time of a 10,000-line scenario (what the editor does after each debounced change).
+// Re-check time of a 10,000-line scenario (what the editor does after each debounced change),
+// next to a baseline measured in the same run over the same text: the floor cost of reading the
+// text once (split into lines + one simple regex tokenizer over every line, no parser). The
+// machine may be shared, so parse and baseline runs alternate; printed as the ratio
+// parse+check / baseline of the medians (wall and CPU).
 // Run: npx tsc -p tsconfig.test.json && node out/bench/scenario/run.js [lines]
 import * as os from 'node:os';
 import { parseScenario } from '../../src/simulator/scenario/index';
@@ -7,28 +11,56 @@ import { bigScenario } from './generate';
 
 const lines = Number(process.argv[2] ?? 10000);
 const text = bigScenario(lines);
+const wallMs = (f: () => void): number => {
+  const t0 = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+};
+// CPU time (user + system, all threads of this process): what a run costs when the machine is
+// shared and wall time includes waiting for a core.
+const cpuMs = (f: () => void): number => {
+  const c0 = process.cpuUsage();
+  f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000;
+};
 const measure = (f: () => void, n: number): number[] => {
   const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const t0 = process.hrtime.bigint();
-    f();
-    out.push(Number(process.hrtime.bigint() - t0) / 1e6);
-  }
+  for (let i = 0; i < n; i++) out.push(wallMs(f));
   return out.sort((a, b) => a - b);
 };
-for (let i = 0; i < 5; i++) parseScenario(text, '/bench/big.vmbus');
-const parse = measure(() => parseScenario(text, '/bench/big.vmbus'), 30);
-const format = measure(() => formatScenario(text), 10);
-// CPU time (user + system, all threads of this process) per parse: what the parse costs when the
-// machine is shared and wall time includes waiting for a core.
-const cpu: number[] = [];
-for (let i = 0; i < 30; i++) {
-  const c0 = process.cpuUsage();
-  parseScenario(text, '/bench/big.vmbus');
-  const c = process.cpuUsage(c0);
-  cpu.push((c.user + c.system) / 1000);
+// Baseline: split the same text into lines and run one regex tokenizer (comments, strings, words,
+// braces) over every line. No parser, no checks: the least any re-check of this text must do.
+const TOKEN = /#.*|"(?:[^"\\]|\\.)*"|[{}=]|[^\s{}="#]+/g;
+let tokens = 0;
+const tokenize = (): void => {
+  let n = 0;
+  for (const line of text.split('\n')) {
+    TOKEN.lastIndex = 0;
+    while (TOKEN.exec(line) !== null) n++;
+  }
+  tokens = n;
+};
+const check = (): void => void parseScenario(text, '/bench/big.vmbus');
+for (let i = 0; i < 5; i++) {
+  check();
+  tokenize();
 }
-cpu.sort((a, b) => a - b);
+// 30 runs of each, alternating (wall time, then CPU time).
+const parse: number[] = [];
+const base: number[] = [];
+for (let i = 0; i < 30; i++) {
+  parse.push(wallMs(check));
+  base.push(wallMs(tokenize));
+}
+const format = measure(() => formatScenario(text), 10);
+const cpu: number[] = [];
+const baseCpu: number[] = [];
+for (let i = 0; i < 30; i++) {
+  cpu.push(cpuMs(check));
+  baseCpu.push(cpuMs(tokenize));
+}
+for (const xs of [parse, base, cpu, baseCpu]) xs.sort((a, b) => a - b);
 const r = parseScenario(text, '/bench/big.vmbus');
 const pct = (xs: number[], p: number): string => xs[Math.min(xs.length - 1, Math.floor(xs.length * p))].toFixed(2);
 console.log(`lines: ${text.split('\n').length - 1}, devices: ${r.config?.devices.length}, diagnostics: ${r.diagnostics.length}`);
@@ -37,6 +69,11 @@ console.log(`parse+check CPU time: min ${pct(cpu, 0)} ms, median ${pct(cpu, 0.5)
 console.log(`format:      min ${pct(format, 0)} ms, median ${pct(format, 0.5)} ms (10 runs)`);
 const wallMedian = parse[Math.floor(parse.length / 2)];
 const cpuMedian = cpu[Math.floor(cpu.length / 2)];
+const baseWallMedian = base[Math.floor(base.length / 2)];
+const baseCpuMedian = baseCpu[Math.floor(baseCpu.length / 2)];
+console.log(`baseline (split into lines + one regex tokenizer pass, no parser; ${tokens} tokens): wall median ${pct(base, 0.5)} ms, CPU median ${pct(baseCpu, 0.5)} ms (30 runs each, alternating with parse+check)`);
+const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(1)}×` : 'n/a (baseline below timer resolution)');
+console.log(`ratio parse+check / baseline: wall ${ratio(wallMedian, baseWallMedian)}, CPU ${ratio(cpuMedian, baseCpuMedian)} (medians)`);
 console.log(wallMedian < 50 ? 'OK: wall-time median under the 50 ms budget'
   : cpuMedian < 50 ? `wall-time median over 50 ms on this loaded machine; CPU-time median ${cpuMedian.toFixed(1)} ms is under the budget`
     : 'OVER the 50 ms budget');

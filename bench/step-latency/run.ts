@@ -2,6 +2,9 @@
 // stepBack) to receiving its 'stopped' event, with 256 channels open, measured over real DAP
 // traffic (DebugClient ↔ socket ↔ adapter, in one process). Also measures the refresh VS Code does
 // after each stop (threads, stackTrace, scopes, the Channels scope's variables).
+// Baseline, measured in the same run through the same transport: the round trip of a trivial
+// 'threads' request (one after each measured stop, timed on its own), printed with the ratio
+// step latency / baseline (p50 and p95).
 //
 // Run: npm run bench:step-latency [-- channels steps]   (defaults: 256 channels, 200 steps per kind)
 import * as fs from 'fs';
@@ -42,6 +45,19 @@ function scenario(n: number): string {
     lines.push('}', '');
   }
   return lines.join('\n');
+}
+
+const quantile = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+};
+
+/** "p50 a×, p95 b×": the step latency quantiles over the baseline's. */
+function ratios(steps: number[], base: number[]): string {
+  return [0.5, 0.95].map((p) => {
+    const b = quantile(base, p);
+    return `p${p * 100} ${b > 0 ? `${(quantile(steps, p) / b).toFixed(1)}×` : 'n/a (baseline below timer resolution)'}`;
+  }).join(', ');
 }
 
 function stats(xs: number[]): string {
@@ -89,9 +105,11 @@ async function main(): Promise<void> {
   if (open < CHANNELS) console.log('WARNING: not every channel is open');
 
   const tid = () => ev.body.threadId ?? 1;
+  const baseline: number[] = [];
   async function measure(label: string, send: () => Promise<unknown>, n: number): Promise<{ stop: number[]; refresh: number[] }> {
     const stop: number[] = [];
     const refresh: number[] = [];
+    const base: number[] = [];
     for (let i = 0; i < n; i++) {
       const p = stoppedOnce();
       const a = performance.now();
@@ -107,8 +125,13 @@ async function main(): Promise<void> {
       const c = performance.now();
       stop.push(b - a);
       refresh.push(c - a);
+      // Baseline sample: a trivial request's round trip through the same socket, at the same time.
+      const d = performance.now();
+      await dc.threadsRequest();
+      base.push(performance.now() - d);
       if (ev.body.reason === 'end') break;
     }
+    if (!label.startsWith('warm-up')) baseline.push(...base);
     console.log(`${label.padEnd(28)} command→stopped: ${stats(stop)}`);
     console.log(`${''.padEnd(28)} command→stopped+stack+scopes+Channels(${CHANNELS}): ${stats(refresh)}`);
     return { stop, refresh };
@@ -124,6 +147,8 @@ async function main(): Promise<void> {
   const worst = Math.max(...all);
   const p95 = [...all].sort((a, b) => a - b)[Math.floor(0.95 * all.length)];
   console.log(`overall command→stopped: ${stats(all)}`);
+  console.log(`baseline: 'threads' request round trip (same socket, one after each stop): ${stats(baseline)}`);
+  console.log(`ratio step latency / baseline: ${ratios(all, baseline)}`);
   console.log(`RESULT: step latency with ${open} channels open: p95 ${p95.toFixed(2)} ms, max ${worst.toFixed(2)} ms (budget 50 ms) → ${worst < 50 ? 'PASS' : p95 < 50 ? 'PASS (p95; some outliers)' : 'FAIL'}`);
 
   await dc.stop();
@@ -161,6 +186,7 @@ async function inline(program: string): Promise<void> {
   await request('launch', { program, stopOnEntry: false });
   let ev = await st;
   const times: number[] = [];
+  const base: number[] = [];
   for (const command of ['stepBack', 'next', 'next', 'stepIn']) {
     for (let i = 0; i < STEPS; i++) {
       st = stopped();
@@ -168,9 +194,14 @@ async function inline(program: string): Promise<void> {
       void request(command, { threadId: ev.body.threadId ?? 1 });
       ev = await st;
       times.push(performance.now() - t);
+      const u = performance.now();
+      await request('threads', {});
+      base.push(performance.now() - u);
     }
   }
   console.log(`inline (no socket) command→stopped, ${STEPS * 4} steps: ${stats(times)}`);
+  console.log(`inline baseline: 'threads' request round trip (one after each stop): ${stats(base)}`);
+  console.log(`inline ratio step latency / baseline: ${ratios(times, base)}`);
 }
 
 main().catch((e) => {

@@ -5,6 +5,7 @@
 //                  host slicing, message transfer and canvas drawing included)
 //   pan/zoom     = per input event: the handler's synchronous work + the frame's draw() time
 //   baseline     = the same canvas cleared and filled with the same number of rects, no layout
+//                  (same page, same run); printed with the ratios frame / baseline (p50, p95)
 // Targets (issue 7): first paint < 300 ms, pan/zoom frames < 16 ms.
 //   npm run bench:timeline     (builds first)   or   node bench/timeline/run.mjs
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -110,12 +111,18 @@ const report = {
   worst: all.map((t, i) => [t, i]).sort((a, b) => b[0] - a[0]).slice(0, 6).map(([t, i]) => ({ ms: t, i, draw: frames.draw[i], items: frames.items[i] })),
   baseline: { rects: baseline.count, p50Ms: pct(baseline.times, 0.5), p95Ms: pct(baseline.times, 0.95) },
 };
+// Ratio of the frame time to the baseline's (null if the baseline is below the timer's resolution).
+const over = (a, b) => (b > 0 ? a / b : null);
+report.ratio = { p50: over(report.frames.p50Ms, report.baseline.p50Ms), p95: over(report.frames.p95Ms, report.baseline.p95Ms) };
+const times = (r) => (r === null ? 'n/a (baseline below timer resolution)' : `${r.toFixed(1)}×`);
 console.log(`timeline bench — ${N} events, Chromium headless, 1600×700 window`);
 console.log(`first paint (session → first frame):  median ${ms(report.firstPaint.medianMs)}  max ${ms(report.firstPaint.maxMs)}  over ${RUNS} runs (${firstPaint.map((x) => x.toFixed(0)).join(', ')})   [target < 300 ms] ${report.firstPaint.maxMs < 300 ? 'OK' : 'OVER'}`);
 console.log(`  (wall, incl. page rAF polling):     median ${ms(report.firstPaint.wallMedianMs)}`);
 console.log(`pan/zoom frames (${all.length}):          p50 ${ms(report.frames.p50Ms)}  p95 ${ms(report.frames.p95Ms)}  max ${ms(report.frames.maxMs)}   [target < 16 ms] ${report.frames.maxMs < 16 ? 'OK' : report.frames.p95Ms < 16 ? 'p95 OK' : 'OVER'}`);
 console.log(`  zoom p95 ${ms(report.frames.zoomP95Ms)}  pan p95 ${ms(report.frames.panP95Ms)}  draw p95 ${ms(report.frames.drawP95Ms)}  handler p95 ${ms(report.frames.handlerP95Ms)}  items drawn ≤ ${report.frames.itemsDrawnMax}  windows fetched ${report.frames.windowsRequested}`);
 console.log(`baseline (clear + ${baseline.count} rects, no layout): p50 ${ms(report.baseline.p50Ms)}  p95 ${ms(report.baseline.p95Ms)}`);
+console.log(`ratio p50 frame / baseline p50:        ${times(report.ratio.p50)}  (${ms(report.frames.p50Ms)} / ${ms(report.baseline.p50Ms)})`);
+console.log(`ratio p95 frame / baseline p95:        ${times(report.ratio.p95)}  (${ms(report.frames.p95Ms)} / ${ms(report.baseline.p95Ms)})`);
 mkdirSync('test-results', { recursive: true });
 writeFileSync('test-results/bench-timeline.json', JSON.stringify(report, null, 2));
 if (report.firstPaint.maxMs >= 300 || report.frames.p95Ms >= 16) process.exitCode = 1;

@@ -92,4 +92,19 @@ describe('timeline panel', function () {
     await vscode.commands.executeCommand('vmbus.showTimeline');
     await waitFor('single mode again', state, (x) => x.mode === 'single');
   });
+
+  it('Compare Designs from the palette while the timeline has the focus uses the .vmbus editor beside it', async () => {
+    // No session to fall back on: only the visible editor can name the scenario.
+    await vscode.commands.executeCommand('vmbus.views.stop');
+    await waitFor('no active session', () => hub.active === undefined);
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(ext.extensionUri, 'examples', 'cpuid-design.vmbus'));
+    await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One });
+    await vscode.commands.executeCommand('vmbus.showTimeline');
+    await waitFor('the timeline focused, the scenario still visible', () =>
+      vscode.window.activeTextEditor === undefined && vscode.window.visibleTextEditors.some((e) => e.document === doc));
+    const ok = await vscode.commands.executeCommand<boolean>('vmbus.compareDesigns');
+    assert.strictEqual(ok, true, 'compared the visible scenario');
+    await waitFor('compare mode', state, (x) => x.mode === 'compare' && x.ready);
+  });
 });

@@ -237,6 +237,30 @@ describe('timeline webview (Chromium)', function () {
     await context.close();
   });
 
+  it('in a narrow panel (beside an editor) the details go under the lanes, not beside them', async () => {
+    const { page, context, errors } = await openHarness(browser, { n: 0, vp: 2 }, { width: 420, height: 700 });
+    await painted(page);
+    const canvas = await canvasBox(page);
+    assert.ok(canvas.width >= 380, `the lanes keep the width of the page (${canvas.width}px of 420)`);
+    // Select an arrow: its decoded form shows below the plot.
+    const target = await page.evaluate(() => window.__harness.events.find((e) => e.kind === 'message' && e.msgtype === 'CHANNELMSG_INITIATE_CONTACT'));
+    const v = await view(page);
+    await page.mouse.click(canvas.x + colX(v, target.seq), canvas.y + (laneY(LANE.vp0) + laneY(LANE.paravisor)) / 2);
+    assert.equal((await lastSelect(page)).seq, target.seq);
+    await page.waitForFunction(() => /INITIATE_CONTACT/.test(document.getElementById('tl-details').textContent ?? ''));
+    const details = await page.locator('#tl-details').boundingBox();
+    const main = await page.locator('.tl-main').boundingBox();
+    assert.ok(details.y >= main.y + main.height - 1, `details (y=${details.y}) under the lanes (bottom ${main.y + main.height})`);
+    assert.ok(details.width >= 380, `details as wide as the page (${details.width}px)`);
+    assert.ok(details.y + details.height <= 700 + 1, 'details fit in the page');
+    // All five lanes stay in view above the details.
+    const hostLaneBottom = canvas.y + LAYOUT.RULER_H + LAYOUT.PHASE_H + 5 * LAYOUT.LANE_H;
+    assert.ok(hostLaneBottom <= details.y + 1, `host lane (bottom ${hostLaneBottom}) above the details (y=${details.y})`);
+    await page.screenshot({ path: `${SHOTS}/webview-timeline-narrow.png` });
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
   it('CSP blocks inline script; the nonce\'d bundle runs', async () => {
     const { page, context } = await openHarness(browser, { n: 0, vp: 2 });
     await painted(page);

@@ -34,8 +34,11 @@ async function scenarioConfig(hub: SessionHub, arg: unknown, extensionUri: vscod
     const config = await loadScenario(uri);
     return config ? { config, uri } : undefined;
   }
-  const ed = vscode.window.activeTextEditor;
-  if (ed && ed.document.languageId === 'vmbus') {
+  // The active editor, or else a visible one: run from the palette while the timeline has the
+  // focus, the scenario is still on screen beside it.
+  const active = vscode.window.activeTextEditor;
+  const ed = active?.document.languageId === 'vmbus' ? active : vscode.window.visibleTextEditors.find((e) => e.document.languageId === 'vmbus');
+  if (ed) {
     const config = await loadScenario(ed.document.uri);
     return config ? { config, uri: ed.document.uri } : undefined;
   }

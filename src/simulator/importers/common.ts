@@ -60,6 +60,11 @@ export function promptCommand(text: string): string | undefined {
   return undefined;
 }
 
+/** Markdown fences and elision marks around a pasted log (```, ~~~, ..., [...], <snip>). */
+export function isDecoration(text: string): boolean {
+  return /^(?:```[\w-]*|~~~[\w-]*|\.{3,}|…|\[(?:\.{3}|…|snip(?:ped)?)\]|<snip(?:ped)?>|-{2,}\s*(?:snip|cut)?\s*-*)$/i.test(text.trim());
+}
+
 const COMMAND_WORDS = /^(?:sudo\s+)?(?:lsvmbus|dmesg|journalctl|grep|cat|head|tail|udevadm|trace-cmd|ls|find|for|echo|uname|python3?)\b/;
 
 /** A '#' line that is a root prompt (`# lsvmbus -vv`) rather than a comment. */
@@ -213,7 +218,11 @@ export interface Timestamped {
  */
 export function stripTimestamp(text: string): Timestamped {
   let t = text.replace(/^\s+/, '');
-  t = t.replace(/^<\d+>/, '');
+  // dmesg -r priority, dmesg -x facility:level
+  t = t.replace(/^<\d+>/, '').replace(/^[a-z]+\s*:[a-z]+\s*:\s*/, '');
+  // dmesg --time-format iso
+  const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\s+(?!\S+ kernel:)/.exec(t);
+  if (iso) t = t.slice(iso[0].length);
   let time: number | undefined;
   let m = /^\[\s*(\d+\.\d+)\s*\]\s?/.exec(t) ?? /^(\d+\.\d+)\]\s?/.exec(t);
   if (m) { time = Number(m[1]); t = t.slice(m[0].length); }

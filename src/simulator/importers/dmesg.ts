@@ -4,7 +4,7 @@
 // VMBus driver naming a device by its instance GUID ("hv_pci f87a23c9-...: ...").
 import { canonicalGuid } from '../protocol/guid';
 import { makeVersion } from '../protocol/constants';
-import { classByDriver, clip, GUID_TEXT, ImportBuilder, promptCommand, rootPromptCommand, splitLines, stripTimestamp, type SourceLine } from './common';
+import { classByDriver, clip, GUID_TEXT, ImportBuilder, isDecoration, promptCommand, rootPromptCommand, splitLines, stripTimestamp, type SourceLine } from './common';
 import type { ImportedEvent, ImportResult } from './types';
 
 interface Pattern {
@@ -64,7 +64,8 @@ export function isDmesgVmbusLine(text: string): boolean {
 }
 /** Whether a line has a kernel log timestamp (dmesg-ish; used by detectFormat). */
 export function isKernelLogLine(text: string): boolean {
-  return RE_KERNEL_LINE.test(text.trim());
+  const t = text.trim();
+  return RE_KERNEL_LINE.test(t) || stripTimestamp(t).rest.length < t.length;
 }
 
 export function parseDmesg(text: string): ImportResult {
@@ -190,6 +191,7 @@ export function parseDmesg(text: string): ImportResult {
     b.result.stats.lines++;
     const cmd = promptCommand(t);
     if (cmd !== undefined) { b.command(l.no, cmd); b.result.stats.recognized++; continue; }
+    if (isDecoration(t)) { b.result.stats.comments++; continue; }
     if (t.startsWith('#')) {
       const body = t.replace(/^#+\s?/, '').trim();
       const rp = rootPromptCommand(body);

@@ -4,7 +4,7 @@
 //   \tDevice_ID = {...}   \tSysfs path: /sys/bus/vmbus/devices/...           (-vv)
 //   \tRel_ID=11, target_cpu=0                                                (-v, -vv; one per channel)
 import { canonicalGuid, classByGuid, classesByDescription } from '../protocol/guid';
-import { addChannel, clip, GUID_TEXT, ImportBuilder, promptCommand, rootPromptCommand, splitLines, type SourceLine } from './common';
+import { addChannel, clip, GUID_TEXT, ImportBuilder, isDecoration, promptCommand, rootPromptCommand, splitLines, type SourceLine } from './common';
 import type { ImportedDevice, ImportResult } from './types';
 
 const RE_ID = /^VMBUS\s+ID\s*(\d+)\s*:\s*(.*)$/i;
@@ -144,6 +144,7 @@ export function parseLsvmbus(text: string): ImportResult {
       if (/\blsvmbus\b/.test(cmd)) { cur = undefined; wantDescription = false; }
       continue;
     }
+    if (isDecoration(t)) { b.result.stats.comments++; continue; }
     if (t.startsWith('#')) {
       const body = t.replace(/^#+\s?/, '').trim();
       const rp = rootPromptCommand(body);

@@ -101,7 +101,7 @@ export function importedToScenario(r: ImportResult, opts: ScenarioOptions = {}):
   let simulated = 0;
   devices.forEach((d, i) => {
     const lines = d.lines.length ? `line${d.lines.length > 1 ? 's' : ''} ${compactLines(d.lines)}` : 'no line';
-    const what = [d.relid !== undefined ? `relid ${d.relid}` : 'relid not in the log', d.description ?? d.className ?? d.classGuid ?? 'class not in the log', d.instanceGuid ? `instance ${d.instanceGuid}` : '', d.driver ? `driver ${d.driver}` : '', d.state !== undefined ? `state ${d.state}` : '']
+    const what = [d.relid !== undefined ? `relid ${d.relid}` : 'relid not in the log', d.description ? `${d.description}${d.className ? ` (${d.className})` : ''}` : d.className ?? d.classGuid ?? 'class not in the log', d.instanceGuid ? `instance ${d.instanceGuid}` : '', d.targetCpus?.length ? `target CPU${d.targetCpus.length > 1 ? 's' : ''} ${d.targetCpus.join(',')}` : '', d.driver ? `driver ${d.driver}` : '', d.state !== undefined ? `state ${d.state}` : '']
       .filter(Boolean).join(', ');
     out.push(`# ${c(what)} (${lines})`);
     if (d.rejectReason) out.push(`# the guest refused it: ${c(d.rejectReason)}`);

@@ -2,7 +2,7 @@
 // /sys/bus/vmbus/devices/*/{id,class_id,...}` prints them (channel_vp_mapping gives one line per
 // channel), relative paths (`grep -r . *` inside the folder), and `head`'s `==> path <==` blocks.
 import { canonicalGuid, classByGuid, guidFromBytes } from '../protocol/guid';
-import { addChannel, clip, GUID_TEXT, ImportBuilder, promptCommand, rootPromptCommand, splitLines, toInt, type SourceLine } from './common';
+import { addChannel, clip, GUID_TEXT, ImportBuilder, isDecoration, promptCommand, rootPromptCommand, splitLines, toInt, type SourceLine } from './common';
 import type { ImportedDevice, ImportResult } from './types';
 
 const RE_ATTR = new RegExp(`^(?:.*?/)?(${GUID_TEXT})/((?:channels/\\d+/)?[A-Za-z_][\\w]*)(?::(.*))?$`);
@@ -106,6 +106,7 @@ export function parseSysfs(text: string): ImportResult {
     b.result.stats.lines++;
     const cmd = promptCommand(t);
     if (cmd !== undefined) { b.command(l.no, cmd); b.result.stats.recognized++; headPath = undefined; continue; }
+    if (isDecoration(t)) { b.result.stats.comments++; continue; }
     if (t.startsWith('#')) {
       const body = t.replace(/^#+\s?/, '').trim();
       const rp = rootPromptCommand(body);

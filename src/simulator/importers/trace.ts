@@ -3,7 +3,7 @@
 // opens, closes, rescinds and the version negotiation give the channel set.
 import { canonicalGuid } from '../protocol/guid';
 import { TRACE_CMD_FORMAT_BY_NAME, parseTraceCmdBody } from '../trace/traceCmd';
-import { addChannel, clip, GUID_TEXT, ImportBuilder, promptCommand, rootPromptCommand, splitLines, type SourceLine } from './common';
+import { addChannel, clip, GUID_TEXT, ImportBuilder, isDecoration, promptCommand, rootPromptCommand, splitLines, type SourceLine } from './common';
 import type { ImportedEvent, ImportResult } from './types';
 
 // <task>-<pid> [(tgid)] [cpu] [flags] <secs>: [system:]<event>: <text>
@@ -150,6 +150,7 @@ export function parseTrace(text: string): ImportResult {
     b.result.stats.lines++;
     const cmd = promptCommand(t);
     if (cmd !== undefined && !RE_RECORD.test(t)) { b.command(l.no, cmd); b.result.stats.recognized++; continue; }
+    if (isDecoration(t)) { b.result.stats.comments++; continue; }
     if (t.startsWith('#')) {
       const body = t.replace(/^#+\s?/, '').trim();
       const rp = rootPromptCommand(body);

@@ -2,7 +2,7 @@
 // blocks) and `udevadm info` (P: / E: lines): vmbus devices by instance GUID and their
 // channels/<relid> kobjects, added, bound, unbound, removed.
 import { canonicalGuid, guidFromBytes } from '../protocol/guid';
-import { addChannel, clip, GUID_TEXT, ImportBuilder, promptCommand, rootPromptCommand, splitLines, type SourceLine } from './common';
+import { addChannel, clip, GUID_TEXT, ImportBuilder, isDecoration, promptCommand, rootPromptCommand, splitLines, type SourceLine } from './common';
 import type { ImportedDevice, ImportResult } from './types';
 
 const RE_EVENT = /^(KERNEL|UDEV)\s*\[\s*(\d+(?:\.\d+)?)\s*\]\s+(\w+)\s+(\/\S+)(?:\s+\(([\w-]+)\))?\s*$/;
@@ -115,6 +115,7 @@ export function parseUdev(text: string): ImportResult {
     b.result.stats.lines++;
     const cmd = promptCommand(t);
     if (cmd !== undefined) { b.command(l.no, cmd); b.result.stats.recognized++; ctx = undefined; continue; }
+    if (isDecoration(t)) { b.result.stats.comments++; continue; }
     if (t.startsWith('#')) {
       const body = t.replace(/^#+\s?/, '').trim();
       const rp = rootPromptCommand(body);

@@ -108,4 +108,20 @@ describe('importers: dmesg', () => {
       assertDiagnosticsValid(r, text);
     });
   });
+
+  it('takes the timestamp styles of dmesg -x, --time-format iso and journalctl, and markdown fences around a paste', () => {
+    const text = [
+      '```',
+      'kern  :info  : [    0.900032] hv_vmbus: Vmbus version:5.2',
+      '2025-11-26T06:13:37,123456+00:00 hv_vmbus: Unknown GUID: dde9cbc0-5060-4436-9448-ea1254a5d177',
+      'Nov 26 06:13:38 vm kernel: hv_vmbus: registering driver hv_netvsc',
+      '[...]',
+      '```',
+    ].join('\n');
+    assert.equal(detectFormat(text), 'dmesg');
+    const r = parseDmesg(text);
+    assert.deepEqual(r.events.map((e) => [e.name, e.line, e.time]), [['version', 2, 0.900032], ['unknown-guid', 3, undefined], ['registering-driver', 4, undefined]]);
+    assert.deepEqual(r.diagnostics, []);
+    assert.equal(r.stats.comments, 3);
+  });
 });

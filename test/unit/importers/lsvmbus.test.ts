@@ -166,4 +166,11 @@ describe('importers: lsvmbus', () => {
       assert.match(r.diagnostics[0].message, /no VMBus/);
     });
   });
+
+  it('reads a listing pasted inside markdown fences with a $ prompt', () => {
+    const r = parseLsvmbus('```\n$ lsvmbus\nVMBUS ID  1: [Dynamic Memory]\n...\n```\n');
+    assert.equal(r.devices.length, 1);
+    assert.deepEqual(r.facts.commands, [{ line: 2, command: 'lsvmbus' }]);
+    assert.deepEqual(r.diagnostics, []);
+  });
 });

@@ -30,7 +30,7 @@ describe('importers: importedToScenario', () => {
     assert.equal(config.devices[10].name, 'netvsc11');
     assert.equal(config.devices[10].classGuid, 'f8615163-df3e-46c5-913f-f2d2f965ed0e');
     assert.equal(config.devices[16].name, 'hv_pci47');
-    assert.match(text, /^# relid 47, PCI Express pass-through \(line 19\)$/m);
+    assert.match(text, /^# relid 47, PCI Express pass-through \(hv_pci\) \(line 19\)$/m);
     assert.match(text, /^scenario "Imported: lsvmbus-1.txt"$/m);
     assert.match(text, /# guessed: no hardware isolation and no paravisor/);
     assert.equal(config.platform.isolation, 'none');
