@@ -178,6 +178,11 @@ describe('debug: vmbus debug sessions in VS Code', function () {
     const entry = await watcher.next();
     assert.strictEqual(entry.reason, 'entry', 'the resolved configuration stops on entry');
     assert.strictEqual((await topFrame(session, entry.threadId)).line, 4, 'at the scenario line');
+    // VS Code focuses the frame of the entry stop (not just the thread), so the Variables view
+    // shows the scopes from the first moment.
+    const focused = await waitFor('a focused stack frame', () => vscode.debug.activeStackItem, (x) => x instanceof vscode.DebugStackFrame);
+    assert.ok(focused instanceof vscode.DebugStackFrame);
+    assert.strictEqual(focused.threadId, entry.threadId);
     await vscode.debug.stopDebugging(session);
     await waitFor('the session to end', () => vscode.debug.activeDebugSession === undefined);
   });

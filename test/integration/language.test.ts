@@ -125,4 +125,20 @@ describe('scenario language', () => {
     const api = vscode.extensions.getExtension<{ hub: { active?: { driver: string } } }>(EXTENSION_ID)!.exports;
     assert.strictEqual(api.hub.active?.driver, 'run');
   });
+
+  it('Run Scenario with no .vmbus editor open (the sidebar welcome button) asks which scenario, then runs it', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await waitFor('no editors', () => vscode.window.visibleTextEditors.length === 0);
+    let settled = false;
+    const running = Promise.resolve(vscode.commands.executeCommand<{ ok: boolean; events: number } | undefined>('vmbus.runScenario'))
+      .finally(() => { settled = true; });
+    // A quick pick of the scenarios is open now: accept its first item (as Enter would).
+    await waitFor('the picked scenario to run', async () => {
+      if (!settled) await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+      return settled;
+    });
+    const result = await running;
+    assert.ok(result, 'a scenario was picked and run (not just a message)');
+    assert.ok(result.events > 10);
+  });
 });

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SessionHub } from '../session/hub';
+import { listScenarios } from '../views/actions';
 import { parseScenario, formatScenario, type ParseResult, type ScenarioDiagnostic, type ScenarioSymbol, type Range } from '../../simulator/scenario/index';
 import { completeAt, definitionAt, foldingRanges, hoverAt, type CompletionKind } from '../../simulator/scenario/services';
 import { formatExpectations, formatTrace } from '../../simulator/scenario/report';
@@ -111,6 +112,22 @@ function targetUri(arg: unknown): vscode.Uri | undefined {
   return undefined;
 }
 
+/**
+ * The scenario to run or debug: the argument, the active .vmbus editor, a visible one, or else the
+ * user's pick among the workspace's scenarios and the bundled examples (the sidebar's welcome
+ * buttons run these commands with no editor open).
+ */
+async function chooseTarget(arg: unknown, extensionUri: vscode.Uri, verb: string): Promise<vscode.Uri | undefined> {
+  const direct = targetUri(arg) ?? vscode.window.visibleTextEditors.find((e) => e.document.languageId === LANGUAGE_ID)?.document.uri;
+  if (direct) return direct;
+  const items = await listScenarios(extensionUri);
+  if (!items.length) {
+    void vscode.window.showInformationMessage(`Open a .vmbus scenario to ${verb} it.`);
+    return undefined;
+  }
+  return (await vscode.window.showQuickPick(items, { placeHolder: `Scenario to ${verb}`, matchOnDescription: true }))?.uri;
+}
+
 export function registerLanguage(context: vscode.ExtensionContext, hub: SessionHub): void {
   const selector: vscode.DocumentSelector = { language: LANGUAGE_ID };
   const docs = new ScenarioDocuments();
@@ -211,11 +228,8 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
       },
     }),
     vscode.commands.registerCommand('vmbus.runScenario', async (arg?: unknown) => {
-      const uri = targetUri(arg);
-      if (!uri) {
-        void vscode.window.showInformationMessage('Open a .vmbus scenario to run it.');
-        return undefined;
-      }
+      const uri = await chooseTarget(arg, context.extensionUri, 'run');
+      if (!uri) return undefined;
       const doc = await vscode.workspace.openTextDocument(uri);
       const parsed = parseDocument(doc);
       if (!output) {
@@ -246,11 +260,8 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
       return { ok: failed === 0, events: result.events.length, failed };
     }),
     vscode.commands.registerCommand('vmbus.debugScenario', async (arg?: unknown) => {
-      const uri = targetUri(arg);
-      if (!uri) {
-        void vscode.window.showInformationMessage('Open a .vmbus scenario to debug it.');
-        return false;
-      }
+      const uri = await chooseTarget(arg, context.extensionUri, 'debug');
+      if (!uri) return false;
       const doc = await vscode.workspace.openTextDocument(uri);
       const name = docs.get(doc).config?.name ?? path.basename(uri.fsPath);
       return vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {

@@ -44,7 +44,7 @@ export async function resolveScenarioUri(name: string, extensionUri?: vscode.Uri
   return undefined;
 }
 
-async function listScenarios(extensionUri: vscode.Uri): Promise<{ label: string; description?: string; uri: vscode.Uri }[]> {
+export async function listScenarios(extensionUri: vscode.Uri): Promise<{ label: string; description?: string; uri: vscode.Uri }[]> {
   const items: { label: string; description?: string; uri: vscode.Uri }[] = [];
   const active = vscode.window.activeTextEditor?.document;
   if (active?.languageId === 'vmbus') items.push({ label: vscode.workspace.asRelativePath(active.uri), description: 'active editor', uri: active.uri });

@@ -92,10 +92,7 @@ export interface GuestChannel {
   inRing?: Ring;
   sent: number;
   target: number;
-  pumpFn?: () => void;
   blocked?: boolean;
-  drainOut?: () => void;
-  drainIn?: () => void;
   rejectReason?: string;
   source?: SourceRef;
   /** VP the channel's interrupts go to (OPENCHANNEL target_vp; Linux init_vp_index). */
@@ -178,34 +175,81 @@ const TID: string[] = [];
 const EMPTY_FLAGS: Json = Object.freeze({ sint: 2, bits: Object.freeze([]) as unknown as number[] }) as Json;
 const tid = (n: number): string => TID[n] ?? (TID[n] = String(n));
 
-/** A FIFO of scheduler actions (a growable ring buffer; no shift() copying). */
-class Lane {
-  private buf: (Action | undefined)[] = new Array<Action | undefined>(64);
-  private head = 0;
-  private n = 0;
+/** What a lane entry runs: a plain action, or a data-path step of a channel (no closure per call). */
+const RUN_FN = 0;
+const RUN_PUMP = 1;
+const RUN_DRAIN_OUT = 2;
+const RUN_DRAIN_IN = 3;
 
-  peek(): Action | undefined {
-    return this.n === 0 ? undefined : this.buf[this.head];
+/**
+ * A FIFO of scheduler actions with one fixed delay: a growable ring buffer of parallel arrays
+ * (due time, sequence number, what to run), so queuing an action allocates nothing and no
+ * shift() copying happens. An entry is a function (RUN_FN) or a channel whose pump / drain runs.
+ */
+class Lane {
+  private items: (GuestChannel | (() => void) | undefined)[] = new Array<GuestChannel | (() => void) | undefined>(64).fill(undefined);
+  private codes: number[] = new Array<number>(64).fill(0);
+  private ts: number[] = new Array<number>(64).fill(0);
+  private seqs: number[] = new Array<number>(64).fill(0);
+  private mask = 63;
+  private head = 0;
+  /** Queued entries. */
+  n = 0;
+
+  /** Due time of the first entry (only when n > 0). */
+  headT(): number {
+    return this.ts[this.head];
   }
 
-  push(a: Action): void {
-    const cap = this.buf.length;
-    if (this.n === cap) {
-      const nb = new Array<Action | undefined>(cap * 2);
-      for (let i = 0; i < cap; i++) nb[i] = this.buf[(this.head + i) & (cap - 1)];
-      this.buf = nb;
-      this.head = 0;
-    }
-    this.buf[(this.head + this.n) & (this.buf.length - 1)] = a;
+  /** Sequence number of the first entry (only when n > 0). */
+  headSeq(): number {
+    return this.seqs[this.head];
+  }
+
+  /** What the first entry runs (RUN_*; only when n > 0). */
+  headCode(): number {
+    return this.codes[this.head];
+  }
+
+  push(t: number, seq: number, code: number, item: GuestChannel | (() => void)): void {
+    if (this.n === this.mask + 1) this.grow();
+    const i = (this.head + this.n) & this.mask;
+    this.ts[i] = t;
+    this.seqs[i] = seq;
+    this.codes[i] = code;
+    this.items[i] = item;
     this.n++;
   }
 
-  shift(): Action {
-    const a = this.buf[this.head]!;
-    this.buf[this.head] = undefined;
-    this.head = (this.head + 1) & (this.buf.length - 1);
+  /** Removes the first entry and returns its item (see headCode for what it is). */
+  shift(): GuestChannel | (() => void) {
+    const h = this.head;
+    const item = this.items[h]!;
+    this.items[h] = undefined;
+    this.head = (h + 1) & this.mask;
     this.n--;
-    return a;
+    return item;
+  }
+
+  private grow(): void {
+    const cap = this.mask + 1;
+    const items = new Array<GuestChannel | (() => void) | undefined>(cap * 2).fill(undefined);
+    const codes = new Array<number>(cap * 2).fill(0);
+    const ts = new Array<number>(cap * 2).fill(0);
+    const seqs = new Array<number>(cap * 2).fill(0);
+    for (let i = 0; i < cap; i++) {
+      const j = (this.head + i) & this.mask;
+      items[i] = this.items[j];
+      codes[i] = this.codes[j];
+      ts[i] = this.ts[j];
+      seqs[i] = this.seqs[j];
+    }
+    this.items = items;
+    this.codes = codes;
+    this.ts = ts;
+    this.seqs = seqs;
+    this.mask = cap * 2 - 1;
+    this.head = 0;
   }
 }
 
@@ -415,38 +459,73 @@ export class Simulator {
   private queued = 0;
 
   schedule(delay: number, fn: () => void): void {
+    const t = this.now + delay;
+    const seq = this.seqNo++;
+    this.queued++;
+    if (delay === T.packetGap) { this.lanePacket.push(t, seq, RUN_FN, fn); return; }
+    if (delay === T.drain) { this.laneDrain.push(t, seq, RUN_FN, fn); return; }
+    if (delay === T.isr) { this.laneIsr.push(t, seq, RUN_FN, fn); return; }
     let a = this.pool.pop();
     if (a) {
-      a.t = this.now + delay;
-      a.seq = this.seqNo++;
+      a.t = t;
+      a.seq = seq;
       a.fn = fn;
     } else {
-      a = { t: this.now + delay, seq: this.seqNo++, fn };
+      a = { t, seq, fn };
     }
+    this.heap.push(a);
+  }
+
+  /** schedule(T.packetGap, () => this.pump(c)) without a closure (same time and sequence number). */
+  private schedulePump(c: GuestChannel): void {
     this.queued++;
-    if (delay === T.packetGap) this.lanePacket.push(a);
-    else if (delay === T.drain) this.laneDrain.push(a);
-    else if (delay === T.isr) this.laneIsr.push(a);
-    else this.heap.push(a);
+    this.lanePacket.push(this.now + T.packetGap, this.seqNo++, RUN_PUMP, c);
+  }
+
+  /** schedule(T.drain, () => this.drain(c, ring)) without a closure (same time and sequence number). */
+  private scheduleDrain(c: GuestChannel, outbound: boolean): void {
+    this.queued++;
+    this.laneDrain.push(this.now + T.drain, this.seqNo++, outbound ? RUN_DRAIN_OUT : RUN_DRAIN_IN, c);
   }
 
   /** Runs one scheduled action. Returns false when nothing is left. */
   stepAction(): boolean {
     if (this.queued === 0) return false;
-    let best: Action | undefined = this.heap.peek();
+    // The smallest (time, seq) of the heap top and the lane heads.
+    const top = this.heap.peek();
     let from: Lane | null = null;
-    const lp = this.lanePacket.peek();
-    if (lp && (!best || lp.t < best.t || (lp.t === best.t && lp.seq < best.seq))) { best = lp; from = this.lanePacket; }
-    const ld = this.laneDrain.peek();
-    if (ld && (!best || ld.t < best.t || (ld.t === best.t && ld.seq < best.seq))) { best = ld; from = this.laneDrain; }
-    const li = this.laneIsr.peek();
-    if (li && (!best || li.t < best.t || (li.t === best.t && li.seq < best.seq))) { best = li; from = this.laneIsr; }
-    const a = from ? from.shift() : this.heap.pop()!;
+    let bt = top === undefined ? Infinity : top.t;
+    let bs = top === undefined ? Infinity : top.seq;
+    const lp = this.lanePacket;
+    if (lp.n > 0) {
+      const t = lp.headT();
+      if (t < bt || (t === bt && lp.headSeq() < bs)) { from = lp; bt = t; bs = lp.headSeq(); }
+    }
+    const ld = this.laneDrain;
+    if (ld.n > 0) {
+      const t = ld.headT();
+      if (t < bt || (t === bt && ld.headSeq() < bs)) { from = ld; bt = t; bs = ld.headSeq(); }
+    }
+    const li = this.laneIsr;
+    if (li.n > 0) {
+      const t = li.headT();
+      if (t < bt || (t === bt && li.headSeq() < bs)) { from = li; bt = t; }
+    }
     this.queued--;
-    this.now = a.t;
-    const fn = a.fn;
-    this.pool.push(a);
-    fn();
+    this.now = bt;
+    if (from === null) {
+      const a = this.heap.pop()!;
+      const fn = a.fn;
+      this.pool.push(a);
+      fn();
+      return true;
+    }
+    const code = from.headCode();
+    const item = from.shift();
+    if (code === RUN_PUMP) this.pump(item as GuestChannel);
+    else if (code === RUN_DRAIN_OUT) this.drain(item as GuestChannel, (item as GuestChannel).outRing!);
+    else if (code === RUN_DRAIN_IN) this.drain(item as GuestChannel, (item as GuestChannel).inRing!);
+    else (item as () => void)();
     return true;
   }
 
@@ -1267,8 +1346,15 @@ export class Simulator {
     }
     if (delivered && !this.guest.isrScheduled[s.vp]) {
       this.guest.isrScheduled[s.vp] = true;
-      this.schedule(T.isr, () => this.guestIsr(s.vp));
+      this.schedule(T.isr, this.isrFn(s.vp));
     }
+  }
+
+  /** One vmbus_isr action per VP, made once (the data path raises it a lot). */
+  private isrFns: (() => void)[] = [];
+
+  private isrFn(vp: number): () => void {
+    return this.isrFns[vp] ?? (this.isrFns[vp] = () => this.guestIsr(vp));
   }
 
   /** vmbus_isr: events first (hypervisor page, then paravisor page), then messages (same order). */
@@ -1284,7 +1370,17 @@ export class Simulator {
 
   /** vmbus_chan_sched: for_each_set_bit + sync_test_and_clear_bit, then the channel callback. */
   private scanEvents(s: SynicState, vp: number): void {
-    const bits = s.flags.size === 1 ? [s.flags.values().next().value as number] : [...s.flags].sort((a, b) => a - b);
+    let bits: number[] | Int32Array;
+    if (s.flags.size === 1) {
+      bits = [s.flags.values().next().value as number];
+    } else {
+      // Relids are small non-negative integers: a typed array sorts them numerically (natively,
+      // no comparator calls); join(',') and iteration read the same as a number[].
+      bits = new Int32Array(s.flags.size);
+      let i = 0;
+      for (const r of s.flags) bits[i++] = r;
+      bits.sort();
+    }
     s.flags.clear();
     this.state('guest', 'event-flags', bits.length === 1 ? tid(bits[0]) : bits.join(','), '', { synic: s.owner, vp, detail: EMPTY_FLAGS });
     for (const relid of bits) this.guestChannelCallback(relid, s.owner);
@@ -1654,12 +1750,7 @@ export class Simulator {
     this.beginPhase('data');
     this.packetPhase = this.phaseArr;
     this.pumpsActive = open.length;
-    open.forEach((c, i) => {
-      c.pumpFn = () => this.pump(c);
-      c.drainOut = () => this.drain(c, c.outRing!);
-      c.drainIn = () => this.drain(c, c.inRing!);
-      this.schedule(i * 13, c.pumpFn);
-    });
+    open.forEach((c, i) => this.schedule(i * 13, () => this.pump(c)));
   }
 
   /**
@@ -1695,9 +1786,9 @@ export class Simulator {
     if (signal) {
       if (guestSends) this.guestSignal(c);
       else this.hostSignalGuest(c);
-      this.schedule(T.drain, guestSends ? c.drainOut! : c.drainIn!);
+      this.scheduleDrain(c, guestSends);
     }
-    this.schedule(T.packetGap, c.pumpFn!);
+    this.schedulePump(c);
   }
 
   /**
@@ -1716,7 +1807,7 @@ export class Simulator {
       else this.hostSignalGuest(c); // the host read the outbound ring: interrupt the guest
       if (c.blocked) {
         c.blocked = false;
-        this.schedule(T.packetGap, c.pumpFn!);
+        this.schedulePump(c);
       }
     }
   }
@@ -1752,8 +1843,10 @@ export class Simulator {
     const para = this.paraSynic[vp];
     const usePara = c.hostedBy === 'paravisor' && para !== undefined && (para.sint2 & SINT_PROXY) === 0;
     const s = usePara ? para : this.hypSynic[vp];
-    if (s.flags.has(c.relid)) return;
-    s.flags.add(c.relid);
+    const flags = s.flags;
+    const had = flags.size;
+    flags.add(c.relid); // one hash lookup: an already-set flag leaves the size unchanged
+    if (flags.size === had) return;
     const lost = this.cfg.faults.length === 0 ? null : this.matchFaults(['lost-interrupt'], '', c.relid, 0, c.device);
     if (lost) this.faultEvent(lost, 'lost-interrupt', `interrupt for relid ${c.relid} lost`);
     this.raiseSint(s, 'event', c.relid, !!lost);
