@@ -298,8 +298,14 @@ describe('timeline webview (Chromium)', function () {
     const { page, context } = await openHarness(browser, { n: 0, vp: 2 });
     await painted(page);
     await page.focus('#tl-canvas');
+    await page.waitForFunction(() => document.activeElement?.id === 'tl-canvas');
     await page.keyboard.press('l');
+    // The list fills from a window answered asynchronously: wait for it, then check what it holds.
+    await page.waitForFunction(() => document.querySelector('#tl-list-toggle')?.getAttribute('aria-pressed') === 'true', null, { timeout: 5000 })
+      .catch(() => undefined);
     assert.equal(await page.getAttribute('#tl-list-toggle', 'aria-pressed'), 'true');
+    await page.waitForFunction(() => document.querySelectorAll('#tl-list [role=option]').length >= 48, null, { timeout: 5000 })
+      .catch(() => undefined);
     const n = await page.locator('#tl-list [role=option]').count();
     assert.equal(n, 48);
     await page.locator('#tl-list [role=option]').nth(3).click();
