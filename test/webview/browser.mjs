@@ -7,7 +7,7 @@ import * as esbuild from 'esbuild';
 import { chromium } from 'playwright-core';
 import { readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ORIGIN = 'https://harness.test';
@@ -25,24 +25,23 @@ export async function buildHarness() {
   bundled = true;
 }
 
-function page(query) {
-  const csp = `default-src 'none'; style-src ${ORIGIN}; font-src ${ORIGIN}; script-src 'nonce-${NONCE}'`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<link rel="stylesheet" href="/harness-theme.css">
-<link rel="stylesheet" href="/dist/webview/codicon.css">
-<link rel="stylesheet" href="/media/timeline.css">
-<script nonce="${NONCE}" src="/harness.js?${query}"></script>
-<script>window.__inlineRan = true;</script>
-<title>timeline harness</title>
-</head>
-<body class="vscode-dark"><div id="app"></div>
-<script nonce="${NONCE}" src="/dist/webview/timeline.js"></script>
-</body>
-</html>`;
+// The page is the panel's own (src/shared/timelineHtml.ts), with the harness's stand-in for
+// VS Code and an inline script (which the CSP must block) added to its head.
+let timelineHtml;
+async function page(query) {
+  if (!timelineHtml) {
+    const out = join(root, 'out/webview-harness/timelineHtml.mjs');
+    await esbuild.build({ entryPoints: [join(root, 'src/shared/timelineHtml.ts')], outfile: out, bundle: true, format: 'esm', platform: 'node', logLevel: 'warning' });
+    ({ timelineHtml } = await import(pathToFileURL(out).href));
+  }
+  return timelineHtml({
+    cspSource: ORIGIN,
+    nonce: NONCE,
+    scriptUri: '/dist/webview/timeline.js',
+    styleUris: ['/harness-theme.css', '/dist/webview/codicon.css', '/media/timeline.css'],
+    extraHead: `<script nonce="${NONCE}" src="/harness.js?${query}"></script>\n<script>window.__inlineRan = true;</script>`,
+    bodyClass: 'vscode-dark',
+  });
 }
 
 const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.html': 'text/html' };
@@ -62,10 +61,10 @@ export async function openHarness(browser, query = {}, viewport = { width: 1280,
   const errors = [];
   p.on('pageerror', (e) => errors.push(String(e)));
   p.on('console', (m) => { if (m.type() === 'error' && !/Content Security Policy|Refused to execute/.test(m.text())) errors.push(m.text()); });
-  await context.route(`${ORIGIN}/**`, (route) => {
+  await context.route(`${ORIGIN}/**`, async (route) => {
     const url = new URL(route.request().url());
     if (url.pathname === '/' || url.pathname === '/index.html') {
-      return route.fulfill({ status: 200, contentType: 'text/html', body: page(url.searchParams.toString()) });
+      return route.fulfill({ status: 200, contentType: 'text/html', body: await page(url.searchParams.toString()) });
     }
     const file = url.pathname === '/harness.js' ? join(root, 'out/webview-harness/harness.js')
       : url.pathname === '/harness-theme.css' ? join(root, 'test/webview/harness-theme.css')

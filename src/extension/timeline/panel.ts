@@ -1,6 +1,7 @@
 // The timeline panel host: one WebviewPanel, serving the webview's window/seek requests from the
 // active session's trace (or from two aligned runs in compare mode), following the stepper, and
 // turning the webview's selections into reveals in the trees and the scenario editor.
+import { timelineHtml } from '../../shared/timelineHtml';
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { SessionHub } from '../session/hub';
@@ -159,27 +160,12 @@ export class TimelineController implements vscode.Disposable {
     const js = webview.asWebviewUri(vscode.Uri.joinPath(root, 'dist', 'webview', 'timeline.js'));
     const codicons = webview.asWebviewUri(vscode.Uri.joinPath(root, 'dist', 'webview', 'codicon.css'));
     const css = webview.asWebviewUri(vscode.Uri.joinPath(root, 'media', 'timeline.css'));
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${codicons.toString()}">
-<link rel="stylesheet" href="${css.toString()}">
-<title>VMBus Timeline</title>
-</head>
-<body>
-<div id="app"></div>
-<script nonce="${nonce}" src="${js.toString()}"></script>
-</body>
-</html>`;
+    return timelineHtml({
+      cspSource: webview.cspSource,
+      nonce,
+      scriptUri: js.toString(),
+      styleUris: [codicons.toString(), css.toString()],
+    });
   }
 
   private post(m: HostToWebview): void {

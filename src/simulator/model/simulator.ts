@@ -43,7 +43,8 @@ export interface SynicState {
   slot: SlotItem | null;
   pending: boolean;
   queue: SlotItem[];
-  flags: Set<number>;
+  /** Channel event flags set in this SynIC's SIEF page (relids). */
+  flags: EventFlags;
 }
 
 export interface PageRec {
@@ -174,6 +175,48 @@ const TID: string[] = [];
 /** Shared, never mutated: event-flag StateEvent detail after a scan. */
 const EMPTY_FLAGS: Json = Object.freeze({ sint: 2, bits: Object.freeze([]) as unknown as number[] }) as Json;
 const tid = (n: number): string => TID[n] ?? (TID[n] = String(n));
+
+/**
+ * The event flags set in a SynIC's SIEF page: a set of relids (u32). Marks indexed by relid and a
+ * list of the set ones, so setting a flag hashes nothing and clearing keeps the storage (a Set
+ * reallocates its table on clear() and rehashes while it refills, once per scan on the data path).
+ */
+class EventFlags {
+  /** marks[relid] === 1 while the flag is set. */
+  private marks: number[] = [];
+  private list: number[] = [];
+  /** Flags set. */
+  size = 0;
+
+  /** Sets a flag; false if it was set already. */
+  add(relid: number): boolean {
+    if (this.marks[relid] === 1) return false;
+    this.marks[relid] = 1;
+    this.list[this.size++] = relid;
+    return true;
+  }
+
+  /**
+   * The set flags in ascending order (what for_each_set_bit visits), and clears them all. More
+   * than one come as a Float64Array: it sorts numerically without a comparator and holds any u32;
+   * iteration and join(',') read as a number[] would.
+   */
+  takeSorted(): number[] | Float64Array {
+    const n = this.size;
+    const list = this.list;
+    let bits: number[] | Float64Array;
+    if (n === 1) {
+      bits = [list[0]];
+    } else {
+      bits = new Float64Array(n);
+      for (let i = 0; i < n; i++) bits[i] = list[i];
+      bits.sort();
+    }
+    for (let i = 0; i < n; i++) this.marks[list[i]] = 0;
+    this.size = 0;
+    return bits;
+  }
+}
 
 /** What a lane entry runs: a plain action, or a data-path step of a channel (no closure per call). */
 const RUN_FN = 0;
@@ -428,7 +471,7 @@ export class Simulator {
     return {
       owner, vp, scontrol: owner === 'paravisor' ? 0 : 0, simp: 0, siefp: 0, sint2: SINT_MASKED,
       regPath: { SCONTROL: null, SIMP: null, SIEFP: null, SINT2: null, EOM: null },
-      eomCount: 0, slot: null, pending: false, queue: [], flags: new Set(),
+      eomCount: 0, slot: null, pending: false, queue: [], flags: new EventFlags(),
     };
   }
 
@@ -1370,18 +1413,7 @@ export class Simulator {
 
   /** vmbus_chan_sched: for_each_set_bit + sync_test_and_clear_bit, then the channel callback. */
   private scanEvents(s: SynicState, vp: number): void {
-    let bits: number[] | Int32Array;
-    if (s.flags.size === 1) {
-      bits = [s.flags.values().next().value as number];
-    } else {
-      // Relids are small non-negative integers: a typed array sorts them numerically (natively,
-      // no comparator calls); join(',') and iteration read the same as a number[].
-      bits = new Int32Array(s.flags.size);
-      let i = 0;
-      for (const r of s.flags) bits[i++] = r;
-      bits.sort();
-    }
-    s.flags.clear();
+    const bits = s.flags.takeSorted();
     this.state('guest', 'event-flags', bits.length === 1 ? tid(bits[0]) : bits.join(','), '', { synic: s.owner, vp, detail: EMPTY_FLAGS });
     for (const relid of bits) this.guestChannelCallback(relid, s.owner);
   }
@@ -1843,10 +1875,7 @@ export class Simulator {
     const para = this.paraSynic[vp];
     const usePara = c.hostedBy === 'paravisor' && para !== undefined && (para.sint2 & SINT_PROXY) === 0;
     const s = usePara ? para : this.hypSynic[vp];
-    const flags = s.flags;
-    const had = flags.size;
-    flags.add(c.relid); // one hash lookup: an already-set flag leaves the size unchanged
-    if (flags.size === had) return;
+    if (!s.flags.add(c.relid)) return;
     const lost = this.cfg.faults.length === 0 ? null : this.matchFaults(['lost-interrupt'], '', c.relid, 0, c.device);
     if (lost) this.faultEvent(lost, 'lost-interrupt', `interrupt for relid ${c.relid} lost`);
     this.raiseSint(s, 'event', c.relid, !!lost);
