@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SessionHub } from '../session/hub';
 import { listScenarios } from '../views/actions';
+import { runWithProgress } from '../session/run';
 import { parseScenario, formatScenario, type ParseResult, type ScenarioDiagnostic, type ScenarioSymbol, type Range } from '../../simulator/scenario/index';
 import { completeAt, definitionAt, foldingRanges, hoverAt, type CompletionKind } from '../../simulator/scenario/services';
 import { formatExpectations, formatTrace } from '../../simulator/scenario/report';
@@ -248,16 +249,23 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
         return { ok: false, errors: parsed.diagnostics.length };
       }
       const engine = await import('../../simulator/engine/session');
-      const result = engine.runScenario(parsed.config, {});
-      for (const line of formatTrace(result.events)) out.appendLine(line);
-      out.appendLine('');
-      for (const line of formatExpectations(result.expectationResults, (f) => vscode.workspace.asRelativePath(f))) out.appendLine(line);
+      // One session, run in slices (a long scenario must not freeze the extension host), then
+      // handed to the views as it stands.
       const session = engine.createSession(parsed.config, {});
-      session.runToEnd();
+      const stop = await runWithProgress(session, `Running ${name}`);
       hub.setActive({ session, uri, driver: 'run' });
-      const failed = result.expectationResults.filter((r) => !r.ok).length;
+      const events = session.events();
+      for (const line of formatTrace(events)) out.appendLine(line);
+      out.appendLine('');
+      if (stop.reason !== 'end') {
+        out.appendLine(`Run cancelled after ${events.length} events; expectations were not evaluated.`);
+        return { ok: false, events: events.length, failed: 0, cancelled: true };
+      }
+      const results = session.expectationResults();
+      for (const line of formatExpectations(results, (f) => vscode.workspace.asRelativePath(f))) out.appendLine(line);
+      const failed = results.filter((r) => !r.ok).length;
       if (failed) void vscode.window.showWarningMessage(`${parsed.config.name}: ${failed} expectation(s) failed.`);
-      return { ok: failed === 0, events: result.events.length, failed };
+      return { ok: failed === 0, events: events.length, failed };
     }),
     vscode.commands.registerCommand('vmbus.debugScenario', async (arg?: unknown) => {
       const uri = await chooseTarget(arg, context.extensionUri, 'debug');

@@ -1,6 +1,7 @@
 // Commands of the sidebar: the Negotiation view's stepping controls and scenario picker (which
 // drive hub.active whether a debug session or the sidebar owns it), and the Channels view's
 // context actions (reveal, copy as hex/JSON, inject a rescind or a fault).
+import { runWithProgress } from '../session/run';
 import * as fs from 'fs';
 import * as vscode from 'vscode';
 import type { ActiveSimulation, SessionHub } from '../session/hub';
@@ -148,10 +149,10 @@ export function channelActions(context: vscode.ExtensionContext, hub: SessionHub
     return undefined;
   };
 
-  const drive = (fn: (s: SimulationSession) => StopInfo) => async (): Promise<void> => {
+  const drive = (fn: (s: SimulationSession) => StopInfo | Thenable<StopInfo>) => async (): Promise<void> => {
     const s = await withSession();
     if (!s) return;
-    const stop = fn(s);
+    const stop = await fn(s);
     hub.notifyMoved();
     describeStop(stop, s);
   };
@@ -160,7 +161,8 @@ export function channelActions(context: vscode.ExtensionContext, hub: SessionHub
   reg('vmbus.views.step', drive((s) => s.step('event')));
   reg('vmbus.views.stepInto', drive((s) => s.step('substep')));
   reg('vmbus.views.stepBack', drive((s) => s.stepBack('event')));
-  reg('vmbus.views.runToEnd', drive((s) => s.runToEnd()));
+  // A long run goes in slices with a cancellable progress notification: the extension host stays responsive.
+  reg('vmbus.views.runToEnd', drive((s) => runWithProgress(s, 'Running the scenario to its end')));
   reg('vmbus.views.restart', async () => {
     const a = hub.active;
     if (!a) return void (await pick());

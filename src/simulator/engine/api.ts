@@ -144,6 +144,11 @@ export interface SimulationSession {
   /** Run backward until pred matches, or the start. */
   reverseUntil(pred: EventPredicate): StopInfo;
   runToEnd(): StopInfo;
+  /**
+   * Run to the end in slices of `sliceEvents`, yielding to the host between slices so a long run
+   * never blocks it; `signal` cancels (the run stops with reason 'pause').
+   */
+  runAsync(sliceEvents?: number, signal?: AbortSignal, onProgress?: (position: number) => void): Promise<StopInfo>;
   /** Restore the exact state right after event `position` (-1 = initial state). */
   goTo(position: number): StopInfo;
   inspect(): SimulationState;

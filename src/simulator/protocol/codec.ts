@@ -3,7 +3,7 @@
 // than the type's minimum) and never throws on bad bytes.
 import { fail, type ProtocolError } from './errors';
 import { guidFromBytes, writeGuid } from './guid';
-import { HEX_BYTE, parseHex } from './hex';
+import { parseHex, toHex } from './hex';
 import { LINUX_CHANNELMSG_COUNT, OPENVMM_CHANNELMSG_COUNT } from './constants';
 import {
   type FieldDef, type MessageForm, type MessageLayout,
@@ -29,9 +29,7 @@ function bytesHexTrimmed(b: Uint8Array, start: number, end: number): string {
   let e = end;
   while (e - 8 >= start && (b[e - 1] | b[e - 2] | b[e - 3] | b[e - 4] | b[e - 5] | b[e - 6] | b[e - 7] | b[e - 8]) === 0) e -= 8;
   while (e > start && b[e - 1] === 0) e--;
-  let s = '';
-  for (let i = start; i < e; i++) s += HEX_BYTE[b[i]];
-  return s;
+  return toHex(b, start, e);
 }
 
 // ------------------------------------------------------------------ decode
@@ -259,9 +257,7 @@ export function decodeMessage(bytes: Uint8Array, opts?: DecodeOptions): DecodeRe
 }
 
 function bytesHexAll(b: Uint8Array, start: number, end: number): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += HEX_BYTE[b[i]];
-  return s;
+  return toHex(b, start, end);
 }
 
 // ------------------------------------------------------------------ encode

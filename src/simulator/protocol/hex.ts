@@ -6,11 +6,38 @@ const HEX_BYTE: string[] = [];
 for (let i = 0; i < 256; i++) HEX_BYTE.push(i.toString(16).padStart(2, '0'));
 export { HEX_BYTE };
 
-/** Lower case, no separators. */
+/** ASCII codes of each byte's two hex digits. */
+const HEX_HI = new Uint8Array(256);
+const HEX_LO = new Uint8Array(256);
+for (let i = 0; i < 256; i++) {
+  HEX_HI[i] = HEX_BYTE[i].charCodeAt(0);
+  HEX_LO[i] = HEX_BYTE[i].charCodeAt(1);
+}
+const DECODER = typeof TextDecoder === 'function' ? new TextDecoder() : undefined;
+let scratch = new Uint8Array(512);
+
+/**
+ * Lower case, no separators. Past a few bytes the digits are written as ASCII into a scratch
+ * buffer and decoded in one go: the result is one flat string, where `s += digits` per byte would
+ * build a chain of hundreds of cons-strings per message (kept alive in the trace until something
+ * flattens it).
+ */
 export function toHex(bytes: Uint8Array, start = 0, end = bytes.length): string {
-  let s = '';
-  for (let i = start; i < end; i++) s += HEX_BYTE[bytes[i]];
-  return s;
+  const n = end - start;
+  if (n <= 6 || DECODER === undefined || start < 0 || end > bytes.length) {
+    let s = '';
+    for (let i = start; i < end; i++) s += HEX_BYTE[bytes[i]];
+    return s;
+  }
+  const len = 2 * n;
+  if (scratch.length < len) scratch = new Uint8Array(Math.max(len, 2 * scratch.length));
+  const out = scratch;
+  for (let i = 0, o = 0; i < n; i++, o += 2) {
+    const b = bytes[start + i];
+    out[o] = HEX_HI[b];
+    out[o + 1] = HEX_LO[b];
+  }
+  return DECODER.decode(out.subarray(0, len));
 }
 
 function hexVal(c: number): number {
