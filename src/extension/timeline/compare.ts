@@ -8,14 +8,15 @@ import type { TraceEvent } from '../../simulator/trace/events';
 import { createSession } from '../../simulator/engine/session';
 import { loadScenario, resolveScenarioUri } from '../views/actions';
 import type { TimelineController } from './panel';
+import { runWithProgress } from '../session/run';
 
 export type ComparePair = 'designs' | 'confidential';
 
-/** Run a config to its end and return its trace. */
-export function runToEnd(config: ScenarioConfig, design?: 'probe' | 'cpuid'): readonly TraceEvent[] {
+/** Run a config to its end (in slices, cancellable) and return its trace, or undefined if cancelled. */
+async function runToEnd(config: ScenarioConfig, label: string, design?: 'probe' | 'cpuid'): Promise<readonly TraceEvent[] | undefined> {
   const s = createSession(config, design ? { design } : {});
-  s.runToEnd();
-  return s.events();
+  const stop = await runWithProgress(s, `Compare: running ${label}`);
+  return stop.reason === 'end' ? s.events() : undefined;
 }
 
 /** The same scenario with Confidential VMBus switched off in the paravisor. */
@@ -56,13 +57,17 @@ export function registerCompare(context: vscode.ExtensionContext, hub: SessionHu
       const name = uri ? uri.path.split('/').pop() ?? config.name : config.name;
       try {
         if (pair === 'confidential') {
-          const a = runToEnd(config);
-          const b = runToEnd(withoutConfidentialVmbus(config));
-          timeline.showCompare({ title: `${name}: confidential ↔ not`, labels: ['Confidential VMBus', 'No Confidential VMBus'], a, b, vpCount: config.platform.vpCount, uri });
+          const labels: [string, string] = ['Confidential VMBus', 'No Confidential VMBus'];
+          const a = await runToEnd(config, labels[0]);
+          const b = a && await runToEnd(withoutConfidentialVmbus(config), labels[1]);
+          if (!a || !b) return false;
+          timeline.showCompare({ title: `${name}: confidential ↔ not`, labels, a, b, vpCount: config.platform.vpCount, uri });
         } else {
-          const a = runToEnd(config, 'probe');
-          const b = runToEnd(config, 'cpuid');
-          timeline.showCompare({ title: `${name}: probe ↔ cpuid`, labels: ['probe + fallback design', 'CPUID design'], a, b, vpCount: config.platform.vpCount, uri });
+          const labels: [string, string] = ['probe + fallback design', 'CPUID design'];
+          const a = await runToEnd(config, labels[0], 'probe');
+          const b = a && await runToEnd(config, labels[1], 'cpuid');
+          if (!a || !b) return false;
+          timeline.showCompare({ title: `${name}: probe ↔ cpuid`, labels, a, b, vpCount: config.platform.vpCount, uri });
         }
         return true;
       } catch (e) {
