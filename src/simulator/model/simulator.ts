@@ -15,6 +15,7 @@ import { classByGuid } from '../protocol/guid';
 import { checkOffer, LINUX_LOG_PREFIX } from '../protocol/offer';
 import { LINUX_VERSION_ORDER, OPENVMM_CLIENT_VERSION_ORDER, messageTypeName, parseVersion } from '../protocol/constants';
 import { faultById } from '../engine/faults';
+import { prng } from '../util/prng';
 import {
   HV_STATUS, HVCALL_POST_MESSAGE, HVCALL_SIGNAL_EVENT, LEGACY_PARAVISOR_DIRECT_POST_STATUS, MONITOR_ID_INVALID, MSR,
   OPENHCL_CLIENT_FEATURES, OPENHCL_NON_ISOLATED_MAX_FLAGS, PACKET_PAYLOAD, RELAY_LOCAL_FEATURES, RELAY_REQUIRED_FEATURES,
@@ -296,17 +297,6 @@ class Lane {
   }
 }
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LINUX_MIN_PAYLOAD: Record<number, number> = { 1: 196, 2: 12, 6: 20, 10: 20, 12: 12, 15: 16, 24: 16 };
 /** msgtypes Linux has a handler for (channel_message_table). */

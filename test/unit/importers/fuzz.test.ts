@@ -7,17 +7,8 @@ import { importedToScenario, importLog, IMPORT_FORMATS, PARSERS } from '../../..
 import { toTraceCmd } from '../../../src/simulator/trace/traceCmd';
 import { parseScenario } from '../../../src/simulator/scenario/index';
 import { assertDiagnosticsValid, parseGenerated, REAL, real, runScenario, SYNTHETIC, synthetic } from './helpers';
+import { prng } from '../../../src/simulator/util/prng';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PIECES = ['\r', '\n', '\r\n', '\t', '#', ':', '{', '}', '-', '0', '7', 'f', 'x', ' ', '\\', '\\r\\n\\t', '[', ']', '=', ',', '/', 'é', '\u0000', '99999999999999999999',
   'VMBUS ID ', 'Rel_ID=', 'hv_vmbus: ', '/channels/', 'KERNEL[', ': vmbus_onoffer: ', '0x', 'c376c1c3-d276-48d2-90a9-c04748072c60', '$ ', 'root@vm:~# '];
@@ -56,7 +47,7 @@ describe('importers: fuzz', function () {
     const plain = `${__dirname}/../../../../examples/plain-vm.vmbus`;
     const cfg = parseScenario(fs.readFileSync(plain, 'utf8'), plain).config!;
     pool.push(toTraceCmd(runScenario(cfg).events));
-    const next = rng(0x5eed);
+    const next = prng(0x5eed);
     let ran = 0;
     for (let i = 0; i < 5000; i++) {
       const base = pool[i % pool.length];
