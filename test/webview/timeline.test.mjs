@@ -312,7 +312,11 @@ describe('timeline webview (Chromium)', function () {
     assert.equal((await lastSelect(page)).seq, 3);
     await page.focus('#tl-row-0-3');
     await page.keyboard.press('ArrowDown');
-    await page.waitForFunction(() => document.activeElement?.id === 'tl-row-0-4');
+    // The selection moves asynchronously (a seek answered by the host), then the list re-renders.
+    await page.waitForFunction(() => document.activeElement?.id === 'tl-row-0-4'
+      && document.getElementById('tl-row-0-4')?.getAttribute('aria-selected') === 'true', null, { timeout: 5000 })
+      .catch(() => undefined);
+    assert.equal(await page.evaluate(() => document.activeElement?.id), 'tl-row-0-4');
     assert.equal(await page.getAttribute('#tl-row-0-4', 'aria-selected'), 'true');
     for (const id of ['#tl-prev', '#tl-next', '#tl-zoom-in', '#tl-export-svg']) assert.ok(await page.getAttribute(id, 'aria-label'));
     assert.equal(await page.getAttribute('#tl-canvas', 'tabindex'), '0');
