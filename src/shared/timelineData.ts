@@ -3,6 +3,9 @@
 // of two runs for compare mode. The panel host serves the webview's requests with it; tests and the
 // benchmark use it too. No DOM, no VS Code API.
 import type { Party, TraceEvent } from '../simulator/trace/events';
+import { shortMsgtype, versionString } from '../simulator/protocol/constants';
+
+export { shortMsgtype };
 import type { SeekMatch, TimelineFilter, TimelineItem } from './timelineProtocol';
 
 export const PARTIES: readonly Party[] = ['guest', 'paravisor', 'hypervisor', 'host'];
@@ -46,13 +49,10 @@ export function eventRelid(e: TraceEvent): number | undefined {
 }
 
 /** "CHANNELMSG_OFFERCHANNEL" → "OFFERCHANNEL". */
-export function shortMsgtype(t: string): string {
-  return t.startsWith('CHANNELMSG_') ? t.slice('CHANNELMSG_'.length) : t;
-}
 
 function versionText(v: unknown): string | undefined {
   if (typeof v !== 'number') return undefined;
-  return `${(v >>> 16) & 0xffff}.${v & 0xffff}`;
+  return versionString(v);
 }
 
 /** The key fields of a message, as short "name=value" text. */

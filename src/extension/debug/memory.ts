@@ -10,6 +10,7 @@ import {
   VMBUS_MESSAGE_TYPE,
   encodeHvMessage,
   encodeRingControl,
+  parseHex,
   eventFlagSet,
   newPage,
   writeMessageSlot,
@@ -23,11 +24,10 @@ export interface MemoryRegion {
   unknownFrom?: number;
 }
 
-export function hexToBytes(h: string): Uint8Array {
-  const clean = h.replace(/[^0-9a-f]/gi, '');
-  const out = new Uint8Array(clean.length >> 1);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.substr(i * 2, 2), 16);
-  return out;
+/** The bytes of a trace event's hex (always valid: the engine wrote it with toHex). */
+function hexToBytes(h: string): Uint8Array {
+  const r = parseHex(h);
+  return r.ok ? r.bytes : new Uint8Array(0);
 }
 
 function parseGpa(s: string | undefined): bigint {

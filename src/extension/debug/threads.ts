@@ -5,6 +5,7 @@
 // scenario line that caused it.
 import type { ScenarioConfig, SourceRef } from '../../simulator/model/config';
 import type { Party, TraceEvent } from '../../simulator/trace/events';
+import { hexNum as hex } from '../../simulator/protocol/hex';
 
 export const PARAVISOR_THREAD = 1001;
 export const HYPERVISOR_THREAD = 1002;
@@ -82,9 +83,6 @@ export function threadOf(e: TraceEvent, config: ScenarioConfig): number {
   return vpThread(0);
 }
 
-function hex(n: number): string {
-  return '0x' + n.toString(16);
-}
 
 /** One line naming what the event did, as the top stack frame shows it. */
 export function describeEvent(e: TraceEvent): string {

@@ -12,6 +12,7 @@ import type {
 import type { MessageEvent, TraceEvent } from '../../simulator/trace/events';
 import { CHN_FLAG_INFO } from '../../simulator/protocol';
 import { describeEvent } from './threads';
+import { hexNum as hex } from '../../simulator/protocol/hex';
 
 export interface VarNode {
   name: string;
@@ -32,10 +33,7 @@ export interface VarNode {
 export const SCOPES = ['Event', 'Guest', 'Paravisor SynIC', 'Hypervisor SynIC', 'Channels', 'Current message', 'Exposure'] as const;
 export type ScopeName = (typeof SCOPES)[number];
 
-export function hex(n: number | bigint, width = 0): string {
-  const s = n.toString(16);
-  return '0x' + (width ? s.padStart(width, '0') : s);
-}
+export { hex };
 
 /** Field names whose numbers read better in hex. */
 const HEX_FIELD = /gpa|page|addr|vector|flags|version|mask|msr|value|feature|guid|offset|handle|connection|conn_id|sig_event|monitor_page|interrupt_page|pfn|base|status/i;

@@ -99,17 +99,23 @@ class ViewsController implements vscode.Disposable {
   private startPlan(session: SimulationSession): void {
     const plan: Plan = { session };
     this.plan = plan;
-    setTimeout(() => {
-      if (this.plan !== plan) return;
-      try {
+    void (async () => {
+      // A session that already ran to its end is its own plan; otherwise a dry run of the same
+      // scenario, in slices so a long one does not hold up the extension host.
+      let events: readonly TraceEvent[];
+      if (session.done()) {
+        events = session.events();
+      } else {
         const dry = createSidebarSession(session.config);
-        for (let i = 0; i < 64 && !dry.done(); i++) dry.runToEnd();
-        plan.events = dry.events();
-        if (this.plan === plan) this.schedule();
-      } catch {
-        plan.events = undefined;
+        await dry.runAsync();
+        events = dry.events();
       }
-    }, 0);
+      if (this.plan !== plan) return;
+      plan.events = events;
+      this.schedule();
+    })().catch(() => {
+      plan.events = undefined;
+    });
   }
 
   /** Forget the plan (a fault or an edit changed the future). */

@@ -9,6 +9,7 @@ import type { Expectation, ScenarioConfig, StopPoint } from '../model/config';
 import type { ExpectationEvent, Granularity, TraceEvent } from '../trace/events';
 import type { EventPredicate, SessionOptions, SimulationSession, SimulationState, StopInfo } from './api';
 import { Simulator, eventMatchesStop, type PageRec, type SimEdit } from '../model/simulator';
+import { versionString } from '../protocol/constants';
 import { applyEvent, cloneState, initialState, publicState, type ProjectionState } from './projection';
 
 export { defaultConfig, defaultDevices } from './defaults';
@@ -363,7 +364,6 @@ function resolvePages(cfg: ScenarioConfig, sim: Simulator, id: string): PageRec[
 function evaluateExpectations(cfg: ScenarioConfig, sim: Simulator): ExpectationResult[] {
   const out: ExpectationResult[] = [];
   const g = sim.guest;
-  const vs = (v: number) => `${v >>> 16}.${v & 0xffff}`;
   for (const x of cfg.expectations) {
     let ok = false;
     let text = '';
@@ -384,7 +384,7 @@ function evaluateExpectations(cfg: ScenarioConfig, sim: Simulator): ExpectationR
       case 'confidential':
         ok = g.confidential === x.value; text = `connection confidential = ${x.value}`; detail = `confidential ${g.confidential}, connection ${g.conn}`; break;
       case 'version':
-        ok = g.version === x.version; text = `version ${vs(x.version)}`; detail = g.version === null ? 'not connected' : `negotiated ${vs(g.version)}`; break;
+        ok = g.version === x.version; text = `version ${versionString(x.version)}`; detail = g.version === null ? 'not connected' : `negotiated ${versionString(g.version)}`; break;
       case 'log': {
         const has = g.logs.some((l) => l === x.text || l.includes(x.text));
         ok = has === x.present; text = `log ${x.present ? '' : 'not '}"${x.text}"`; detail = has ? 'present' : 'absent'; break;

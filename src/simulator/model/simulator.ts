@@ -10,10 +10,10 @@ import type {
 } from '../trace/events';
 import { EventHeap } from '../engine/heap';
 import { decodeMessage, encodeMessage, pagesSpanned } from '../protocol/codec';
-import { toHex } from '../protocol/hex';
+import { hexNum, toHex } from '../protocol/hex';
 import { classByGuid } from '../protocol/guid';
 import { checkOffer, LINUX_LOG_PREFIX } from '../protocol/offer';
-import { LINUX_VERSION_ORDER, OPENVMM_CLIENT_VERSION_ORDER, messageTypeName, parseVersion } from '../protocol/constants';
+import { LINUX_VERSION_ORDER, OPENVMM_CLIENT_VERSION_ORDER, messageTypeName, parseVersion, versionString } from '../protocol/constants';
 import { faultById } from '../engine/faults';
 import { prng } from '../util/prng';
 import {
@@ -164,8 +164,6 @@ export interface SimEdit {
   path?: string;
 }
 
-const vstr = (v: number): string => `${(v >>> 16) & 0xffff}.${v & 0xffff}`;
-const hex = (v: number): string => '0x' + v.toString(16);
 const round8 = (n: number): number => (n + 7) & ~7;
 /** Linux create_gpadl_header: PFNs in the GPADL_HEADER message ((240 - 20 - 8) / 8). */
 const GPADL_HEADER_MAX_PFNS = 26;
@@ -736,7 +734,7 @@ export class Simulator {
     const g = gpa ?? this.allocPages(count);
     const rec: PageRec = { id, gpa: g, count, purpose, owner, visibility, reason, freed: false };
     this.pages.set(id, rec);
-    this.emit({ kind: 'page', page: id, gpa: hex(g), count, purpose, visibility, reason, action: 'allocate', owner, granularity: 'substep', source } as Emit);
+    this.emit({ kind: 'page', page: id, gpa: hexNum(g), count, purpose, visibility, reason, action: 'allocate', owner, granularity: 'substep', source } as Emit);
     return rec;
   }
 
@@ -745,14 +743,14 @@ export class Simulator {
     if (!rec) return;
     rec.visibility = visibility;
     rec.reason = reason;
-    this.emit({ kind: 'page', page: id, gpa: hex(rec.gpa), count: rec.count, purpose: rec.purpose, visibility, reason, action: 'set-visibility', owner: rec.owner, granularity: 'substep' } as Emit);
+    this.emit({ kind: 'page', page: id, gpa: hexNum(rec.gpa), count: rec.count, purpose: rec.purpose, visibility, reason, action: 'set-visibility', owner: rec.owner, granularity: 'substep' } as Emit);
   }
 
   private freePage(id: string, reason: string): void {
     const rec = this.pages.get(id);
     if (!rec || rec.freed) return;
     rec.freed = true;
-    this.emit({ kind: 'page', page: id, gpa: hex(rec.gpa), count: rec.count, purpose: rec.purpose, visibility: rec.visibility, reason, action: 'free', owner: rec.owner, granularity: 'substep' } as Emit);
+    this.emit({ kind: 'page', page: id, gpa: hexNum(rec.gpa), count: rec.count, purpose: rec.purpose, visibility: rec.visibility, reason, action: 'free', owner: rec.owner, granularity: 'substep' } as Emit);
   }
 
   // ------------------------------------------------------------------------------ registers
@@ -778,7 +776,7 @@ export class Simulator {
   private regFields(reg: string, v: number): Record<string, number | boolean | string> {
     switch (reg) {
       case 'SIMP': case 'SIEFP':
-        return { enabled: (v % 2) === 1, base_gpa: hex(Math.floor(v / 4096) * 4096) };
+        return { enabled: (v % 2) === 1, base_gpa: hexNum(Math.floor(v / 4096) * 4096) };
       case 'SCONTROL':
         return { enable: (v & 1) === 1 };
       case 'SINT2':
@@ -798,7 +796,7 @@ export class Simulator {
       synic.regPath[reg] = path;
     }
     const msr = reg === 'SINT2' ? MSR.SINT2 : MSR[reg];
-    this.emit({ kind: 'register', op, synic: synic.owner, register: reg, msr, value: hex(value), fields: this.regFields(reg, value), path, by: 'guest', vp, granularity: 'substep' } as Emit);
+    this.emit({ kind: 'register', op, synic: synic.owner, register: reg, msr, value: hexNum(value), fields: this.regFields(reg, value), path, by: 'guest', vp, granularity: 'substep' } as Emit);
   }
 
   // ------------------------------------------------------------------------------ boot / discovery
@@ -827,7 +825,7 @@ export class Simulator {
       const eax = (this.cpuidBit ? 0x8 : 0) | (this.pvServer ? VS_CPUID_EAX_OTHER_BITS_OPENHCL : 0);
       this.emit({
         kind: 'register', op: 'read', synic: this.pvPresent ? 'paravisor' : 'hypervisor', register: 'CPUID.40000082.EAX', msr: 0x40000082,
-        value: hex(eax), fields: { leaf: '0x40000082', confidential_vmbus_available: (eax & 8) !== 0, extended_ioapic_rte: (eax & 4) !== 0 },
+        value: hexNum(eax), fields: { leaf: '0x40000082', confidential_vmbus_available: (eax & 8) !== 0, extended_ioapic_rte: (eax & 4) !== 0 },
         path: this.pvPresent ? 'trapped' : 'internal', by: 'guest', vp: 0, granularity: 'event',
       } as Emit);
       this.guest.attemptConfidential = (eax & 8) !== 0;
@@ -975,7 +973,7 @@ export class Simulator {
       return;
     }
     const v = ladder[i];
-    this.beginPhase(`version ${vstr(v)}`);
+    this.beginPhase(`version ${versionString(v)}`);
     const conf = this.guest.confidential;
     const json: Json = { msgtype: 'CHANNELMSG_INITIATE_CONTACT', vmbus_version_requested: v, target_vcpu: 0 };
     const mon1 = this.pages.get('monitor.1')!.gpa + (this.cvm && this.pvPresent ? SHARED_GPA_BOUNDARY : 0);
@@ -996,7 +994,7 @@ export class Simulator {
       if (status !== 'HV_STATUS_SUCCESS') {
         // vmbus_post_msg: INVALID_CONNECTION_ID on INITIATE_CONTACT -> -EINVAL, try the next version.
         this.guest.waiters = this.guest.waiters.filter((w) => w.msgtype !== 15);
-        this.endPhase(`version ${vstr(v)}`, 'failed', status);
+        this.endPhase(`version ${versionString(v)}`, 'failed', status);
         this.schedule(T.guestWork, () => this.tryNextVersion());
       }
     });
@@ -1004,9 +1002,9 @@ export class Simulator {
 
   private onVersionResponse(v: number, resp: Json): void {
     if (Number(resp.version_supported) !== 0) {
-      this.endPhase(`version ${vstr(v)}`, 'ok');
+      this.endPhase(`version ${versionString(v)}`, 'ok');
       if (this.isolated && v < 0x50002) {
-        this.log('guest', 'err', `hv_vmbus: Invalid VMBus version ${vstr(v)} (expected >= 5.2) from the host supporting isolation`);
+        this.log('guest', 'err', `hv_vmbus: Invalid VMBus version ${versionString(v)} (expected >= 5.2) from the host supporting isolation`);
         this.connectFailed();
         return;
       }
@@ -1014,7 +1012,7 @@ export class Simulator {
       this.guest.msgConnId = v >= 0x50000 ? Number(resp.msg_conn_id) : 1;
       this.guest.featureFlags = v >= 0x60000 && this.guest.confidential ? 0x10 : 0;
       this.guest.conn = 'connected';
-      this.log('guest', 'info', `hv_vmbus: Vmbus version:${vstr(v)}`);
+      this.log('guest', 'info', `hv_vmbus: Vmbus version:${versionString(v)}`);
       if (this.design === 'probe' && this.guest.attemptConfidential) {
         this.log('guest', 'info', 'hv_vmbus: VMBus is confidential: 1');
         this.state('guest', 'vmbus-mode', 'probe confidential', 'confidential', { detail: { confidential: true, design: 'probe' }, vp: 0 });
@@ -1023,10 +1021,10 @@ export class Simulator {
         vp: 0, granularity: 'event',
         detail: { version: v, msgConnId: this.guest.msgConnId, featureFlags: this.guest.featureFlags, confidential: this.guest.confidential, fallbackTaken: this.guest.fallback },
       });
-      this.endPhase('connect', 'ok', `version ${vstr(v)}`);
+      this.endPhase('connect', 'ok', `version ${versionString(v)}`);
       this.schedule(T.guestWork, () => this.guestRequestOffers());
     } else {
-      this.endPhase(`version ${vstr(v)}`, 'failed', 'version_supported = 0');
+      this.endPhase(`version ${versionString(v)}`, 'failed', 'version_supported = 0');
       this.schedule(T.guestWork, () => this.tryNextVersion());
     }
   }
@@ -1662,14 +1660,14 @@ export class Simulator {
   /** __vmbus_establish_gpadl: GPADL_HEADER (+ BODY...) → wait GPADL_CREATED. */
   private guestGpadl(ch: GuestChannel, kind: 'ring' | 'buffer', pageId: string, pages: number, sendPages: number, done: (ok: boolean, handle: number) => void): void {
     const handle = this.guest.nextGpadl++;
-    this.beginPhase(`gpadl ${hex(handle)}`, 0, ch.source);
+    this.beginPhase(`gpadl ${hexNum(handle)}`, 0, ch.source);
     const rec = this.pages.get(pageId)!;
     const pfn0 = Math.floor(rec.gpa / 4096);
     const pfns: number[] = [];
     for (let i = 0; i < pages; i++) pfns.push(pfn0 + i);
     const g = { handle, kind, pages, gpa: rec.gpa, visibility: rec.visibility, state: 'creating', pageId };
     ch.gpadls.push(g);
-    this.state('guest', 'gpadl', 'none', 'creating', { relid: ch.relid, gpadl: handle, vp: 0, detail: { handle, kind, pages, gpa: hex(rec.gpa), visibility: rec.visibility } });
+    this.state('guest', 'gpadl', 'none', 'creating', { relid: ch.relid, gpadl: handle, vp: 0, detail: { handle, kind, pages, gpa: hexNum(rec.gpa), visibility: rec.visibility } });
     // create_gpadl_header: the header carries up to 26 PFNs ((240 - 20 - 8) / 8), each body up to
     // 28 ((240 - 16) / 8). range_buflen describes the WHOLE range (sizeof(gpa_range) + 8 * pagecount,
     // linux §1.3), not just the PFNs in this message: the server sizes its buffer from it.
@@ -1680,19 +1678,19 @@ export class Simulator {
       g.state = 'failed';
       this.state('guest', 'gpadl', 'creating', 'failed', { relid: ch.relid, gpadl: handle, vp: 0, detail: { handle, state: 'failed' } });
       if (rec.visibility === 'host-visible' && this.cvm) this.setVisibility(pageId, 'encrypted', 'GPADL failed: set_memory_encrypted');
-      this.endPhase(`gpadl ${hex(handle)}`, 'failed', why);
+      this.endPhase(`gpadl ${hexNum(handle)}`, 'failed', why);
       done(false, handle);
     };
     this.guestWait(10, (j) => Number(j.child_relid) === ch.relid && Number(j.gpadl) === handle, (j) => {
       const st = Number(j.creation_status);
       if (st !== 0) {
-        this.log('guest', 'err', `hv_vmbus: Failed to establish GPADL: err = ${hex(st)}`, ch.source);
-        failed(hex(st));
+        this.log('guest', 'err', `hv_vmbus: Failed to establish GPADL: err = ${hexNum(st)}`, ch.source);
+        failed(hexNum(st));
         return;
       }
       g.state = 'created';
       this.state('guest', 'gpadl', 'creating', 'created', { relid: ch.relid, gpadl: handle, vp: 0, detail: { handle, state: 'created' } });
-      this.endPhase(`gpadl ${hex(handle)}`, 'ok');
+      this.endPhase(`gpadl ${hexNum(handle)}`, 'ok');
       done(true, handle);
     }, ch.relid, () => failed('rescinded (-ENODEV)'));
     void sendPages;
@@ -2077,14 +2075,14 @@ export class Simulator {
     if (server.conn.state === 'Connected') this.srvResetChannels(server);
     const hostRejects = server.party === 'host' ? this.cfg.faults.find((f) => f.kind === 'host-rejects-version' && (f.params.version === undefined || parseVersion(String(f.params.version)) === v)) : undefined;
     if (!server.versions.includes(v) || hostRejects) {
-      if (hostRejects) this.faultEvent(hostRejects, 'host-rejects-version', `host refuses version ${vstr(v)}`);
+      if (hostRejects) this.faultEvent(hostRejects, 'host-rejects-version', `host refuses version ${versionString(v)}`);
       server.conn = this.newConn();
       this.serverSend(server, { msgtype: 'CHANNELMSG_VERSION_RESPONSE', version_supported: 0, connection_state: 0, msg_conn_id: 0 });
       return;
     }
     // Version gating through the relay: a guest asking above what the relay negotiated -> Unsupported.
     if (server.party === 'paravisor' && this.relay.ok && v > this.relay.version) {
-      this.serverLog(server, `relay: guest version ${vstr(v)} is newer than the host connection (${vstr(this.relay.version)}): Unsupported`);
+      this.serverLog(server, `relay: guest version ${versionString(v)} is newer than the host connection (${versionString(this.relay.version)}): Unsupported`);
       server.conn = this.newConn();
       this.serverSend(server, { msgtype: 'CHANNELMSG_VERSION_RESPONSE', version_supported: 0, connection_state: 0, msg_conn_id: 0 });
       return;
@@ -2105,7 +2103,7 @@ export class Simulator {
     // 1 for a VTL0 server, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID for the host's redirect server that
     // OpenHCL's vmbus_client reaches — else the version.
     let connId = v >= 0x50000 ? (client === 'relay' ? VMBUS_MESSAGE_REDIRECT_CONNECTION_ID : server.childConnId) : v;
-    if (hostileConn && client === 'guest') { connId = Number(hostileConn.params.conn ?? 0x77); this.faultEvent(hostileConn, 'host-bad-msg-conn-id', `VERSION_RESPONSE with msg_conn_id ${hex(connId)}`); }
+    if (hostileConn && client === 'guest') { connId = Number(hostileConn.params.conn ?? 0x77); this.faultEvent(hostileConn, 'host-bad-msg-conn-id', `VERSION_RESPONSE with msg_conn_id ${hexNum(connId)}`); }
     const resp: Json = { msgtype: 'CHANNELMSG_VERSION_RESPONSE', version_supported: 1, connection_state: 0, msg_conn_id: connId };
     if (v >= 0x60000) resp.supported_features = flags;
     this.serverSend(server, resp);
@@ -2323,7 +2321,7 @@ export class Simulator {
       const g = c.gpadls.get(gpadl);
       if (!g) return;
       let status = 0;
-      if (f) { status = Number(f.params.status ?? 0xc0000001); this.faultEvent(f, 'gpadl-fails', `GPADL ${hex(gpadl)} of ${c.dev.name} fails with ${hex(status)}`); }
+      if (f) { status = Number(f.params.status ?? 0xc0000001); this.faultEvent(f, 'gpadl-fails', `GPADL ${hexNum(gpadl)} of ${c.dev.name} fails with ${hexNum(status)}`); }
       if (status === 0) { g.state = 'Accepted'; this.state(server.party, 'gpadl', 'Offered', 'Accepted', { relid: c.id, gpadl }); }
       else { c.gpadls.delete(gpadl); this.state(server.party, 'gpadl', 'Offered', 'removed', { relid: c.id, gpadl }); }
       this.serverSend(server, { msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: c.id, gpadl, creation_status: status }, c.dev.source);
@@ -2366,7 +2364,7 @@ export class Simulator {
     this.schedule(T.deviceWork, () => {
       if (c.state !== 'Opening') return;
       let status = 0;
-      if (f) { status = Number(f.params.status ?? STATUS_UNSUCCESSFUL); this.faultEvent(f, 'open-fails', `open of ${c.dev.name} fails with ${hex(status)}`); }
+      if (f) { status = Number(f.params.status ?? STATUS_UNSUCCESSFUL); this.faultEvent(f, 'open-fails', `open of ${c.dev.name} fails with ${hexNum(status)}`); }
       c.state = status === 0 ? 'Open' : 'Closed';
       this.state(server.party, 'channel', 'Opening', c.state, { relid });
       this.serverSend(server, { msgtype: 'CHANNELMSG_OPENCHANNEL_RESULT', child_relid: relid, openid: c.openId ?? relid, status }, c.dev.source);
@@ -2549,13 +2547,13 @@ export class Simulator {
         if ((feats & RELAY_REQUIRED_FEATURES) !== RELAY_REQUIRED_FEATURES) {
           this.relay.state = 'failed';
           this.log('paravisor', 'err', 'host must support required feature flags');
-          this.endPhase('relay-connect', 'failed', `host ${vstr(v)} features ${hex(feats)}`);
+          this.endPhase('relay-connect', 'failed', `host ${versionString(v)} features ${hexNum(feats)}`);
           return;
         }
         this.relay.ok = true;
         this.relay.state = 'connected';
         this.state('paravisor', 'relay', 'connecting', 'connected', { detail: { version: v, features: feats }, granularity: 'event' });
-        this.relayWaiters.push({ msgtype: 4, match: () => true, run: () => { this.endPhase('relay-connect', 'ok', `host ${vstr(v)}`); } });
+        this.relayWaiters.push({ msgtype: 4, match: () => true, run: () => { this.endPhase('relay-connect', 'ok', `host ${versionString(v)}`); } });
         this.relaySend({ msgtype: 'CHANNELMSG_REQUESTOFFERS' });
       },
     });
@@ -2669,7 +2667,7 @@ export class Simulator {
             const b = it.bytes.slice();
             b[56] = v & 0xff; b[57] = (v >> 8) & 0xff;
             it.bytes = b;
-            this.faultEvent(null, 'set-value', `offer relid ${relid}: chn_flags set to ${hex(v)} before the guest reads it`);
+            this.faultEvent(null, 'set-value', `offer relid ${relid}: chn_flags set to ${hexNum(v)} before the guest reads it`);
             return null;
           }
         }

@@ -112,6 +112,11 @@ export function versionInfo(v: number): VersionInfo | undefined {
   return VERSION_BY_VALUE.get(v >>> 0);
 }
 /** "major.minor" of any u32 version value. */
+/** A message type without its CHANNELMSG_ prefix, as timelines and diagrams label it. */
+export function shortMsgtype(name: string): string {
+  return name.startsWith('CHANNELMSG_') ? name.slice('CHANNELMSG_'.length) : name;
+}
+
 export function versionString(v: number): string {
   return `${(v >>> 16) & 0xffff}.${v & 0xffff}`;
 }

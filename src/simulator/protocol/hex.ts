@@ -22,6 +22,11 @@ let scratch = new Uint8Array(512);
  * build a chain of hundreds of cons-strings per message (kept alive in the trace until something
  * flattens it).
  */
+/** A number as "0x…" hex, zero-padded to `width` digits. */
+export function hexNum(n: number | bigint, width = 0): string {
+  return '0x' + n.toString(16).padStart(width, '0');
+}
+
 export function toHex(bytes: Uint8Array, start = 0, end = bytes.length): string {
   const n = end - start;
   if (n <= 6 || DECODER === undefined || start < 0 || end > bytes.length) {

@@ -3,7 +3,7 @@
 import type { ScenarioConfig, SourceRef } from '../model/config';
 import type { Range } from './syntax';
 import type { ScenarioDiagnostic } from './types';
-import { ChnFlags, versionName } from '../protocol/constants';
+import { ChnFlags, versionName, versionString } from '../protocol/constants';
 import { knownVersion, lookupClassName } from './vocab';
 
 export interface DeviceInfo {
@@ -137,5 +137,5 @@ export function checkScenario(config: ScenarioConfig, ctx: CheckContext): void {
 
 function vs(v: number): string {
   const n = versionName(v);
-  return /^VERSION_/.test(n) ? `${(v >>> 16) & 0xffff}.${v & 0xffff}` : n;
+  return /^VERSION_/.test(n) ? versionString(v) : n;
 }

@@ -2,6 +2,7 @@
 // happened with its key fields), then the expectation results. Shared by the CLI runner and the
 // extension's Run Scenario command.
 import type { TraceEvent } from '../trace/events';
+import { versionString } from '../protocol/constants';
 
 export interface ExpectationResult {
   ok: boolean;
@@ -35,7 +36,7 @@ const VERSION_FIELDS = new Set(['vmbus_version_requested']);
 const HEX_FIELDS = new Set(['feature_flags', 'chn_flags', 'gpadl', 'ringbuffer_gpadlhandle', 'creation_status', 'status']);
 
 function keyFieldText(k: string, v: unknown): string {
-  if (typeof v === 'number' && VERSION_FIELDS.has(k)) return `${(v >>> 16) & 0xffff}.${v & 0xffff}`;
+  if (typeof v === 'number' && VERSION_FIELDS.has(k)) return versionString(v);
   if (typeof v === 'number' && HEX_FIELDS.has(k)) return '0x' + (v >>> 0).toString(16);
   return fieldText(v);
 }

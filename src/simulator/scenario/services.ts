@@ -8,7 +8,8 @@ import {
   CHANNEL_STATES, CHN_FLAG_WORDS, DESIGNS, FEATURE_WORDS, ISOLATIONS, KEYWORDS, MESSAGE_WORDS, PARTIES, SECTION_KEYWORDS, TOP_KEYWORDS,
   VERSIONS, chnFlagByName, classWords, faultById, faultWords, featureByName, lookupClassGuid, lookupClassName, messageByName, versionByName,
 } from './vocab';
-import { versionName } from '../protocol/constants';
+import { versionName, versionString } from '../protocol/constants';
+import { hexNum } from '../protocol/hex';
 
 export type CompletionKind = 'keyword' | 'class' | 'flag' | 'feature' | 'fault' | 'message' | 'value' | 'device' | 'version' | 'label';
 
@@ -21,9 +22,6 @@ export interface CompletionEntry {
   sortText?: string;
 }
 
-function hex(n: number, width: number): string {
-  return '0x' + n.toString(16).padStart(width, '0');
-}
 
 /** The block a position is in: the first word of the statement owning the innermost open '{'. */
 function contextAt(tokens: Token[], line: number): { block: string; deviceNames: string[]; stopLabels: string[] } {
@@ -78,13 +76,13 @@ export function completeAt(text: string, line: number, character: number): Compl
       documentation: `${c.description}${c.allowedInIsolated ? '' : ' — not allowed in isolated VMs'}`,
     }));
   const flags = (): CompletionEntry[] =>
-    CHN_FLAG_WORDS.map((f) => ({ label: f.name, kind: 'flag', detail: `${hex(f.value, 4)} ${f.linuxName ?? ''}`, documentation: f.doc }));
+    CHN_FLAG_WORDS.map((f) => ({ label: f.name, kind: 'flag', detail: `${hexNum(f.value, 4)} ${f.linuxName ?? ''}`, documentation: f.doc }));
   const features = (): CompletionEntry[] =>
-    FEATURE_WORDS.map((f) => ({ label: f.name, kind: 'feature', detail: `${hex(f.value, 2)}${f.linuxName ? ' ' + f.linuxName : ''}`, documentation: f.doc }));
+    FEATURE_WORDS.map((f) => ({ label: f.name, kind: 'feature', detail: `${hexNum(f.value, 2)}${f.linuxName ? ' ' + f.linuxName : ''}`, documentation: f.doc }));
   const messages = (): CompletionEntry[] =>
     MESSAGE_WORDS.filter((m) => !/^CHANNELMSG_(INVALID|1[89]|20)$/.test(m.name)).map((m) => ({ label: m.name, kind: 'message', detail: `= ${m.value}`, documentation: m.doc }));
   const versions = (): CompletionEntry[] =>
-    [...VERSIONS].reverse().map((v, i) => ({ label: `${v.major}.${v.minor}`, kind: 'version', detail: `${hex(v.value, 8)} ${v.name}`, documentation: `${v.openVmmName}: ${v.host}`, sortText: String(i).padStart(2, '0') }));
+    [...VERSIONS].reverse().map((v, i) => ({ label: `${v.major}.${v.minor}`, kind: 'version', detail: `${hexNum(v.value, 8)} ${v.name}`, documentation: `${v.openVmmName}: ${v.host}`, sortText: String(i).padStart(2, '0') }));
   const faults = (): CompletionEntry[] =>
     faultWords().map((f) => ({ label: f.id, kind: 'fault', detail: f.hostile ? 'hostile host' : 'fault', documentation: f.description }));
   const values = (list: readonly string[], doc?: Record<string, string>): CompletionEntry[] => list.map((v) => ({ label: v, kind: 'value', documentation: doc?.[v] }));
@@ -223,11 +221,11 @@ function describe(role: TokenRole): string | undefined {
     }
     case 'chn-flag': {
       const f = CHN_FLAG_WORDS.find((x) => x.name === role.name);
-      return f ? `**${f.name}** = \`${hex(f.value, 4)}\` (chn_flags, ${f.linuxName})\n\n${f.doc}` : undefined;
+      return f ? `**${f.name}** = \`${hexNum(f.value, 4)}\` (chn_flags, ${f.linuxName})\n\n${f.doc}` : undefined;
     }
     case 'feature': {
       const f = FEATURE_WORDS.find((x) => x.name === role.name);
-      return f ? `**${f.name}** = \`${hex(f.value, 2)}\` (feature_flags${f.linuxName ? ', ' + f.linuxName : ''})\n\n${f.doc}` : undefined;
+      return f ? `**${f.name}** = \`${hexNum(f.value, 2)}\` (feature_flags${f.linuxName ? ', ' + f.linuxName : ''})\n\n${f.doc}` : undefined;
     }
     case 'message': {
       const m = MESSAGE_WORDS.find((x) => x.name === role.name);
@@ -243,7 +241,7 @@ function describe(role: TokenRole): string | undefined {
     case 'version': {
       const v = role.value >>> 0;
       const info = VERSIONS.find((x) => x.value === v);
-      return `VMBus version **${(v >>> 16) & 0xffff}.${v & 0xffff}** = \`${hex(v, 8)}\`${info ? ` (${info.name}, OpenVMM ${info.openVmmName}): ${info.host}` : ` (${versionName(v)})`}`;
+      return `VMBus version **${versionString(v)}** = \`${hexNum(v, 8)}\`${info ? ` (${info.name}, OpenVMM ${info.openVmmName}): ${info.host}` : ` (${versionName(v)})`}`;
     }
     case 'device-def':
     case 'device-ref':

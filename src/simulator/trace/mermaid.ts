@@ -1,6 +1,7 @@
 // Mermaid sequenceDiagram exporter: the trace's messages between the four parties, with phases
 // and faults as notes. Pure; used by the timeline's export and available to the CLI.
 import type { Party, TraceEvent } from './events';
+import { shortMsgtype } from '../protocol/constants';
 
 const ALIAS: Record<Party, string> = { guest: 'G', paravisor: 'P', hypervisor: 'H', host: 'V' };
 const TITLE: Record<Party, string> = { guest: 'Guest VTL0', paravisor: 'Paravisor VTL2', hypervisor: 'Hypervisor', host: 'Host' };
@@ -21,9 +22,6 @@ export function mermaidText(s: string): string {
   return s.replace(/[\r\n]+/g, ' ').replace(/[#;]/g, (c) => (c === '#' ? '#35;' : '#59;')).trim();
 }
 
-function short(t: string): string {
-  return t.startsWith('CHANNELMSG_') ? t.slice(11) : t;
-}
 
 function line(e: TraceEvent, o: MermaidOptions): string | undefined {
   switch (e.kind) {
@@ -36,7 +34,7 @@ function line(e: TraceEvent, o: MermaidOptions): string | undefined {
       const status = e.status && e.status !== 'HV_STATUS_SUCCESS' ? ` ${e.status}` : '';
       // Solid arrows for confidential messages, dotted for host-visible ones, a cross for failed posts.
       const arrow = status ? '-x' : e.confidential ? '->>' : '-->>';
-      return `  ${ALIAS[e.from]}${arrow}${ALIAS[e.to]}: ${mermaidText(`${short(e.msgtype)}${rel}${status} [${tags.join(', ')}] (seq ${e.seq})`)}`;
+      return `  ${ALIAS[e.from]}${arrow}${ALIAS[e.to]}: ${mermaidText(`${shortMsgtype(e.msgtype)}${rel}${status} [${tags.join(', ')}] (seq ${e.seq})`)}`;
     }
     case 'packet':
       if (!o.packets) return undefined;

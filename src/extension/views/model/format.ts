@@ -2,9 +2,9 @@
 import type { AccessPath } from '../../../simulator/trace/events';
 import { CHN_FLAG_INFO } from '../../../simulator/protocol/index';
 
-export function hex(n: number, width = 0): string {
-  return '0x' + n.toString(16).padStart(width, '0');
-}
+import { hexNum as hex } from '../../../simulator/protocol/hex';
+
+export { hex };
 
 export function plural(n: number, one: string, many = one + 's'): string {
   return `${n} ${n === 1 ? one : many}`;

@@ -8,6 +8,7 @@ import type { GuestView, ParavisorView } from '../../../simulator/engine/api';
 import type { PhaseEvent, TraceEvent } from '../../../simulator/trace/events';
 import type { NodeIcon, TreeModel, ViewNode } from './node';
 import { hex } from './format';
+import { versionString } from '../../../simulator/protocol/constants';
 
 export type PhaseStatus = 'pending' | 'running' | 'current' | 'ok' | 'failed' | 'skipped' | 'fallback';
 
@@ -273,7 +274,7 @@ export function buildNegotiationModel(input: NegotiationInput, cache?: Negotiati
   // 3. Status line.
   const g = input.guest;
   if (g) {
-    const ver = g.version !== null ? `${g.version >>> 16}.${g.version & 0xffff}` : null;
+    const ver = g.version !== null ? versionString(g.version) : null;
     const parts = [`guest ${g.connectionState}`];
     if (ver) parts.push(`VMBus ${ver}`);
     if (g.connectionState === 'connected' || g.confidential) parts.push(g.confidential ? 'confidential' : 'not confidential');
