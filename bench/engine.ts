@@ -63,7 +63,8 @@ function main(): void {
   const dt = cpuSeconds(c0);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const evs = s.events();
-  const packets = evs.reduce((n, e) => n + (e.kind === 'packet' ? 1 : 0), 0);
+  let packets = 0;
+  for (const e of evs) if (e.kind === 'packet') packets++;
   const opened = s.inspect().channels.filter((c) => c.state === 'open').length;
   const rate = evs.length / dt;
   const base = baseline(evs.length, CHANNELS);

@@ -7,6 +7,7 @@ import { shortMsgtype, versionString } from '../simulator/protocol/constants';
 
 export { shortMsgtype };
 import type { SeekMatch, TimelineFilter, TimelineItem } from './timelineProtocol';
+import type { Trace } from '../simulator/trace/buffer';
 
 export const PARTIES: readonly Party[] = ['guest', 'paravisor', 'hypervisor', 'host'];
 
@@ -194,17 +195,17 @@ export interface AlignedRow {
 export interface TimelineColumns {
   readonly total: number;
   /** Single-run columns expose their events (col = index) so scans need not allocate items. */
-  readonly events?: readonly TraceEvent[];
+  readonly events?: Trace;
   /** Items at a column (one per run present there). */
   itemsAt(col: number): TimelineItem[];
 }
 
-export function singleRunColumns(events: readonly TraceEvent[]): TimelineColumns {
+export function singleRunColumns(events: Trace): TimelineColumns {
   return {
     get total() { return events.length; },
     events,
     itemsAt(col) {
-      const e = events[col];
+      const e = events.at(col)!;
       return e ? [{ col, run: 0, event: e }] : [];
     },
   };
@@ -260,7 +261,7 @@ export function sliceWindow(cols: TimelineColumns, from: number, to: number, fil
       let alarm = -1;
       let count = 0;
       for (let c = b; c < end; c++) {
-        const e = evs[c];
+        const e = evs.at(c)!;
         if (!pass(e)) continue;
         count++;
         if (isAlarm(e)) { if (alarm < 0) alarm = c; continue; }
@@ -269,8 +270,8 @@ export function sliceWindow(cols: TimelineColumns, from: number, to: number, fil
       }
       const first = best >= 0 && (alarm < 0 || best < alarm) ? best : alarm;
       const second = first === best ? alarm : best;
-      if (first >= 0) items.push({ col: first, run: 0, event: evs[first], count: first === alarm && best >= 0 ? 1 : count });
-      if (second >= 0) items.push({ col: second, run: 0, event: evs[second], count: second === alarm ? 1 : count });
+      if (first >= 0) items.push({ col: first, run: 0, event: evs.at(first)!, count: first === alarm && best >= 0 ? 1 : count });
+      if (second >= 0) items.push({ col: second, run: 0, event: evs.at(second)!, count: second === alarm ? 1 : count });
     }
     return { from: lo, to: hi, stride, items };
   }
@@ -338,7 +339,7 @@ export function alignKey(e: TraceEvent): string {
  * shortest-edit search). Equal keys share a row; the rest get a row of their own, marked as
  * present in one run only. Past maxD edits the remainder is appended unaligned.
  */
-export function alignRuns(a: readonly TraceEvent[], b: readonly TraceEvent[], keyOf: (e: TraceEvent) => string = alignKey, maxD = 3000): AlignedRow[] {
+export function alignRuns(a: Trace, b: Trace, keyOf: (e: TraceEvent) => string = alignKey, maxD = 3000): AlignedRow[] {
   const ka = a.map(keyOf);
   const kb = b.map(keyOf);
   // Common prefix and suffix first: cheap, and usually most of two similar runs.
@@ -347,7 +348,7 @@ export function alignRuns(a: readonly TraceEvent[], b: readonly TraceEvent[], ke
   let suf = 0;
   while (suf < ka.length - pre && suf < kb.length - pre && ka[ka.length - 1 - suf] === kb[kb.length - 1 - suf]) suf++;
   const rows: AlignedRow[] = [];
-  for (let i = 0; i < pre; i++) rows.push({ a: a[i], b: b[i] });
+  for (let i = 0; i < pre; i++) rows.push({ a: a.at(i)!, b: b.at(i)! });
   const A = ka.slice(pre, ka.length - suf);
   const B = kb.slice(pre, kb.length - suf);
   const n = A.length;
@@ -355,15 +356,15 @@ export function alignRuns(a: readonly TraceEvent[], b: readonly TraceEvent[], ke
   const mid = editScript(A, B, maxD);
   if (mid) {
     for (const op of mid) {
-      if (op.t === '=') rows.push({ a: a[pre + op.i], b: b[pre + op.j] });
-      else if (op.t === '-') rows.push({ a: a[pre + op.i] });
-      else rows.push({ b: b[pre + op.j] });
+      if (op.t === '=') rows.push({ a: a.at(pre + op.i)!, b: b.at(pre + op.j)! });
+      else if (op.t === '-') rows.push({ a: a.at(pre + op.i)! });
+      else rows.push({ b: b.at(pre + op.j)! });
     }
   } else {
-    for (let i = 0; i < n; i++) rows.push({ a: a[pre + i] });
-    for (let j = 0; j < m; j++) rows.push({ b: b[pre + j] });
+    for (let i = 0; i < n; i++) rows.push({ a: a.at(pre + i)! });
+    for (let j = 0; j < m; j++) rows.push({ b: b.at(pre + j)! });
   }
-  for (let s = suf; s > 0; s--) rows.push({ a: a[a.length - s], b: b[b.length - s] });
+  for (let s = suf; s > 0; s--) rows.push({ a: a.at(a.length - s)!, b: b.at(b.length - s)! });
   return rows;
 }
 

@@ -319,7 +319,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
     const s = this.session;
     if (!s) return undefined;
     const p = s.position();
-    return p >= 0 ? s.events()[p] : undefined;
+    return p >= 0 ? s.events().at(p)! : undefined;
   }
 
   /** Print the log lines of the events the run passed (forward only, each once). */
@@ -331,7 +331,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
     let out = '';
     let err = '';
     for (let i = this.printedUpTo + 1; i <= pos && i < events.length; i++) {
-      const e = events[i];
+      const e = events.at(i)!;
       if (e.kind !== 'log') continue;
       const line = this.formatLog(e);
       if (e.level === 'err' || e.level === 'warn') {
@@ -417,7 +417,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
   private prevLine(i: number): { file: string; line: number } | undefined {
     const events = this.session!.events();
     for (let j = i - 1; j >= 0; j--) {
-      const e = events[j];
+      const e = events.at(j)!;
       if (e.granularity !== 'event') continue;
       return e.source ? { file: e.source.file, line: e.source.line } : undefined;
     }
@@ -754,7 +754,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
   private currentMessageSeq(): number | undefined {
     const s = this.session!;
     const events = s.events();
-    for (let i = s.position(); i >= 0; i--) if (events[i].kind === 'message') return i;
+    for (let i = s.position(); i >= 0; i--) if (events.at(i)!.kind === 'message') return i;
     return undefined;
   }
 

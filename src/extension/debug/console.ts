@@ -174,7 +174,7 @@ export function evaluateCommand(text: string, ctx: ConsoleContext): ConsoleResul
   if (cmd === 'event') {
     const seq = rest[0] !== undefined ? Number(rest[0]) : state.position;
     if (!Number.isInteger(seq) || seq < -1 || seq > state.position) return { result: `event: no executed event #${rest[0]}`, error: true };
-    const e: TraceEvent | undefined = seq >= 0 ? events[seq] : undefined;
+    const e: TraceEvent | undefined = seq >= 0 ? events.at(seq)! : undefined;
     const nodes = eventNodes(e, state);
     const summary = e ? `#${e.seq} ${e.kind}` : 'before the first event';
     return { result: summary, node: { name: 'event', value: summary, children: () => nodes } };
@@ -217,7 +217,7 @@ export function evaluateCommand(text: string, ctx: ConsoleContext): ConsoleResul
   }
 
   // An expression over the current event.
-  const e = state.position >= 0 ? events[state.position] : undefined;
+  const e = state.position >= 0 ? events.at(state.position)! : undefined;
   try {
     const cond = compileCondition(line);
     if (!e) return { result: 'no current event (before the first event); try `help`', error: true };

@@ -15,6 +15,7 @@ import {
   newPage,
   writeMessageSlot,
 } from '../../simulator/protocol';
+import type { Trace } from '../../simulator/trace/buffer';
 
 export interface MemoryRegion {
   /** Address shown in the hex view (GPA where the simulator knows it). */
@@ -45,9 +46,9 @@ function pageBase(value: string): bigint {
   }
 }
 
-function lastMatching<T extends TraceEvent>(events: readonly TraceEvent[], position: number, pred: (e: TraceEvent) => e is T): T | undefined {
+function lastMatching<T extends TraceEvent>(events: Trace, position: number, pred: (e: TraceEvent) => e is T): T | undefined {
   for (let i = Math.min(position, events.length - 1); i >= 0; i--) {
-    const e = events[i];
+    const e = events.at(i)!;
     if (pred(e)) return e;
   }
   return undefined;
@@ -102,7 +103,7 @@ export function resolveMemory(ref: string, session: SimulationSession, state: Si
   const events = session.events();
   switch (kind) {
     case 'msg': {
-      const e = events[Number(a)];
+      const e = events.at(Number(a))!;
       if (!e || e.kind !== 'message' || e.seq > state.position) return undefined;
       return { address: 0n, bytes: hexToBytes(e.hex) };
     }

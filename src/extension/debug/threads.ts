@@ -6,6 +6,7 @@
 import type { ScenarioConfig, SourceRef } from '../../simulator/model/config';
 import type { Party, TraceEvent } from '../../simulator/trace/events';
 import { hexNum as hex } from '../../simulator/protocol/hex';
+import type { Trace } from '../../simulator/trace/buffer';
 
 export const PARAVISOR_THREAD = 1001;
 export const HYPERVISOR_THREAD = 1002;
@@ -175,7 +176,7 @@ export class LineResolver {
   /** Device per relid, keyed "g:<relid>" on the guest side and "h:<relid>" between paravisor relay and host. */
   private relidDevice = new Map<string, string>();
   private scanned = 0;
-  private scannedTrace: readonly TraceEvent[] | undefined;
+  private scannedTrace: Trace | undefined;
 
   constructor(
     private readonly config: ScenarioConfig,
@@ -194,14 +195,14 @@ export class LineResolver {
   }
 
   /** Learn relid → device from the offers in the trace (incrementally). */
-  private index(events: readonly TraceEvent[]): void {
+  private index(events: Trace): void {
     if (this.scannedTrace !== events || this.scanned > events.length) {
       this.scannedTrace = events;
       this.scanned = 0;
       this.relidDevice.clear();
     }
     for (; this.scanned < events.length; this.scanned++) {
-      const e = events[this.scanned];
+      const e = events.at(this.scanned)!;
       if (e.kind !== 'message' || e.relid === undefined) continue;
       const key = this.keyOf(e);
       if (key === undefined || (this.relidDevice.has(key) && e.msgtype !== 'CHANNELMSG_OFFERCHANNEL')) continue;
@@ -239,7 +240,7 @@ export class LineResolver {
   }
 
   /** The line of an event by itself (its SourceRef, or the device of its relid). */
-  forEvent(e: TraceEvent, events: readonly TraceEvent[]): SourceRef | undefined {
+  forEvent(e: TraceEvent, events: Trace): SourceRef | undefined {
     if (e.source) return e.source;
     // A phase that ended in a fallback points at what made it fall back.
     if (e.kind === 'phase' && e.outcome === 'fallback') {
@@ -256,7 +257,7 @@ export class LineResolver {
   }
 
   /** The line a phase comes from (without its begin event's own SourceRef). */
-  forPhase(name: string, events: readonly TraceEvent[]): SourceRef | undefined {
+  forPhase(name: string, events: Trace): SourceRef | undefined {
     const relid = /relid (\d+)/.exec(name);
     if (relid) {
       this.index(events);
@@ -298,7 +299,7 @@ export class LineResolver {
  * 0..position are looked at.
  */
 export function buildStack(
-  events: readonly TraceEvent[],
+  events: Trace,
   position: number,
   threadId: number,
   config: ScenarioConfig,
@@ -309,8 +310,8 @@ export function buildStack(
   const first = lines.first;
   let top: TraceEvent | undefined;
   for (let i = Math.min(position, events.length - 1); i >= 0; i--) {
-    if (threadOf(events[i], config) === threadId) {
-      top = events[i];
+    if (threadOf(events.at(i)!, config) === threadId) {
+      top = events.at(i)!;
       break;
     }
   }
@@ -344,11 +345,11 @@ export function buildStack(
 }
 
 /** For each phase in `phases` (outermost first), the begin event that opened it, if found. */
-export function findPhaseBegins(events: readonly TraceEvent[], from: number, phases: string[]): (TraceEvent | undefined)[] {
+export function findPhaseBegins(events: Trace, from: number, phases: string[]): (TraceEvent | undefined)[] {
   const out: (TraceEvent | undefined)[] = phases.map(() => undefined);
   let remaining = phases.length;
   for (let i = Math.min(from, events.length - 1); i >= 0 && remaining > 0; i--) {
-    const e = events[i];
+    const e = events.at(i)!;
     if (e.kind !== 'phase' || e.action !== 'begin') continue;
     // A begin event's own phase list may or may not include the phase it opens; accept both.
     const depth = e.phase.length > 0 && e.phase[e.phase.length - 1] === e.name ? e.phase.length - 1 : e.phase.length;

@@ -13,6 +13,7 @@ import type { MessageEvent, TraceEvent } from '../../simulator/trace/events';
 import { CHN_FLAG_INFO } from '../../simulator/protocol';
 import { describeEvent } from './threads';
 import { hexNum as hex } from '../../simulator/protocol/hex';
+import type { Trace } from '../../simulator/trace/buffer';
 
 export interface VarNode {
   name: string;
@@ -293,9 +294,9 @@ export function exposureNodes(state: SimulationState): VarNode[] {
 }
 
 /** The last message event at or before the position, if any. */
-export function currentMessage(events: readonly TraceEvent[], position: number): MessageEvent | undefined {
+export function currentMessage(events: Trace, position: number): MessageEvent | undefined {
   for (let i = Math.min(position, events.length - 1); i >= 0; i--) {
-    const e = events[i];
+    const e = events.at(i)!;
     if (e.kind === 'message') return e;
   }
   return undefined;
@@ -406,7 +407,7 @@ export function scopeNodes(scope: ScopeName, session: SimulationSession, state: 
   const pos = state.position;
   switch (scope) {
     case 'Event':
-      return eventNodes(pos >= 0 ? events[pos] : undefined, state);
+      return eventNodes(pos >= 0 ? events.at(pos)! : undefined, state);
     case 'Guest':
       return guestNodes(state);
     case 'Paravisor SynIC':

@@ -4,16 +4,16 @@
 import * as vscode from 'vscode';
 import type { SessionHub } from '../session/hub';
 import type { ScenarioConfig } from '../../simulator/model/config';
-import type { TraceEvent } from '../../simulator/trace/events';
 import { createSession } from '../../simulator/engine/session';
 import { loadScenario, resolveScenarioUri } from '../views/actions';
 import type { TimelineController } from './panel';
 import { runWithProgress } from '../session/run';
+import type { Trace } from '../../simulator/trace/buffer';
 
 export type ComparePair = 'designs' | 'confidential';
 
 /** Run a config to its end (in slices, cancellable) and return its trace, or undefined if cancelled. */
-async function runToEnd(config: ScenarioConfig, label: string, design?: 'probe' | 'cpuid'): Promise<readonly TraceEvent[] | undefined> {
+async function runToEnd(config: ScenarioConfig, label: string, design?: 'probe' | 'cpuid'): Promise<Trace | undefined> {
   const s = createSession(config, design ? { design } : {});
   const stop = await runWithProgress(s, `Compare: running ${label}`);
   return stop.reason === 'end' ? s.events() : undefined;

@@ -13,12 +13,13 @@ import {
 import {
   type AlignedRow, type TimelineColumns, alignRuns, compareColumns, compileFilter, seek, singleRunColumns, sliceWindow,
 } from '../../shared/timelineData';
+import type { Trace } from '../../simulator/trace/buffer';
 
 export interface CompareRuns {
   title: string;
   labels: [string, string];
-  a: readonly TraceEvent[];
-  b: readonly TraceEvent[];
+  a: Trace;
+  b: Trace;
   vpCount: number;
   uri?: vscode.Uri;
 }
@@ -206,8 +207,8 @@ export class TimelineController implements vscode.Disposable {
   }
 
   private eventFor(seq: number, run: 0 | 1): TraceEvent | undefined {
-    if (this.mode.kind === 'compare') return (run === 0 ? this.mode.runs.a : this.mode.runs.b)[seq];
-    return this.hub.active?.session.events()[seq];
+    if (this.mode.kind === 'compare') return (run === 0 ? this.mode.runs.a : this.mode.runs.b).at(seq);
+    return this.hub.active?.session.events().at(seq);
   }
 
   private onMessage(raw: unknown): void {

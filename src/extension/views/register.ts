@@ -7,7 +7,6 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ActiveSimulation, SessionHub } from '../session/hub';
 import type { SimulationSession, SimulationState } from '../../simulator/engine/api';
-import type { TraceEvent } from '../../simulator/trace/events';
 import type { SourceRef } from '../../simulator/model/config';
 import { ModelTreeProvider, REVEAL_COMMAND } from './provider';
 import { snapshot, type NodeSnapshot, type TreeModel } from './model/node';
@@ -16,6 +15,7 @@ import { buildChannelsModel, newChannelsCache } from './model/channels';
 import { buildSynicsModel } from './model/synics';
 import { buildExposureModel, newExposureCache } from './model/exposure';
 import { channelActions, createSidebarSession, resolveScenarioUri } from './actions';
+import type { Trace } from '../../simulator/trace/buffer';
 
 export type ViewKey = 'negotiation' | 'channels' | 'synics' | 'exposure';
 export const VIEW_IDS: Record<ViewKey, string> = {
@@ -41,7 +41,7 @@ export interface ViewsApi {
 
 interface Plan {
   session: SimulationSession;
-  events?: readonly TraceEvent[];
+  events?: Trace;
 }
 
 class ViewsController implements vscode.Disposable {
@@ -102,7 +102,7 @@ class ViewsController implements vscode.Disposable {
     void (async () => {
       // A session that already ran to its end is its own plan; otherwise a dry run of the same
       // scenario, in slices so a long one does not hold up the extension host.
-      let events: readonly TraceEvent[];
+      let events: Trace;
       if (session.done()) {
         events = session.events();
       } else {
@@ -254,7 +254,7 @@ export function findOfferSeq(session: SimulationSession | undefined, relid: numb
   const pos = Math.min(session.position(), ev.length - 1);
   let fallback: number | undefined;
   for (let i = 0; i <= pos; i++) {
-    const e = ev[i];
+    const e = ev.at(i)!;
     if (e.kind === 'message' && e.relid === relid) {
       if (e.msgtype === 'CHANNELMSG_OFFERCHANNEL') return e.seq;
       if (fallback === undefined) fallback = e.seq;

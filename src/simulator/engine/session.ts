@@ -7,6 +7,7 @@
 // and events after it are produced anew.
 import type { Expectation, ScenarioConfig, StopPoint } from '../model/config';
 import type { ExpectationEvent, Granularity, TraceEvent } from '../trace/events';
+import type { Trace } from '../trace/buffer';
 import type { EventPredicate, SessionOptions, SimulationSession, SimulationState, StopInfo } from './api';
 import { Simulator, eventMatchesStop, type PageRec, type SimEdit } from '../model/simulator';
 import { versionString } from '../protocol/constants';
@@ -32,7 +33,7 @@ export interface RunResult {
 export function runScenario(config: ScenarioConfig, opts: SessionOptions = {}): RunResult {
   const s = createSession(config, opts) as Session;
   s.runToEnd();
-  return { events: s.events() as TraceEvent[], state: s.inspect(), expectationResults: s.expectationResults() };
+  return { events: s.events().slice(), state: s.inspect(), expectationResults: s.expectationResults() };
 }
 
 /** Creates a stepping session (nothing has run yet: position -1). */
@@ -54,14 +55,14 @@ export class Session implements SimulationSession {
   private snapshots = new Map<number, ProjectionState>();
   private snapshotInterval: number;
   private lastSnap = -1;
-  private listeners = new Set<(events: readonly TraceEvent[], from: number) => void>();
+  private listeners = new Set<(events: Trace, from: number) => void>();
 
   constructor(config: ScenarioConfig, private opts: SessionOptions = {}) {
     const cfg: ScenarioConfig = { ...config, platform: { ...config.platform } };
     if (opts.seed !== undefined) cfg.seed = opts.seed;
     if (opts.design !== undefined) cfg.platform.design = opts.design;
     this.config = cfg;
-    this.sim = new Simulator(cfg);
+    this.sim = new Simulator(cfg, [], { compactTrace: opts.compactTrace });
     this.snapshotInterval = opts.snapshotInterval ?? 1024;
     this.proj = initialState(cfg);
     this.snapshots.set(-1, cloneState(this.proj));
@@ -108,12 +109,12 @@ export class Session implements SimulationSession {
   }
 
   /** Subscribe to newly produced events (called with the whole trace and the first new index). */
-  subscribe(fn: (events: readonly TraceEvent[], from: number) => void): () => void {
+  subscribe(fn: (events: Trace, from: number) => void): () => void {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
   }
 
-  events(): readonly TraceEvent[] {
+  events(): Trace {
     return this.sim.events;
   }
 
@@ -133,7 +134,7 @@ export class Session implements SimulationSession {
 
   private stop(reason: StopInfo['reason'], description?: string): StopInfo {
     this.flush();
-    const ev = this.pos >= 0 ? this.sim.events[this.pos] : undefined;
+    const ev = this.pos >= 0 ? this.sim.events.at(this.pos)! : undefined;
     const s: StopInfo = { reason };
     if (ev) s.event = ev;
     if (description) s.description = description;
@@ -144,13 +145,13 @@ export class Session implements SimulationSession {
     for (;;) {
       if (!this.ensure(this.pos + 1)) return this.stop('end');
       this.pos++;
-      const e = this.sim.events[this.pos];
+      const e = this.sim.events.at(this.pos)!;
       if (granularity === 'substep' || e.granularity === 'event') return this.stop('step');
     }
   }
 
   stepOut(): StopInfo {
-    const cur = this.pos >= 0 ? this.sim.events[this.pos] : undefined;
+    const cur = this.pos >= 0 ? this.sim.events.at(this.pos)! : undefined;
     const depth = cur ? cur.phase.length : 0;
     if (depth === 0) return this.runToEnd();
     const name = cur!.phase[depth - 1];
@@ -159,7 +160,7 @@ export class Session implements SimulationSession {
 
   stepBack(granularity: Granularity): StopInfo {
     let p = this.pos - 1;
-    while (p >= 0 && granularity === 'event' && this.sim.events[p].granularity !== 'event') p--;
+    while (p >= 0 && granularity === 'event' && this.sim.events.at(p)!.granularity !== 'event') p--;
     this.pos = Math.max(-1, p);
     return this.stop(this.pos < 0 ? 'entry' : 'step');
   }
@@ -169,14 +170,14 @@ export class Session implements SimulationSession {
     for (;;) {
       if (!this.ensure(this.pos + 1)) return this.stop('end');
       this.pos++;
-      if (pred(this.sim.events[this.pos])) return this.stop('predicate');
+      if (pred(this.sim.events.at(this.pos)!)) return this.stop('predicate');
       if (++n >= maxEvents) return this.stop('budget');
     }
   }
 
   reverseUntil(pred: EventPredicate): StopInfo {
     for (let p = this.pos - 1; p >= 0; p--) {
-      if (pred(this.sim.events[p])) { this.pos = p; return this.stop('predicate'); }
+      if (pred(this.sim.events.at(p)!)) { this.pos = p; return this.stop('predicate'); }
     }
     this.pos = -1;
     return this.stop('entry');
@@ -234,7 +235,7 @@ export class Session implements SimulationSession {
     const ev = this.sim.events;
     const iv = this.snapshotInterval;
     for (let i = this.proj.position + 1; i <= pos; i++) {
-      applyEvent(this.proj, ev[i], this.config);
+      applyEvent(this.proj, ev.at(i)!, this.config);
       // Adaptive interval: at least `iv` events apart and at most ~512 snapshots per run, so
       // replay after a restore stays bounded (position/512 events) and memory stays bounded.
       if (i - this.lastSnap >= Math.max(iv, i >> 9)) {
@@ -266,7 +267,7 @@ export class Session implements SimulationSession {
   private regenerate(extra: SimEdit): string | null {
     const at = this.pos;
     this.edits = this.edits.filter((e) => e.at <= at);
-    const sim = new Simulator(this.config);
+    const sim = new Simulator(this.config, [], { compactTrace: this.opts.compactTrace });
     let err: string | null = null;
     const all = [...this.edits, { at, edit: extra }];
     for (let k = 0; k < all.length; k++) {

@@ -6,9 +6,10 @@
 // on the receiving side (decodeMessage with Linux's checks for the guest, allowOpenVmm for servers).
 import type { DeviceConfig, FaultConfig, ScenarioConfig, SourceRef, StopPoint } from './config';
 import type {
-  AccessPath, Granularity, HypercallEvent, InterruptEvent, MessageEvent, PacketEvent, Party, SynicId, TraceEvent, Visibility,
+  AccessPath, Granularity, MessageEvent, Party, SynicId, TraceEvent, Visibility,
 } from '../trace/events';
 import { EventHeap } from '../engine/heap';
+import { TraceBuffer } from '../trace/buffer';
 import { decodeMessage, encodeMessage, pagesSpanned } from '../protocol/codec';
 import { hexNum, toHex } from '../protocol/hex';
 import { classByGuid } from '../protocol/guid';
@@ -169,11 +170,11 @@ const round8 = (n: number): number => (n + 7) & ~7;
 const GPADL_HEADER_MAX_PFNS = 26;
 /** PFNs per GPADL_BODY message ((240 - 16) / 8). */
 const GPADL_BODY_MAX_PFNS = 28;
-/** Decimal strings of transaction ids, shared between packets (cheap PacketEvents). */
+/** Decimal strings of small numbers (relids in event-flag state events), made once. */
 const TID: string[] = [];
+const tid = (n: number): string => TID[n] ?? (TID[n] = String(n));
 /** Shared, never mutated: event-flag StateEvent detail after a scan. */
 const EMPTY_FLAGS: Json = Object.freeze({ sint: 2, bits: Object.freeze([]) as unknown as number[] }) as Json;
-const tid = (n: number): string => TID[n] ?? (TID[n] = String(n));
 
 /**
  * The event flags set in a SynIC's SIEF page: a set of relids (u32). Marks indexed by relid and a
@@ -335,8 +336,8 @@ export function eventMatchesStop(stop: StopPoint, e: TraceEvent, deviceOf?: (e: 
 
 export class Simulator {
   readonly cfg: ScenarioConfig;
-  readonly events: TraceEvent[] = [];
-  /** When set, events are counted but not stored (used by benchmarks of the bare model). */
+  /** The trace; the data path's events are stored compactly (trace/buffer.ts). */
+  readonly events: TraceBuffer;
   private now = 0;
   private seqNo = 0;
   private heap = new EventHeap<Action>();
@@ -402,8 +403,9 @@ export class Simulator {
   private stepsStarted = false;
   private packetPhase: string[] = [];
 
-  constructor(cfg: ScenarioConfig, edits: SimEdit[] = []) {
+  constructor(cfg: ScenarioConfig, edits: SimEdit[] = [], opts: { compactTrace?: boolean } = {}) {
     this.cfg = cfg;
+    this.events = new TraceBuffer(opts.compactTrace ?? true);
     this.edits = edits;
     const p = cfg.platform;
     this.iso = p.isolation;
@@ -589,12 +591,6 @@ export class Simulator {
     this.events.push(ev);
     if (this.afterSteps.length > 0) this.checkAfter(ev);
     return ev;
-  }
-
-  /** Appends an event built whole by a hot path (seq, time, phase already set). */
-  private pushEvent(ev: TraceEvent): void {
-    this.events.push(ev);
-    if (this.afterSteps.length > 0) this.checkAfter(ev);
   }
 
   /** Scripted rescinds with an `after` stop point: armed until the point is reached. */
@@ -1363,13 +1359,10 @@ export class Simulator {
     const enabled = this.guest.confidential ? (this.paraSynic[s.vp]?.scontrol ?? 0) & 1 : (this.hypSynic[s.vp].scontrol & 1) || (s.owner === 'paravisor' && (s.scontrol & 1));
     const delivered = !lost && enabled !== 0 && (s.sint2 & SINT_MASKED) === 0;
     if (relid !== undefined && !lost) {
-      // Hot path (channel event flags): built whole; same keys and order as the general form below.
-      const ev = {
-        kind: 'interrupt' as const, synic: s.owner, sint: 2, via, delivered, vp: s.vp, granularity: 'substep' as Granularity, relid,
-        seq: this.events.length, time: this.now, phase: this.phaseArr,
-      } satisfies InterruptEvent;
-      this.pushEvent(ev);
-    } else {
+      // Hot path (channel event flags): stored compactly; read back with the general form's keys.
+      // Like packets and signals, it is never a stop point (eventMatchesStop), so checkAfter is skipped.
+      this.events.pushInterrupt(this.now, this.phaseArr, s.owner, via, delivered, s.vp, relid);
+      } else {
       const e: Json = { kind: 'interrupt', synic: s.owner, sint: 2, via, delivered, vp: s.vp, granularity: 'substep' };
       if (relid !== undefined) e.relid = relid;
       if (lost) e.detail = 'lost (fault)';
@@ -1794,14 +1787,7 @@ export class Simulator {
     ring.in = (ring.in + len) % ring.size;
     ring.packets++;
     const signal = ring.mask === 0 && ring.out === oldIn;
-    const from: Party = guestSends ? 'guest' : c.hostedBy;
-    const to: Party = guestSends ? c.hostedBy : 'guest';
-    const ev = {
-      seq: this.events.length, time: this.now, vp: 0, granularity: 'event' as Granularity, phase: this.packetPhase, kind: 'packet' as const,
-      relid: c.relid, from, to, ring: guestSends ? 'outbound' as const : 'inbound' as const, packetType: 'VM_PKT_DATA_INBAND', bytes: len,
-      transactionId: tid(c.sent), writeIndex: ring.in, signaled: signal, confidential: c.coRing && this.cvm,
-    } satisfies PacketEvent;
-    this.events.push(ev);
+    this.events.pushPacket(this.now, this.packetPhase, c.relid, c.hostedBy, guestSends, len, c.sent, ring.in, signal, c.coRing && this.cvm);
     c.sent++;
     if (signal) {
       if (guestSends) this.guestSignal(c);
@@ -1845,13 +1831,8 @@ export class Simulator {
   /** vmbus_setevent: monitor page bit when monitor_allocated, else HvSignalEvent. */
   private guestSignal(c: GuestChannel): void {
     if (c.monitorId !== undefined) return; // monitor page trigger (host polls it)
-    // Hot path: the event is built whole (one allocation, a stable shape); same keys and order as emit().
-    const ev = {
-      kind: 'hypercall' as const, name: 'HvSignalEvent', code: HVCALL_SIGNAL_EVENT, path: this.signalPath(), by: 'guest' as Party, target: (c.hostedBy === 'paravisor' ? PARAVISOR_CHANNEL_SIGNAL_TARGET : 'host') as Party,
-      status: 'HV_STATUS_SUCCESS', connectionId: c.connectionId, vp: 0, granularity: 'substep' as Granularity, phase: this.phaseArr,
-      seq: this.events.length, time: this.now,
-    } satisfies HypercallEvent;
-    this.pushEvent(ev);
+    const target: Party = c.hostedBy === 'paravisor' ? PARAVISOR_CHANNEL_SIGNAL_TARGET : 'host';
+    this.events.pushSignal(this.now, this.phaseArr, this.signalPath(), HVCALL_SIGNAL_EVENT, target, c.connectionId, 0);
   }
 
   /** Host/paravisor → guest: set the channel's event flag in the SIEF page, then interrupt. */

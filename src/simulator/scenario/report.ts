@@ -3,6 +3,7 @@
 // extension's Run Scenario command.
 import type { TraceEvent } from '../trace/events';
 import { versionString } from '../protocol/constants';
+import type { Trace } from '../trace/buffer';
 
 export interface ExpectationResult {
   ok: boolean;
@@ -122,7 +123,7 @@ export function formatEvent(e: TraceEvent): string {
   }
 }
 
-export function formatTrace(events: readonly TraceEvent[], opts: TraceFormatOptions = {}): string[] {
+export function formatTrace(events: Trace, opts: TraceFormatOptions = {}): string[] {
   const lines = [TRACE_HEADER];
   for (const e of events) {
     if (e.kind === 'expectation') continue;

@@ -2,6 +2,7 @@
 // and faults as notes. Pure; used by the timeline's export and available to the CLI.
 import type { Party, TraceEvent } from './events';
 import { shortMsgtype } from '../protocol/constants';
+import type { Trace } from './buffer';
 
 const ALIAS: Record<Party, string> = { guest: 'G', paravisor: 'P', hypervisor: 'H', host: 'V' };
 const TITLE: Record<Party, string> = { guest: 'Guest VTL0', paravisor: 'Paravisor VTL2', hypervisor: 'Hypervisor', host: 'Host' };
@@ -54,7 +55,7 @@ function line(e: TraceEvent, o: MermaidOptions): string | undefined {
 }
 
 /** A Mermaid sequenceDiagram of the events. */
-export function toMermaid(events: readonly TraceEvent[], opts: MermaidOptions = {}): string {
+export function toMermaid(events: Trace, opts: MermaidOptions = {}): string {
   const out: string[] = ['sequenceDiagram'];
   if (opts.title) out.push(`  title ${mermaidText(opts.title)}`);
   for (const p of ORDER) out.push(`  participant ${ALIAS[p]} as ${TITLE[p]}`);

@@ -1,6 +1,7 @@
 // TraceStore: an append-only view over a trace with windowed queries and subscriptions, plus the
 // exporters (JSON lines, Mermaid sequenceDiagram, readable text). Reads TraceEvents only.
 import type { TraceEvent, TraceEventKind } from './events';
+import type { Trace } from './buffer';
 
 export interface TraceQuery {
   /** First seq (inclusive). */
@@ -18,13 +19,13 @@ export interface TraceQuery {
   limit?: number;
 }
 
-export type TraceListener = (added: readonly TraceEvent[], firstSeq: number) => void;
+export type TraceListener = (added: Trace, firstSeq: number) => void;
 
 export class TraceStore {
   private evs: TraceEvent[] = [];
   private listeners = new Set<TraceListener>();
 
-  constructor(events: readonly TraceEvent[] = []) {
+  constructor(events: Trace = []) {
     this.evs = events.slice();
   }
 
@@ -36,11 +37,11 @@ export class TraceStore {
     return this.evs[seq];
   }
 
-  all(): readonly TraceEvent[] {
+  all(): Trace {
     return this.evs;
   }
 
-  append(events: readonly TraceEvent[]): void {
+  append(events: Trace): void {
     if (events.length === 0) return;
     const first = this.evs.length;
     for (const e of events) this.evs.push(e);
@@ -92,7 +93,7 @@ export class TraceStore {
 // ------------------------------------------------------------------------------------ exporters
 
 /** One JSON object per line, in trace order. Byte-identical for identical traces. */
-export function toJsonLines(events: readonly TraceEvent[]): string {
+export function toJsonLines(events: Trace): string {
   let s = '';
   for (const e of events) s += JSON.stringify(e) + '\n';
   return s;

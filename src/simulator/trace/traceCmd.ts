@@ -3,6 +3,7 @@
 // the one description of each event: the exporter prints with them and the importer
 // (importers/trace.ts) builds its matchers from them.
 import type { MessageEvent, TraceEvent } from './events';
+import type { Trace } from './buffer';
 
 export interface TraceCmdFormat {
   /** Event name (TRACE_SYSTEM hyperv). */
@@ -168,7 +169,7 @@ const SEND_PID = 211;
  * and pids are made up (the simulator has no processes): interrupt context is `<idle>-0`,
  * offer handling `kworker/0:1`, driver calls `systemd-udevd` (where Linux probes drivers).
  */
-export function traceCmdRecords(events: readonly TraceEvent[]): TraceCmdRecord[] {
+export function traceCmdRecords(events: Trace): TraceCmdRecord[] {
   const out: TraceCmdRecord[] = [];
   const push = (e: TraceEvent, name: string, values: Record<string, TraceCmdValue>, task: string, pid: number): void => {
     out.push({ time: e.time, cpu: e.vp ?? 0, task, pid, name, values, seq: e.seq });
@@ -289,7 +290,7 @@ export function formatTraceCmdRecord(r: TraceCmdRecord): string {
 }
 
 /** The whole trace as `trace-cmd report` text (a `cpus=N` line, then one line per record). */
-export function toTraceCmd(events: readonly TraceEvent[], opts: { header?: boolean } = {}): string {
+export function toTraceCmd(events: Trace, opts: { header?: boolean } = {}): string {
   const recs = traceCmdRecords(events);
   let cpus = 1;
   for (const e of events) if (e.vp !== null && e.vp + 1 > cpus) cpus = e.vp + 1;

@@ -5,16 +5,17 @@ import type { MessageEvent, RegisterEvent, StateEvent, TraceEvent } from '../../
 import { STORVSC_CLASS } from '../../../src/simulator/engine/defaults';
 import { Simulator } from '../../../src/simulator/model/simulator';
 import { cfg, messages, noParavisor, run } from './helpers';
+import type { Trace } from '../../../src/simulator/trace/buffer';
 
-function states(events: readonly TraceEvent[]): StateEvent[] {
+function states(events: Trace): StateEvent[] {
   return events.filter((e): e is StateEvent => e.kind === 'state');
 }
 
-function toGuest(events: readonly TraceEvent[], msgtype: string): MessageEvent[] {
+function toGuest(events: Trace, msgtype: string): MessageEvent[] {
   return messages(events).filter((m) => m.to === 'guest' && m.msgtype === msgtype);
 }
 
-function fromGuest(events: readonly TraceEvent[], msgtype: string): MessageEvent[] {
+function fromGuest(events: Trace, msgtype: string): MessageEvent[] {
   return messages(events).filter((m) => m.from === 'guest' && m.msgtype === msgtype);
 }
 

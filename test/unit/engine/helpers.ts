@@ -1,9 +1,10 @@
 // Helpers for the engine scenario tests: build configurations and pull out the facts the tests
 // assert (message sequences, register access paths, exposure table).
 import type { DeviceConfig, ScenarioConfig } from '../../../src/simulator/model/config';
-import type { MessageEvent, PageEvent, RegisterEvent, TraceEvent } from '../../../src/simulator/trace/events';
+import type { MessageEvent, PageEvent, RegisterEvent } from '../../../src/simulator/trace/events';
 import { runScenario, type RunResult } from '../../../src/simulator/engine/session';
 import { defaultConfig } from '../../../src/simulator/engine/defaults';
+import type { Trace } from '../../../src/simulator/trace/buffer';
 
 export const V6_0 = 0x00060000;
 export const V5_3 = 0x00050003;
@@ -28,45 +29,45 @@ export function run(c: ScenarioConfig): RunResult {
   return runScenario(c);
 }
 
-export function messages(events: readonly TraceEvent[]): MessageEvent[] {
+export function messages(events: Trace): MessageEvent[] {
   return events.filter((e): e is MessageEvent => e.kind === 'message');
 }
 
 /** "from>to synic MSGTYPE" lines for messages touching the guest. */
-export function guestFlow(events: readonly TraceEvent[]): string[] {
+export function guestFlow(events: Trace): string[] {
   return messages(events)
     .filter((m) => m.from === 'guest' || m.to === 'guest')
     .map((m) => `${m.from}>${m.to} ${m.synic ?? '-'} ${m.msgtype.replace('CHANNELMSG_', '')}`);
 }
 
-export function relayFlow(events: readonly TraceEvent[]): string[] {
+export function relayFlow(events: Trace): string[] {
   return messages(events)
     .filter((m) => m.from !== 'guest' && m.to !== 'guest')
     .map((m) => `${m.from}>${m.to} ${m.synic ?? '-'} ${m.msgtype.replace('CHANNELMSG_', '')}`);
 }
 
-export function regWrites(events: readonly TraceEvent[]): string[] {
+export function regWrites(events: Trace): string[] {
   return events
     .filter((e): e is RegisterEvent => e.kind === 'register' && e.op === 'write')
     .map((e) => `${e.synic} ${e.register} ${e.path}`);
 }
 
 /** page id → visibility of its last page event (the exposure table). */
-export function exposure(events: readonly TraceEvent[]): Record<string, string> {
+export function exposure(events: Trace): Record<string, string> {
   const out: Record<string, string> = {};
   for (const e of events) if (e.kind === 'page') out[(e as PageEvent).page] = (e as PageEvent).visibility;
   return out;
 }
 
-export function logs(events: readonly TraceEvent[], party = 'guest'): string[] {
+export function logs(events: Trace, party = 'guest'): string[] {
   return events.filter((e) => e.kind === 'log' && e.party === party).map((e) => (e as { text: string }).text);
 }
 
-export function phasesBegun(events: readonly TraceEvent[]): string[] {
+export function phasesBegun(events: Trace): string[] {
   return events.filter((e) => e.kind === 'phase' && e.action === 'begin').map((e) => (e as { name: string }).name);
 }
 
-export function firstMsg(events: readonly TraceEvent[], msgtype: string, pred: (m: MessageEvent) => boolean = () => true): MessageEvent {
+export function firstMsg(events: Trace, msgtype: string, pred: (m: MessageEvent) => boolean = () => true): MessageEvent {
   const m = messages(events).find((x) => x.msgtype === msgtype && pred(x));
   if (!m) throw new Error(`no ${msgtype}`);
   return m;

@@ -236,7 +236,7 @@ describe('engine: subscriptions, stop points, close', () => {
   it('subscribers see every event exactly once, in order, as the session advances', () => {
     const s = createSession(cfg());
     const got: number[] = [];
-    s.subscribe((evs, from) => { for (let i = from; i < evs.length; i++) got.push(evs[i].seq); });
+    s.subscribe((evs, from) => { for (let i = from; i < evs.length; i++) got.push(evs.at(i)!.seq); });
     s.step('event');
     s.runUntil((e) => e.kind === 'phase' && e.name === 'offers');
     s.runToEnd();

@@ -4,13 +4,14 @@
 // (Linux: always VMBUS_CONNECT_CPU = 0).
 import * as assert from 'node:assert/strict';
 import type { DeviceConfig, ScenarioConfig } from '../../../src/simulator/model/config';
-import type { InterruptEvent, MessageEvent, TraceEvent } from '../../../src/simulator/trace/events';
+import type { InterruptEvent, MessageEvent } from '../../../src/simulator/trace/events';
 import { STORVSC_CLASS } from '../../../src/simulator/engine/defaults';
 import { cfg, messages, noParavisor, run } from './helpers';
+import type { Trace } from '../../../src/simulator/trace/buffer';
 
 const KVP_CLASS = 'a9a0f4e7-5a45-4d96-b827-8a841e8c03e6';
 
-function openTargets(events: readonly TraceEvent[]): Record<number, number> {
+function openTargets(events: Trace): Record<number, number> {
   const out: Record<number, number> = {};
   for (const m of messages(events)) {
     if (m.msgtype === 'CHANNELMSG_OPENCHANNEL' && m.from === 'guest') out[m.decoded.child_relid as number] = m.decoded.target_vp as number;
@@ -18,12 +19,12 @@ function openTargets(events: readonly TraceEvent[]): Record<number, number> {
   return out;
 }
 
-function channelInterrupts(events: readonly TraceEvent[]): InterruptEvent[] {
+function channelInterrupts(events: Trace): InterruptEvent[] {
   return events.filter((e): e is InterruptEvent => e.kind === 'interrupt' && e.via === 'event' && e.relid !== undefined);
 }
 
 /** Every channel interrupt lands on the VP its OPENCHANNEL asked for. */
-function assertInterruptsFollowTargets(events: readonly TraceEvent[]): void {
+function assertInterruptsFollowTargets(events: Trace): void {
   const t = openTargets(events);
   const irqs = channelInterrupts(events);
   assert.ok(irqs.length > 0, 'no channel interrupts');

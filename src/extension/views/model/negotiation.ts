@@ -9,16 +9,17 @@ import type { PhaseEvent, TraceEvent } from '../../../simulator/trace/events';
 import type { NodeIcon, TreeModel, ViewNode } from './node';
 import { hex } from './format';
 import { versionString } from '../../../simulator/protocol/constants';
+import type { Trace } from '../../../simulator/trace/buffer';
 
 export type PhaseStatus = 'pending' | 'running' | 'current' | 'ok' | 'failed' | 'skipped' | 'fallback';
 
 export interface NegotiationInput {
   /** Every event the session knows (executed and, after a step back, the ones still ahead). */
-  events: readonly TraceEvent[];
+  events: Trace;
   /** Index of the last executed event (-1 before the first). */
   position: number;
   /** Events of a complete dry run of the same scenario; used beyond events.length when consistent. */
-  plan?: readonly TraceEvent[];
+  plan?: Trace;
   done?: boolean;
   guest?: GuestView;
   paravisor?: ParavisorView;
@@ -54,17 +55,17 @@ export function statusIcon(s: PhaseStatus): NodeIcon {
 }
 
 /** Whether a plan agrees with the events the session has so far (same phases in the same order). */
-export function planMatches(events: readonly TraceEvent[], plan: readonly TraceEvent[]): boolean {
+export function planMatches(events: Trace, plan: Trace): boolean {
   if (plan.length < events.length) return false;
   const n = events.length;
   // Compare the phase skeleton and the last event; cheap and catches injected faults.
   for (let i = 0; i < n; i++) {
-    const a = events[i];
+    const a = events.at(i)!;
     if (a.kind !== 'phase') continue;
-    const b = plan[i];
+    const b = plan.at(i)!;
     if (b.kind !== 'phase' || b.name !== a.name || b.action !== a.action) return false;
   }
-  if (n > 0 && (plan[n - 1].kind !== events[n - 1].kind || plan[n - 1].time !== events[n - 1].time)) return false;
+  if (n > 0 && (plan.at(n - 1)!.kind !== events.at(n - 1)!.kind || plan.at(n - 1)!.time !== events.at(n - 1)!.time)) return false;
   return true;
 }
 
@@ -102,7 +103,7 @@ function statusWord(s: PhaseStatus): string {
 
 /** The folded phase structure of one event list (independent of the position). */
 interface Fold {
-  from: readonly TraceEvent[];
+  from: Trace;
   length: number;
   last: TraceEvent | undefined;
   roots: PhaseRec[];
@@ -121,21 +122,21 @@ export interface NegotiationCache {
   fold?: Fold;
   nodes: Map<string, { key: string; node: ViewNode }>;
   /** Incremental planMatches: the plan and events verified so far. */
-  verified?: { plan: readonly TraceEvent[]; upTo: number; last: TraceEvent | undefined };
+  verified?: { plan: Trace; upTo: number; last: TraceEvent | undefined };
 }
 
 export function newNegotiationCache(): NegotiationCache {
   return { nodes: new Map() };
 }
 
-function fold(all: readonly TraceEvent[], maxLeaves: number): Fold {
+function fold(all: Trace, maxLeaves: number): Fold {
   const roots: PhaseRec[] = [];
   const stack: PhaseRec[] = [];
   const counts = new Map<string, number>();
   const loose: TraceEvent[] = [];
   let looseHidden = 0;
   for (let i = 0; i < all.length; i++) {
-    const e = all[i];
+    const e = all.at(i)!;
     if (e.kind === 'phase') {
       if (e.action === 'begin') {
         const parent = stack[stack.length - 1];
@@ -178,20 +179,25 @@ function fold(all: readonly TraceEvent[], maxLeaves: number): Fold {
   const rootIds = roots.map((r) => r.id);
   for (const e of loose) rootIds.push(`ph/e${e.seq}`);
   if (looseHidden) rootIds.push('ph/more');
-  return { from: all, length: all.length, last: all[all.length - 1], roots, loose, looseHidden, childIds, rootIds };
+  return { from: all, length: all.length, last: all.at(all.length - 1), roots, loose, looseHidden, childIds, rootIds };
 }
 
-function planAgrees(events: readonly TraceEvent[], plan: readonly TraceEvent[], cache?: NegotiationCache): boolean {
+/** The same trace event (events read from a compact trace are fresh objects: compare by value). */
+function sameEvent(a: TraceEvent | undefined, b: TraceEvent | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && a.seq === b.seq && a.kind === b.kind && a.time === b.time);
+}
+
+function planAgrees(events: Trace, plan: Trace, cache?: NegotiationCache): boolean {
   if (plan.length <= events.length) return false;
   const v = cache?.verified;
   // Re-check only what is new since the last build, unless the known events were replaced.
-  if (v && v.plan === plan && v.upTo <= events.length && (v.upTo === 0 || events[v.upTo - 1] === v.last)) {
+  if (v && v.plan === plan && v.upTo <= events.length && (v.upTo === 0 || sameEvent(events.at(v.upTo - 1), v.last))) {
     const ok = planMatches(events.slice(v.upTo), plan.slice(v.upTo, plan.length));
-    if (ok && cache) cache.verified = { plan, upTo: events.length, last: events[events.length - 1] };
+    if (ok && cache) cache.verified = { plan, upTo: events.length, last: events.at(events.length - 1) };
     return ok;
   }
   const ok = planMatches(events, plan);
-  if (cache) cache.verified = ok ? { plan, upTo: events.length, last: events[events.length - 1] } : undefined;
+  if (cache) cache.verified = ok ? { plan, upTo: events.length, last: events.at(events.length - 1) } : undefined;
   return ok;
 }
 
@@ -204,12 +210,12 @@ export function buildNegotiationModel(input: NegotiationInput, cache?: Negotiati
   // The timeline to lay out: the plan when it agrees with the known events (its tail shows the
   // phases ahead), else the known events.
   const usePlan = !!input.plan && planAgrees(events, input.plan, cache);
-  const all: readonly TraceEvent[] = usePlan && input.plan ? input.plan : events;
+  const all: Trace = usePlan && input.plan ? input.plan : events;
   const known = events.length;
 
   // 1. The phase structure (cached while the event list is the same).
   let f = cache?.fold;
-  if (!f || f.from !== all || f.length !== all.length || f.last !== all[all.length - 1]) {
+  if (!f || f.from !== all || f.length !== all.length || !sameEvent(f.last, all.at(all.length - 1))) {
     f = fold(all, maxLeaves);
     if (cache) {
       cache.fold = f;
@@ -303,8 +309,8 @@ export function buildNegotiationModel(input: NegotiationInput, cache?: Negotiati
 
   // 4. Nodes (re-created only when their status changed).
   // At the end nothing is "current": the run is over.
-  const posSeq = position >= 0 && position < known && !input.done ? events[position].seq : -1;
-  const addLeaves = (r: PhaseRec | undefined, list: readonly TraceEvent[], hidden: number, parentId: string | undefined): void => {
+  const posSeq = position >= 0 && position < known && !input.done ? events.at(position)!.seq : -1;
+  const addLeaves = (r: PhaseRec | undefined, list: Trace, hidden: number, parentId: string | undefined): void => {
     for (const e of list) {
       const id = `${parentId ?? 'ph'}/e${e.seq}`;
       const pending = e.seq > position;
