@@ -24,7 +24,8 @@ export interface ExpectationResult {
 }
 
 export interface RunResult {
-  events: TraceEvent[];
+  /** The whole trace (compact: read with at(i), iterate, filter...). */
+  events: Trace;
   state: SimulationState;
   expectationResults: ExpectationResult[];
 }
@@ -33,7 +34,7 @@ export interface RunResult {
 export function runScenario(config: ScenarioConfig, opts: SessionOptions = {}): RunResult {
   const s = createSession(config, opts) as Session;
   s.runToEnd();
-  return { events: s.events().slice(), state: s.inspect(), expectationResults: s.expectationResults() };
+  return { events: s.events(), state: s.inspect(), expectationResults: s.expectationResults() };
 }
 
 /** Creates a stepping session (nothing has run yet: position -1). */
@@ -42,6 +43,9 @@ export function createSession(config: ScenarioConfig, opts: SessionOptions = {})
 }
 
 const MAX_REGEN_GUARD = 50_000_000;
+/** runAsync: work per slice before yielding (ms), and how often the clock is read (events). */
+const SLICE_BUDGET_MS = 20;
+const SLICE_STEP = 2048;
 
 export class Session implements SimulationSession {
   readonly config: ScenarioConfig;
@@ -199,14 +203,23 @@ export class Session implements SimulationSession {
   }
 
   /**
-   * Runs to the end in slices of `sliceEvents` events, yielding to the event loop between slices.
-   * Resolves with the stop info; rejects nothing: an aborted run stops with reason 'pause'.
+   * Runs to the end in slices of at most `sliceEvents` events and about SLICE_BUDGET_MS of work,
+   * yielding to the event loop between slices. Resolves with the stop info; rejects nothing: an
+   * aborted run stops with reason 'pause'.
    */
   async runAsync(sliceEvents = 50_000, signal?: AbortSignal, onProgress?: (position: number) => void): Promise<StopInfo> {
     for (;;) {
       if (signal?.aborted) return this.stop('pause', 'cancelled');
+      const t0 = performance.now();
       const target = this.sim.events.length + sliceEvents;
-      this.sim.runUntilEvents(target);
+      // Events cost very different amounts (an offer is encoded, posted, decoded and checked; a
+      // packet is a few numbers), so the slice also ends on time, checked every SLICE_STEP events.
+      do {
+        this.sim.runUntilEvents(Math.min(target, this.sim.events.length + SLICE_STEP));
+        // Project as we go: the views' first inspect() after a long run then has nothing left
+        // to replay (a whole 1M-packet run replays in about a second, too long for one turn).
+        this.projectTo(this.sim.events.length - 1);
+      } while (this.sim.events.length < target && !this.sim.finished && performance.now() - t0 < SLICE_BUDGET_MS);
       const more = !this.sim.finished;
       this.pos = this.sim.events.length - 1;
       this.flush();
@@ -236,9 +249,10 @@ export class Session implements SimulationSession {
     const iv = this.snapshotInterval;
     for (let i = this.proj.position + 1; i <= pos; i++) {
       applyEvent(this.proj, ev.at(i)!, this.config);
-      // Adaptive interval: at least `iv` events apart and at most ~512 snapshots per run, so
-      // replay after a restore stays bounded (position/512 events) and memory stays bounded.
-      if (i - this.lastSnap >= Math.max(iv, i >> 9)) {
+      // Adaptive interval: at least `iv` events apart and at most ~128 snapshots per run, so
+      // replay after a restore stays bounded (position/128 events: a few ms at 1M events) and
+      // memory stays bounded (each snapshot copies the channel and page tables).
+      if (i - this.lastSnap >= Math.max(iv, i >> 7)) {
         this.snapshots.set(i, cloneState(this.proj));
         this.lastSnap = i;
       }

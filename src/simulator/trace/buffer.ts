@@ -59,22 +59,32 @@ const PKT_DATA_INBAND = 'VM_PKT_DATA_INBAND';
 const EVENT: Granularity = 'event';
 const SUBSTEP: Granularity = 'substep';
 
+/** Events per chunk: columns grow a chunk at a time (no copying, at most one chunk unused). */
+const SHIFT = 16;
+const CHUNK = 1 << SHIFT;
+const MASK = CHUNK - 1;
+
+/** One chunk of columns. */
+class Columns {
+  readonly tag = new Uint8Array(CHUNK);
+  readonly tm = new Float64Array(CHUNK);
+  /** Object index (OBJECT), relid (PACKET, INTERRUPT), connection id (SIGNAL). */
+  readonly a = new Int32Array(CHUNK);
+  /** PACKET: bytes; SIGNAL: hypercall code. */
+  readonly b = new Int32Array(CHUNK);
+  /** PACKET: transaction id (the channel's packet number). */
+  readonly c = new Int32Array(CHUNK);
+  /** PACKET: ring write index; SIGNAL, INTERRUPT: vp. */
+  readonly d = new Int32Array(CHUNK);
+  readonly f = new Uint16Array(CHUNK);
+  /** Index into the buffer's phase table. */
+  readonly ph = new Uint32Array(CHUNK);
+  static readonly BYTES = CHUNK * (1 + 8 + 4 * 4 + 2 + 4);
+}
+
 export class TraceBuffer implements Trace {
   private n = 0;
-  private cap = 0;
-  private tag = new Uint8Array(0);
-  private tm = new Float64Array(0);
-  /** Per event: object index (OBJECT), relid (PACKET, INTERRUPT), connection id (SIGNAL). */
-  private a = new Int32Array(0);
-  /** PACKET: bytes; SIGNAL: hypercall code; INTERRUPT: vp. */
-  private b = new Int32Array(0);
-  /** PACKET: transaction id (the channel's packet number). */
-  private c = new Int32Array(0);
-  /** PACKET: ring write index; SIGNAL, INTERRUPT: vp. */
-  private d = new Int32Array(0);
-  private f = new Uint16Array(0);
-  /** Index into `phases`. */
-  private ph = new Uint32Array(0);
+  private chunks: Columns[] = [];
   private objs: TraceEvent[] = [];
   /** Phase arrays by identity (the simulator shares one array per phase nesting). */
   private phases: string[][] = [];
@@ -89,22 +99,11 @@ export class TraceBuffer implements Trace {
     return this.n;
   }
 
-  private grow(): void {
-    const cap = Math.max(1024, this.cap * 2);
-    const g = <T extends Uint8Array | Uint16Array | Uint32Array | Int32Array | Float64Array>(old: T, make: (n: number) => T): T => {
-      const x = make(cap);
-      x.set(old);
-      return x;
-    };
-    this.tag = g(this.tag, (k) => new Uint8Array(k));
-    this.tm = g(this.tm, (k) => new Float64Array(k));
-    this.a = g(this.a, (k) => new Int32Array(k));
-    this.b = g(this.b, (k) => new Int32Array(k));
-    this.c = g(this.c, (k) => new Int32Array(k));
-    this.d = g(this.d, (k) => new Int32Array(k));
-    this.f = g(this.f, (k) => new Uint16Array(k));
-    this.ph = g(this.ph, (k) => new Uint32Array(k));
-    this.cap = cap;
+  /** The chunk for the next event (allocated when the last one is full). */
+  private tail(): Columns {
+    const k = this.n >>> SHIFT;
+    if (k === this.chunks.length) this.chunks.push(new Columns());
+    return this.chunks[k];
   }
 
   private phaseId(p: string[]): number {
@@ -122,11 +121,11 @@ export class TraceBuffer implements Trace {
 
   /** Appends an event object (its seq must equal the current length). */
   push(ev: TraceEvent): void {
-    if (this.n === this.cap) this.grow();
-    const i = this.n++;
-    this.tag[i] = OBJECT;
-    this.tm[i] = ev.time;
-    this.a[i] = this.objs.length;
+    const col = this.tail();
+    const i = this.n++ & MASK;
+    col.tag[i] = OBJECT;
+    col.tm[i] = ev.time;
+    col.a[i] = this.objs.length;
     this.objs.push(ev);
   }
 
@@ -136,16 +135,16 @@ export class TraceBuffer implements Trace {
       this.push(packetEvent(this.n, time, phase, relid, device, outbound, bytes, transaction, writeIndex, signaled, confidential));
       return;
     }
-    if (this.n === this.cap) this.grow();
-    const i = this.n++;
-    this.tag[i] = PACKET;
-    this.tm[i] = time;
-    this.a[i] = relid;
-    this.b[i] = bytes;
-    this.c[i] = transaction;
-    this.d[i] = writeIndex;
-    this.f[i] = (outbound ? F_OUTBOUND : 0) | (signaled ? F_SIGNALED : 0) | (confidential ? F_CONFIDENTIAL : 0) | (partyCode(device) << PARTY_SHIFT);
-    this.ph[i] = this.phaseId(phase);
+    const col = this.tail();
+    const i = this.n++ & MASK;
+    col.tag[i] = PACKET;
+    col.tm[i] = time;
+    col.a[i] = relid;
+    col.b[i] = bytes;
+    col.c[i] = transaction;
+    col.d[i] = writeIndex;
+    col.f[i] = (outbound ? F_OUTBOUND : 0) | (signaled ? F_SIGNALED : 0) | (confidential ? F_CONFIDENTIAL : 0) | (partyCode(device) << PARTY_SHIFT);
+    col.ph[i] = this.phaseId(phase);
   }
 
   /** The guest's HvSignalEvent for a channel (vmbus_setevent without a monitor page). */
@@ -154,15 +153,15 @@ export class TraceBuffer implements Trace {
       this.push(signalEvent(this.n, time, phase, path, code, target, connectionId, vp));
       return;
     }
-    if (this.n === this.cap) this.grow();
-    const i = this.n++;
-    this.tag[i] = SIGNAL;
-    this.tm[i] = time;
-    this.a[i] = connectionId;
-    this.b[i] = code;
-    this.d[i] = vp;
-    this.f[i] = (partyCode(target) << PARTY_SHIFT) | (pathCode(path) << PATH_SHIFT);
-    this.ph[i] = this.phaseId(phase);
+    const col = this.tail();
+    const i = this.n++ & MASK;
+    col.tag[i] = SIGNAL;
+    col.tm[i] = time;
+    col.a[i] = connectionId;
+    col.b[i] = code;
+    col.d[i] = vp;
+    col.f[i] = (partyCode(target) << PARTY_SHIFT) | (pathCode(path) << PATH_SHIFT);
+    col.ph[i] = this.phaseId(phase);
   }
 
   /** A SINT2 interrupt for a channel's event flag. */
@@ -171,44 +170,48 @@ export class TraceBuffer implements Trace {
       this.push(interruptEvent(this.n, time, phase, synic, via, delivered, vp, relid));
       return;
     }
-    if (this.n === this.cap) this.grow();
-    const i = this.n++;
-    this.tag[i] = INTERRUPT;
-    this.tm[i] = time;
-    this.a[i] = relid;
-    this.d[i] = vp;
-    this.f[i] = (synic === 'paravisor' ? F_PARAVISOR : 0) | (delivered ? F_DELIVERED : 0) | (via === 'event' ? F_EVENT : 0);
-    this.ph[i] = this.phaseId(phase);
+    const col = this.tail();
+    const i = this.n++ & MASK;
+    col.tag[i] = INTERRUPT;
+    col.tm[i] = time;
+    col.a[i] = relid;
+    col.d[i] = vp;
+    col.f[i] = (synic === 'paravisor' ? F_PARAVISOR : 0) | (delivered ? F_DELIVERED : 0) | (via === 'event' ? F_EVENT : 0);
+    col.ph[i] = this.phaseId(phase);
   }
 
   timeAt(i: number): number {
-    return this.tm[i];
+    return this.chunks[i >>> SHIFT].tm[i & MASK];
   }
 
   kindAt(i: number): TraceEventKind | undefined {
     if (i < 0 || i >= this.n) return undefined;
-    switch (this.tag[i]) {
+    const col = this.chunks[i >>> SHIFT];
+    const j = i & MASK;
+    switch (col.tag[j]) {
       case PACKET: return 'packet';
       case SIGNAL: return 'hypercall';
       case INTERRUPT: return 'interrupt';
-      default: return this.objs[this.a[i]].kind;
+      default: return this.objs[col.a[j]].kind;
     }
   }
 
   at(i: number): TraceEvent | undefined {
     if (i < 0) i += this.n;
     if (i < 0 || i >= this.n) return undefined;
-    const tag = this.tag[i];
-    if (tag === OBJECT) return this.objs[this.a[i]];
-    const f = this.f[i];
-    const phase = this.phases[this.ph[i]];
+    const col = this.chunks[i >>> SHIFT];
+    const j = i & MASK;
+    const tag = col.tag[j];
+    if (tag === OBJECT) return this.objs[col.a[j]];
+    const f = col.f[j];
+    const phase = this.phases[col.ph[j]];
     if (tag === PACKET) {
-      return packetEvent(i, this.tm[i], phase, this.a[i], PARTIES[(f >> PARTY_SHIFT) & 3], (f & F_OUTBOUND) !== 0, this.b[i], this.c[i], this.d[i], (f & F_SIGNALED) !== 0, (f & F_CONFIDENTIAL) !== 0);
+      return packetEvent(i, col.tm[j], phase, col.a[j], PARTIES[(f >> PARTY_SHIFT) & 3], (f & F_OUTBOUND) !== 0, col.b[j], col.c[j], col.d[j], (f & F_SIGNALED) !== 0, (f & F_CONFIDENTIAL) !== 0);
     }
     if (tag === SIGNAL) {
-      return signalEvent(i, this.tm[i], phase, PATHS[(f >> PATH_SHIFT) & 7], this.b[i], PARTIES[(f >> PARTY_SHIFT) & 3], this.a[i], this.d[i]);
+      return signalEvent(i, col.tm[j], phase, PATHS[(f >> PATH_SHIFT) & 7], col.b[j], PARTIES[(f >> PARTY_SHIFT) & 3], col.a[j], col.d[j]);
     }
-    return interruptEvent(i, this.tm[i], phase, (f & F_PARAVISOR) !== 0 ? 'paravisor' : 'hypervisor', (f & F_EVENT) !== 0 ? 'event' : 'message', (f & F_DELIVERED) !== 0, this.d[i], this.a[i]);
+    return interruptEvent(i, col.tm[j], phase, (f & F_PARAVISOR) !== 0 ? 'paravisor' : 'hypervisor', (f & F_EVENT) !== 0 ? 'event' : 'message', (f & F_DELIVERED) !== 0, col.d[j], col.a[j]);
   }
 
   slice(start = 0, end = this.n): TraceEvent[] {
@@ -265,9 +268,14 @@ export class TraceBuffer implements Trace {
     return out;
   }
 
+  /** JSON.stringify(trace) writes the events as an array, like a plain TraceEvent[]. */
+  toJSON(): TraceEvent[] {
+    return this.slice();
+  }
+
   /** Bytes held by the columns (for benchmarks); objects not included. */
   columnBytes(): number {
-    return this.cap * (1 + 8 + 4 * 4 + 2 + 4);
+    return this.chunks.length * Columns.BYTES;
   }
 }
 

@@ -415,7 +415,7 @@ describe('engine: busy message slot and EOM redelivery', () => {
     const eom = ev.findIndex((e) => e.kind === 'register' && e.register === 'EOM');
     const queued = ev.findIndex((e) => e.kind === 'state' && e.object === 'slot' && (e.detail as { pending?: boolean } | undefined)?.pending === true);
     assert.ok(queued >= 0 && queued < eom && eom < vr, 'queued (msg_pending) → EOM → redelivery');
-    const e = ev[eom] as RegisterEvent;
+    const e = ev.at(eom)! as RegisterEvent;
     assert.equal(e.synic, 'hypervisor');
     // No paravisor: vmbus_signal_eom → hv_set_msr(EOM) is a plain wrmsr (linux §4.6, §5.4).
     assert.equal(e.path, 'msr');

@@ -196,7 +196,7 @@ describe('engine: expectations', () => {
     const ev = r.events.filter((e) => e.kind === 'expectation');
     assert.equal(ev.length, 12);
     assert.deepEqual(ev[0].source, src);
-    assert.equal(r.events[r.events.length - 1].kind, 'expectation');
+    assert.equal(r.events.at(r.events.length - 1)!.kind, 'expectation');
   });
 });
 
@@ -213,7 +213,7 @@ describe('trace store and exporters', () => {
     assert.ok(msgs.length > 0 && msgs.every((e) => e.kind === 'message' && e.relid === 1));
     const ph = store.query({ phase: 'open' });
     assert.ok(ph.length > 0 && ph.every((e) => e.phase.some((p) => p.startsWith('open '))));
-    const t = ev[50].time;
+    const t = ev.at(50)!.time;
     assert.ok(store.query({ timeFrom: t }).every((e) => e.time >= t));
     assert.equal(store.query({ limit: 3 }).length, 3);
   });
