@@ -99,11 +99,20 @@ export class TraceBuffer implements Trace {
     return this.n;
   }
 
-  /** The chunk for the next event (allocated when the last one is full). */
-  private tail(): Columns {
+  /** The chunk written by the last open(). */
+  private col: Columns | null = null;
+
+  /** Starts the next event: its chunk (allocated when the last one is full), tag, time, phase. */
+  private open(tag: number, time: number, phase: string[] | null): number {
     const k = this.n >>> SHIFT;
     if (k === this.chunks.length) this.chunks.push(new Columns());
-    return this.chunks[k];
+    const col = this.chunks[k];
+    this.col = col;
+    const i = this.n++ & MASK;
+    col.tag[i] = tag;
+    col.tm[i] = time;
+    if (phase !== null) col.ph[i] = this.phaseId(phase);
+    return i;
   }
 
   private phaseId(p: string[]): number {
@@ -121,11 +130,8 @@ export class TraceBuffer implements Trace {
 
   /** Appends an event object (its seq must equal the current length). */
   push(ev: TraceEvent): void {
-    const col = this.tail();
-    const i = this.n++ & MASK;
-    col.tag[i] = OBJECT;
-    col.tm[i] = ev.time;
-    col.a[i] = this.objs.length;
+    const i = this.open(OBJECT, ev.time, null);
+    this.col!.a[i] = this.objs.length;
     this.objs.push(ev);
   }
 
@@ -135,16 +141,13 @@ export class TraceBuffer implements Trace {
       this.push(packetEvent(this.n, time, phase, relid, device, outbound, bytes, transaction, writeIndex, signaled, confidential));
       return;
     }
-    const col = this.tail();
-    const i = this.n++ & MASK;
-    col.tag[i] = PACKET;
-    col.tm[i] = time;
+    const i = this.open(PACKET, time, phase);
+    const col = this.col!;
     col.a[i] = relid;
     col.b[i] = bytes;
     col.c[i] = transaction;
     col.d[i] = writeIndex;
     col.f[i] = (outbound ? F_OUTBOUND : 0) | (signaled ? F_SIGNALED : 0) | (confidential ? F_CONFIDENTIAL : 0) | (partyCode(device) << PARTY_SHIFT);
-    col.ph[i] = this.phaseId(phase);
   }
 
   /** The guest's HvSignalEvent for a channel (vmbus_setevent without a monitor page). */
@@ -153,15 +156,12 @@ export class TraceBuffer implements Trace {
       this.push(signalEvent(this.n, time, phase, path, code, target, connectionId, vp));
       return;
     }
-    const col = this.tail();
-    const i = this.n++ & MASK;
-    col.tag[i] = SIGNAL;
-    col.tm[i] = time;
+    const i = this.open(SIGNAL, time, phase);
+    const col = this.col!;
     col.a[i] = connectionId;
     col.b[i] = code;
     col.d[i] = vp;
     col.f[i] = (partyCode(target) << PARTY_SHIFT) | (pathCode(path) << PATH_SHIFT);
-    col.ph[i] = this.phaseId(phase);
   }
 
   /** A SINT2 interrupt for a channel's event flag. */
@@ -170,14 +170,11 @@ export class TraceBuffer implements Trace {
       this.push(interruptEvent(this.n, time, phase, synic, via, delivered, vp, relid));
       return;
     }
-    const col = this.tail();
-    const i = this.n++ & MASK;
-    col.tag[i] = INTERRUPT;
-    col.tm[i] = time;
+    const i = this.open(INTERRUPT, time, phase);
+    const col = this.col!;
     col.a[i] = relid;
     col.d[i] = vp;
     col.f[i] = (synic === 'paravisor' ? F_PARAVISOR : 0) | (delivered ? F_DELIVERED : 0) | (via === 'event' ? F_EVENT : 0);
-    col.ph[i] = this.phaseId(phase);
   }
 
   timeAt(i: number): number {
