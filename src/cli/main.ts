@@ -5,6 +5,9 @@ import './commands/index';
 // A reader that stops early (`vmbus-lab run x.vmbus | head`) closes the pipe: that is not an
 // error of ours, so end quietly instead of crashing with EPIPE.
 for (const stream of [process.stdout, process.stderr]) {
+  // A long run's trace is hundreds of MB of text: write it blocking, so a slow reader holds the
+  // CLI back instead of Node queueing every chunk in memory (pipes are asynchronous otherwise).
+  (stream as unknown as { _handle?: { setBlocking?: (on: boolean) => void } })._handle?.setBlocking?.(true);
   stream.on('error', (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw err;

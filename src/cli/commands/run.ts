@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commands, type CliIo } from '../cli';
 import { parseScenario, type ScenarioDiagnostic } from '../../simulator/scenario/index';
-import { formatExpectations, formatTrace, type ExpectationResult } from '../../simulator/scenario/report';
+import { formatExpectations, traceLines, type ExpectationResult } from '../../simulator/scenario/report';
 import { runScenario } from '../../simulator/engine/session';
 import { toTraceCmd } from '../../simulator/trace/traceCmd';
 
@@ -117,6 +117,16 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   return worst;
 }
 
+/** Writes lines in chunks of about 64 KiB: a long run's trace is never held whole as text. */
+function writeLines(io: CliIo, lines: Iterable<string>): void {
+  let buf = '';
+  for (const l of lines) {
+    buf += l + '\n';
+    if (buf.length >= 65536) { io.stdout(buf); buf = ''; }
+  }
+  if (buf) io.stdout(buf);
+}
+
 interface RunOptions {
   json: boolean;
   traceCmd: boolean;
@@ -162,12 +172,13 @@ function runOne(file: string, { json, traceCmd, substeps, seed, design, root }: 
   const elapsed = (Date.now() - started) / 1000;
   const results: ExpectationResult[] = result.expectationResults.map((r) => ({ ...r }));
   if (json) {
-    for (const e of result.events) io.stdout(JSON.stringify(e) + '\n');
+    writeLines(io, (function* () { for (const e of result.events) yield JSON.stringify(e); })());
   } else if (traceCmd) {
     io.stdout(toTraceCmd(result.events));
   } else {
     io.stdout(`scenario: ${parsed.config.name} (${display(abs)}, seed ${parsed.config.seed}, design ${parsed.config.platform.design})\n`);
-    io.stdout(formatTrace(result.events, { substeps }).join('\n') + '\n\n');
+    writeLines(io, traceLines(result.events, { substeps }));
+    io.stdout('\n');
     io.stdout(formatExpectations(results, display).join('\n') + '\n');
   }
   if (json || traceCmd) {

@@ -10,10 +10,12 @@ import { listScenarios } from '../views/actions';
 import { runWithProgress } from '../session/run';
 import { parseScenario, formatScenario, type ParseResult, type ScenarioDiagnostic, type ScenarioSymbol, type Range } from '../../simulator/scenario/index';
 import { completeAt, definitionAt, foldingRanges, hoverAt, type CompletionKind } from '../../simulator/scenario/services';
-import { formatExpectations, formatTrace } from '../../simulator/scenario/report';
+import { formatExpectations, traceLines } from '../../simulator/scenario/report';
 
 export const LANGUAGE_ID = 'vmbus';
 const DEBOUNCE_MS = 200;
+/** Trace lines Run Scenario writes to the Output channel (a long run has millions). */
+const MAX_OUTPUT_TRACE_LINES = 5000;
 
 function toRange(r: Range): vscode.Range {
   return new vscode.Range(r.line, r.column, r.endLine, r.endColumn);
@@ -255,8 +257,17 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
       const stop = await runWithProgress(session, `Running ${name}`);
       hub.setActive({ session, uri, driver: 'run' });
       const events = session.events();
-      for (const line of formatTrace(events)) out.appendLine(line);
-      out.appendLine('');
+      // The Output channel gets the start of a long trace; the timeline shows every event.
+      let text = '';
+      let shown = 0;
+      for (const line of traceLines(events)) {
+        if (shown++ === MAX_OUTPUT_TRACE_LINES) {
+          text += `… the trace goes on (${events.length} events in all): VMBus: Show Timeline has every event, and \`vmbus-lab run ${name}\` prints them all.\n`;
+          break;
+        }
+        text += line + '\n';
+      }
+      out.append(text + '\n');
       if (stop.reason !== 'end') {
         out.appendLine(`Run cancelled after ${events.length} events; expectations were not evaluated.`);
         return { ok: false, events: events.length, failed: 0, cancelled: true };

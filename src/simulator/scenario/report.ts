@@ -123,14 +123,18 @@ export function formatEvent(e: TraceEvent): string {
   }
 }
 
-export function formatTrace(events: Trace, opts: TraceFormatOptions = {}): string[] {
-  const lines = [TRACE_HEADER];
+/** The readable trace, a line at a time (a long run's trace is too big to build whole). */
+export function* traceLines(events: Trace, opts: TraceFormatOptions = {}): Generator<string> {
+  yield TRACE_HEADER;
   for (const e of events) {
     if (e.kind === 'expectation') continue;
     if (!opts.substeps && e.granularity === 'substep') continue;
-    lines.push(formatEvent(e));
+    yield formatEvent(e);
   }
-  return lines;
+}
+
+export function formatTrace(events: Trace, opts: TraceFormatOptions = {}): string[] {
+  return [...traceLines(events, opts)];
 }
 
 /** "ok  file:line  text" per expectation (1-based lines), and a summary line. */
