@@ -1830,7 +1830,18 @@ export class Simulator {
 
   /** vmbus_setevent: monitor page bit when monitor_allocated, else HvSignalEvent. */
   private guestSignal(c: GuestChannel): void {
-    if (c.monitorId !== undefined) return; // monitor page trigger (host polls it)
+    if (c.monitorId !== undefined) {
+      // monitor_allocated (and not low latency): no hypercall. The guest sets the relid's bit in
+      // send_int_page and the channel's bit in monitor page 2's trigger_group[id / 32].pending
+      // (offset 8 + 8 * group), which the host polls. Both pages are host-visible: the host
+      // learns which channel signalled, and when.
+      const group = c.monitorId >> 5;
+      this.state('guest', 'monitor-trigger', 'idle', 'pending', {
+        relid: c.relid, vp: 0,
+        detail: { monitorId: c.monitorId, group, bit: c.monitorId & 31, page: 'monitor.2', offset: hexNum(8 + 8 * group), sendIntPageBit: c.relid },
+      });
+      return;
+    }
     const target: Party = c.hostedBy === 'paravisor' ? PARAVISOR_CHANNEL_SIGNAL_TARGET : 'host';
     this.events.pushSignal(this.now, this.phaseArr, this.signalPath(), HVCALL_SIGNAL_EVENT, target, c.connectionId, 0);
   }

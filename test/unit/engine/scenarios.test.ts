@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import {
   ALL_VERSIONS, V4_0, V5_3, V6_0, cfg, exposure, firstMsg, guestFlow, logs, messages, noParavisor, phasesBegun, regWrites, relayFlow, run,
 } from './helpers';
-import type { RegisterEvent } from '../../../src/simulator/trace/events';
+import type { MessageEvent, RegisterEvent } from '../../../src/simulator/trace/events';
 
 const CONF_OPEN_FLOW = [
   'guest>paravisor - INITIATE_CONTACT',
@@ -339,7 +339,32 @@ describe('engine: non-isolated VM at 5.3', () => {
     ]);
     assert.equal(r2.state.guest.connectionState, 'failed');
   });
+  it('a monitored channel signals through monitor page 2, not HvSignalEvent', () => {
+    // Monitor id 33: trigger_group[1] (33 / 32), bit 1; pending of group 1 at offset 8 + 8 * 1.
+    const rm = run(cfg((c) => { noParavisor(c, 'none'); c.devices[0].monitorId = 33; c.devices[0].packets = 6; }));
+    const relid = rm.state.channels.find((x) => x.device === 'disk0')!.relid;
+    const triggers = rm.events.filter((e) => e.kind === 'state' && e.object === 'monitor-trigger' && e.relid === relid);
+    // One trigger right after each guest write that made the outbound ring non-empty.
+    const signaled = rm.events.filter((e) => e.kind === 'packet' && e.relid === relid && e.ring === 'outbound' && e.signaled);
+    assert.ok(signaled.length >= 1);
+    assert.deepEqual(triggers.map((t) => t.seq), signaled.map((p) => p.seq + 1));
+    for (const t of triggers) {
+      assert.ok(t.kind === 'state');
+      assert.deepEqual([t.party, t.relid, t.from, t.to, t.granularity], ['guest', relid, 'idle', 'pending', 'substep']);
+      assert.deepEqual(t.detail, { monitorId: 33, group: 1, bit: 1, page: 'monitor.2', offset: '0x10', sendIntPageBit: relid });
+    }
+    const offer = toGuestOffer(rm, relid);
+    assert.deepEqual([offer.decoded.monitorid, offer.decoded.monitor_allocated], [33, 1]);
+    const signals = rm.events.filter((e) => e.kind === 'hypercall' && e.name === 'HvSignalEvent' && e.connectionId === offer.decoded.connection_id);
+    assert.deepEqual(signals, []);
+    // The page it writes is host-visible.
+    assert.equal(rm.state.pages.find((p) => p.page === 'monitor.2')!.visibility, 'host-visible');
+  });
 });
+
+function toGuestOffer(r: ReturnType<typeof run>, relid: number): MessageEvent {
+  return messages(r.events).find((m) => m.msgtype === 'CHANNELMSG_OFFERCHANNEL' && m.to === 'guest' && m.decoded.child_relid === relid)!;
+}
 
 describe('engine: version gating', () => {
   it('the paravisor server limited to 5.3 refuses 6.0; the guest retries 5.3 and gets no confidential channels', () => {
