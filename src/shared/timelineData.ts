@@ -2,7 +2,7 @@
 // windows thinned per column bucket (level of detail when zoomed out), seeking, and the alignment
 // of two runs for compare mode. The panel host serves the webview's requests with it; tests and the
 // benchmark use it too. No DOM, no VS Code API.
-import type { Party, TraceEvent } from '../simulator/trace/events';
+import type { Party, TraceEvent, TraceEventKind } from '../simulator/trace/events';
 import { shortMsgtype, versionString } from '../simulator/protocol/constants';
 
 export { shortMsgtype };
@@ -123,21 +123,18 @@ export function isAlarm(e: TraceEvent): boolean {
     (e.kind === 'phase' && e.action === 'end' && e.outcome === 'failed');
 }
 
+/**
+ * How much an event of each kind matters when only one item of a bucket can be drawn (alarms
+ * rank 5). The kinds marked here never raise an alarm, so their rank is known from the kind alone.
+ */
+const KIND_SIGNIFICANCE: Record<TraceEventKind, number> = {
+  message: 4, phase: 3, hypercall: 2, interrupt: 2, packet: 2, register: 1, page: 1, state: 1, expectation: 1, log: 0, fault: 0, invariant: 0,
+};
+const NEVER_ALARM = new Set<TraceEventKind>(['hypercall', 'interrupt', 'packet', 'register', 'page', 'state', 'log']);
+
 /** How much an event matters when only one item of a bucket can be drawn. */
 export function significance(e: TraceEvent): number {
-  if (isAlarm(e)) return 5;
-  switch (e.kind) {
-    case 'message': return 4;
-    case 'phase': return 3;
-    case 'hypercall':
-    case 'interrupt':
-    case 'packet': return 2;
-    case 'register':
-    case 'page':
-    case 'state':
-    case 'expectation': return 1;
-    default: return 0;
-  }
+  return isAlarm(e) ? 5 : KIND_SIGNIFICANCE[e.kind] ?? 0;
 }
 
 function searchText(e: TraceEvent): string {
@@ -253,7 +250,10 @@ export function sliceWindow(cols: TimelineColumns, from: number, to: number, fil
   }
   const evs = cols.events;
   if (evs) {
-    // Single run: scan the events directly (no item objects for the columns left out).
+    // Single run: scan the events directly (no item objects for the columns left out). With no
+    // filter, a compact trace tells the kind without building the event: the data path's
+    // packets, signals and interrupts are ranked from their kind alone.
+    const kindAt = filterIsEmpty(filter) && evs.kindAt ? evs.kindAt.bind(evs) : undefined;
     for (let b = lo; b < hi; b += stride) {
       const end = Math.min(hi, b + stride);
       let best = -1;
@@ -261,6 +261,15 @@ export function sliceWindow(cols: TimelineColumns, from: number, to: number, fil
       let alarm = -1;
       let count = 0;
       for (let c = b; c < end; c++) {
+        if (kindAt) {
+          const k = kindAt(c)!;
+          if (NEVER_ALARM.has(k)) {
+            count++;
+            const sc = KIND_SIGNIFICANCE[k];
+            if (sc > bestScore) { bestScore = sc; best = c; }
+            continue;
+          }
+        }
         const e = evs.at(c)!;
         if (!pass(e)) continue;
         count++;
@@ -309,7 +318,12 @@ export function sliceWindow(cols: TimelineColumns, from: number, to: number, fil
 export function seek(cols: TimelineColumns, from: number, dir: 1 | -1, match: SeekMatch, filter: TimelineFilter): number | null {
   const pass = compileFilter(filter);
   const ok = seekMatcher(match);
+  // Seeking a kind or a message type through a compact trace skips the other kinds unread.
+  const evs = cols.events;
+  const want = match.by === 'kind' ? match.kind : match.by === 'msgtype' ? 'message' : undefined;
+  const kindAt = want !== undefined && evs?.kindAt ? evs.kindAt.bind(evs) : undefined;
   for (let c = Math.floor(from) + dir; c >= 0 && c < cols.total; c += dir) {
+    if (kindAt && kindAt(c) !== want) continue;
     for (const it of cols.itemsAt(c)) if (pass(it.event) && ok(it)) return c;
   }
   return null;

@@ -25,6 +25,8 @@ export interface Trace extends Iterable<TraceEvent> {
   every(pred: (e: TraceEvent, i: number) => unknown): boolean;
   forEach(fn: (e: TraceEvent, i: number) => void): void;
   map<U>(fn: (e: TraceEvent, i: number) => U): U[];
+  /** The kind at index i without building the event (compact traces; arrays lack it). */
+  kindAt?(i: number): TraceEventKind | undefined;
 }
 
 /** Storage tags. */

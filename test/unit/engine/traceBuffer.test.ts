@@ -8,6 +8,7 @@ import { defaultConfig, NETVSC_CLASS, STORVSC_CLASS } from '../../../src/simulat
 import { parseScenario } from '../../../src/simulator/scenario/parser';
 import { toJsonLines } from '../../../src/simulator/trace/store';
 import { TraceBuffer } from '../../../src/simulator/trace/buffer';
+import { seek, singleRunColumns, sliceWindow } from '../../../src/shared/timelineData';
 import type { ScenarioConfig } from '../../../src/simulator/model/config';
 import type { HypercallEvent, InterruptEvent, MessageEvent, PacketEvent, TraceEvent } from '../../../src/simulator/trace/events';
 
@@ -104,6 +105,31 @@ describe('engine: compact trace storage', () => {
     const compact = runEdited(true);
     assert.equal(compact, runEdited(false));
     assert.ok(compact.includes('CHANNELMSG_RESCIND_CHANNELOFFER'));
+  });
+
+  it('the timeline thins and seeks a compact trace exactly as it does the same events in an array', () => {
+    const s = createSession(dataConfig());
+    s.runToEnd();
+    const compact = singleRunColumns(s.events());
+    const plain = singleRunColumns(s.events().slice());
+    assert.equal(plain.events!.kindAt, undefined); // the array takes the general path
+    const n = compact.total;
+    for (const [from, to, max] of [[0, n, 300], [0, n, 64], [1000, 5000, 100], [200, 260, 1000]] as const) {
+      for (const filter of [{}, { hiddenKinds: ['packet' as const] }, { relid: 2 }]) {
+        const a = sliceWindow(compact, from, to, filter, max);
+        const b = sliceWindow(plain, from, to, filter, max);
+        assert.deepEqual(a, b, `window ${from}-${to}/${max} ${JSON.stringify(filter)}`);
+      }
+    }
+    // The window over the whole run keeps the lost-interrupt fault (an alarm) visible.
+    assert.ok(sliceWindow(compact, 0, n, {}, 64).items.some((it) => it.event.kind === 'fault'));
+    const matches = [{ by: 'kind', kind: 'fault' }, { by: 'kind', kind: 'interrupt' }, { by: 'msgtype', msgtype: 'CHANNELMSG_CLOSECHANNEL' }, { by: 'msgtype', msgtype: 'CHANNELMSG_NONE' }] as const;
+    for (const m of matches) {
+      for (const [from, dir] of [[-1, 1], [n, -1], [n >> 1, 1]] as const) {
+        assert.equal(seek(compact, from, dir, m, {}), seek(plain, from, dir, m, {}), `seek ${JSON.stringify(m)} from ${from} dir ${dir}`);
+      }
+    }
+    assert.equal(seek(compact, -1, 1, { by: 'msgtype', msgtype: 'CHANNELMSG_NONE' }, {}), null);
   });
 
   it('reads like an array: at, negative at, slice, iteration, filter with indices', () => {
