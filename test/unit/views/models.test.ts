@@ -5,6 +5,8 @@ import { buildSynicsModel, sintFields } from '../../../src/extension/views/model
 import { buildExposureModel, exposureSummary, newExposureCache } from '../../../src/extension/views/model/exposure';
 import { buildNegotiationModel, newNegotiationCache, nodeForSeq, planMatches } from '../../../src/extension/views/model/negotiation';
 import { diffModels, ModelBuilder, type TreeModel, type ViewNode } from '../../../src/extension/views/model/node';
+import { createSession } from '../../../src/simulator/engine/session';
+import { defaultConfig } from '../../../src/simulator/engine/defaults';
 import { channel, fallbackTrace, NETVSC_GUID, page, sint, synic, STORVSC_GUID } from './fixtures';
 
 function node(m: TreeModel, id: string): ViewNode {
@@ -240,6 +242,32 @@ describe('views: negotiation model', () => {
       }
       prev = cached;
     }
+  });
+
+  it('goes on from its cached fold while a live session grows its trace, and refolds after an edit', () => {
+    const session = createSession(defaultConfig());
+    const cache = newNegotiationCache();
+    const check = (label: string): void => {
+      const st = session.inspect();
+      const input = { events: session.events(), position: session.position(), guest: st.guest, paravisor: st.paravisor, design: 'cpuid' };
+      const cached = buildNegotiationModel(input, cache);
+      const plain = buildNegotiationModel(input);
+      assert.deepStrictEqual([...cached.nodes.keys()], [...plain.nodes.keys()], `ids ${label}`);
+      for (const [id, n] of plain.nodes) assert.deepStrictEqual(cached.nodes.get(id), n, `${id} ${label}`);
+    };
+    let steps = 0;
+    while (session.step('event').reason !== 'end') {
+      if (++steps % 7 === 0) check(`at ${session.position()}`);
+    }
+    check('at the end');
+    assert.ok(steps > 50, `${steps} steps`);
+    session.goTo(Math.floor(session.events().length / 2));
+    check('after stepping back');
+    const relid = session.inspect().channels[0].relid;
+    assert.deepStrictEqual(session.inject({ kind: 'rescind', relid }), { ok: true });
+    session.runToEnd();
+    check('after an injected rescind');
+    assert.ok([...buildNegotiationModel({ events: session.events(), position: session.position() }, cache).nodes.keys()].some((id) => id.includes('rescind')));
   });
 
   it('maps a trace index to its node (for reveal)', () => {

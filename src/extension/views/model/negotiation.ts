@@ -54,12 +54,18 @@ export function statusIcon(s: PhaseStatus): NodeIcon {
   return STATUS_ICON[s];
 }
 
-/** Whether a plan agrees with the events the session has so far (same phases in the same order). */
-export function planMatches(events: Trace, plan: Trace): boolean {
+/**
+ * Whether a plan agrees with the events the session has so far (same phases in the same order),
+ * checking events from index `from` on (the ones before were verified by an earlier call).
+ */
+export function planMatches(events: Trace, plan: Trace, from = 0): boolean {
   if (plan.length < events.length) return false;
   const n = events.length;
-  // Compare the phase skeleton and the last event; cheap and catches injected faults.
-  for (let i = 0; i < n; i++) {
+  // Compare the phase skeleton and the last event; cheap and catches injected faults. A compact
+  // trace tells the kind without building the event.
+  const kindAt = events.kindAt?.bind(events);
+  for (let i = Math.max(0, from); i < n; i++) {
+    if (kindAt && kindAt(i) !== 'phase') continue;
     const a = events.at(i)!;
     if (a.kind !== 'phase') continue;
     const b = plan.at(i)!;
@@ -112,6 +118,10 @@ interface Fold {
   /** Child ids per phase id (phases, then leaves, then the "more" node). */
   childIds: Map<string, string[]>;
   rootIds: string[];
+  /** Where the fold stopped: the open phases and the occurrence counts of phase names. */
+  stack: PhaseRec[];
+  counts: Map<string, number>;
+  maxLeaves: number;
 }
 
 /**
@@ -129,13 +139,18 @@ export function newNegotiationCache(): NegotiationCache {
   return { nodes: new Map() };
 }
 
-function fold(all: Trace, maxLeaves: number): Fold {
-  const roots: PhaseRec[] = [];
-  const stack: PhaseRec[] = [];
-  const counts = new Map<string, number>();
-  const loose: TraceEvent[] = [];
-  let looseHidden = 0;
-  for (let i = 0; i < all.length; i++) {
+/**
+ * Folds the events into the phase structure. Given the fold of a prefix of the same trace it
+ * goes on from where that one stopped (a step adds a few events to a run of a million), reusing
+ * and extending its records.
+ */
+function fold(all: Trace, maxLeaves: number, prefix?: Fold): Fold {
+  const roots: PhaseRec[] = prefix ? prefix.roots : [];
+  const stack: PhaseRec[] = prefix ? prefix.stack : [];
+  const counts = prefix ? prefix.counts : new Map<string, number>();
+  const loose: TraceEvent[] = prefix ? prefix.loose : [];
+  let looseHidden = prefix ? prefix.looseHidden : 0;
+  for (let i = prefix ? prefix.length : 0; i < all.length; i++) {
     const e = all.at(i)!;
     if (e.kind === 'phase') {
       if (e.action === 'begin') {
@@ -179,7 +194,7 @@ function fold(all: Trace, maxLeaves: number): Fold {
   const rootIds = roots.map((r) => r.id);
   for (const e of loose) rootIds.push(`ph/e${e.seq}`);
   if (looseHidden) rootIds.push('ph/more');
-  return { from: all, length: all.length, last: all.at(all.length - 1), roots, loose, looseHidden, childIds, rootIds };
+  return { from: all, length: all.length, last: all.at(all.length - 1), roots, loose, looseHidden, childIds, rootIds, stack, counts, maxLeaves };
 }
 
 /** The same trace event (events read from a compact trace are fresh objects: compare by value). */
@@ -192,7 +207,7 @@ function planAgrees(events: Trace, plan: Trace, cache?: NegotiationCache): boole
   const v = cache?.verified;
   // Re-check only what is new since the last build, unless the known events were replaced.
   if (v && v.plan === plan && v.upTo <= events.length && (v.upTo === 0 || sameEvent(events.at(v.upTo - 1), v.last))) {
-    const ok = planMatches(events.slice(v.upTo), plan.slice(v.upTo, plan.length));
+    const ok = planMatches(events, plan, v.upTo);
     if (ok && cache) cache.verified = { plan, upTo: events.length, last: events.at(events.length - 1) };
     return ok;
   }
@@ -216,10 +231,13 @@ export function buildNegotiationModel(input: NegotiationInput, cache?: Negotiati
   // 1. The phase structure (cached while the event list is the same).
   let f = cache?.fold;
   if (!f || f.from !== all || f.length !== all.length || !sameEvent(f.last, all.at(all.length - 1))) {
-    f = fold(all, maxLeaves);
+    // The same trace grown at its end: go on from the cached fold, keeping the node cache (ids
+    // of the phases folded so far stay valid). Anything else (an edit, another trace): refold.
+    const grown = !!f && f.from === all && f.maxLeaves === maxLeaves && f.length < all.length && f.length > 0 && sameEvent(f.last, all.at(f.length - 1));
+    f = fold(all, maxLeaves, grown ? f : undefined);
     if (cache) {
       cache.fold = f;
-      cache.nodes = new Map();
+      if (!grown) cache.nodes = new Map();
     }
   }
   // Node cache: entries for ids of the current structure only (reset when the structure changes).
