@@ -24,6 +24,7 @@ import type { SessionOptions, SimulationSession, SimulationState, StopInfo } fro
 import type { ScenarioConfig, SourceRef } from '../../simulator/model/config';
 import type { LogEvent, TraceEvent } from '../../simulator/trace/events';
 import { createSession } from '../../simulator/engine/session';
+import { findLastOfKind } from '../../simulator/trace/buffer';
 import { parseScenario } from '../../simulator/scenario';
 import { BreakpointManager, EXCEPTION_FILTERS, classifyException, type ExceptionHit, type StopHit } from './breakpoints';
 import { evaluateCommand } from './console';
@@ -753,9 +754,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
 
   private currentMessageSeq(): number | undefined {
     const s = this.session!;
-    const events = s.events();
-    for (let i = s.position(); i >= 0; i--) if (events.at(i)!.kind === 'message') return i;
-    return undefined;
+    return findLastOfKind(s.events(), 'message', s.position())?.seq;
   }
 
   /** After a value change: the trace after this point was discarded and will be regenerated. */

@@ -3,7 +3,6 @@
 // as raw pages, so pages are laid out here from that state with the protocol layer's encoders
 // (struct hv_message slots, event-flag bits, struct hv_ring_buffer indices).
 import type { SimulationSession, SimulationState } from '../../simulator/engine/api';
-import type { MessageEvent, PacketEvent, TraceEvent } from '../../simulator/trace/events';
 import {
   HV_PAGE_SIZE,
   RING_FEATURE_PENDING_SEND_SZ,
@@ -15,7 +14,7 @@ import {
   newPage,
   writeMessageSlot,
 } from '../../simulator/protocol';
-import type { Trace } from '../../simulator/trace/buffer';
+import { findLastOfKind } from '../../simulator/trace/buffer';
 
 export interface MemoryRegion {
   /** Address shown in the hex view (GPA where the simulator knows it). */
@@ -46,14 +45,6 @@ function pageBase(value: string): bigint {
   }
 }
 
-function lastMatching<T extends TraceEvent>(events: Trace, position: number, pred: (e: TraceEvent) => e is T): T | undefined {
-  for (let i = Math.min(position, events.length - 1); i >= 0; i--) {
-    const e = events.at(i)!;
-    if (pred(e)) return e;
-  }
-  return undefined;
-}
-
 /** The SIM page of one SynIC: each occupied slot holds the channel message that sits there. */
 function simPage(session: SimulationSession, state: SimulationState, owner: string, vp: number): MemoryRegion | undefined {
   const synic = state.synics.find((s) => s.owner === owner && s.vp === vp);
@@ -62,7 +53,7 @@ function simPage(session: SimulationSession, state: SimulationState, owner: stri
   const events = session.events();
   for (const slot of synic.slots) {
     if (!slot.msgtype) continue;
-    const m = lastMatching(events, state.position, (e): e is MessageEvent => e.kind === 'message' && e.synic === owner && e.msgtype === slot.msgtype && (e.vp === null || e.vp === vp));
+    const m = findLastOfKind(events, 'message', state.position, (e) => e.synic === owner && e.msgtype === slot.msgtype && (e.vp === null || e.vp === vp));
     const payload = m ? hexToBytes(m.hex).subarray(0, 240) : new Uint8Array(0);
     writeMessageSlot(
       page,
@@ -89,7 +80,7 @@ function siefPage(state: SimulationState, owner: string, vp: number): MemoryRegi
  * The data pages are not modelled and read as unknown.
  */
 function ringPage(session: SimulationSession, state: SimulationState, relid: number, ring: 'outbound' | 'inbound', gpa: string | undefined, pages: number): MemoryRegion {
-  const last = lastMatching(session.events(), state.position, (e): e is PacketEvent => e.kind === 'packet' && e.relid === relid && e.ring === ring);
+  const last = findLastOfKind(session.events(), 'packet', state.position, (e) => e.relid === relid && e.ring === ring);
   const w = last ? last.writeIndex >>> 0 : 0;
   const page = encodeRingControl({ write_index: w, read_index: w, feature_bits: RING_FEATURE_PENDING_SEND_SZ });
   const total = new Uint8Array(Math.max(1, pages) * HV_PAGE_SIZE);

@@ -13,7 +13,7 @@ import type { MessageEvent, TraceEvent } from '../../simulator/trace/events';
 import { CHN_FLAG_INFO } from '../../simulator/protocol';
 import { describeEvent } from './threads';
 import { hexNum as hex } from '../../simulator/protocol/hex';
-import type { Trace } from '../../simulator/trace/buffer';
+import { findLastOfKind, type Trace } from '../../simulator/trace/buffer';
 
 export interface VarNode {
   name: string;
@@ -295,11 +295,7 @@ export function exposureNodes(state: SimulationState): VarNode[] {
 
 /** The last message event at or before the position, if any. */
 export function currentMessage(events: Trace, position: number): MessageEvent | undefined {
-  for (let i = Math.min(position, events.length - 1); i >= 0; i--) {
-    const e = events.at(i)!;
-    if (e.kind === 'message') return e;
-  }
-  return undefined;
+  return findLastOfKind(events, 'message', position);
 }
 
 export function messageNodes(m: MessageEvent | undefined, position: number, edited?: ReadonlyMap<string, number>): VarNode[] {

@@ -29,6 +29,23 @@ export interface Trace extends Iterable<TraceEvent> {
   kindAt?(i: number): TraceEventKind | undefined;
 }
 
+type EventOf<K extends TraceEventKind> = Extract<TraceEvent, { kind: K }>;
+
+/**
+ * The last event of `kind` at or before index `from` that passes `pred`. On a compact trace the
+ * other kinds are skipped unread: a step in the middle of a million packets looks back past them
+ * for the last message without building each one.
+ */
+export function findLastOfKind<K extends TraceEventKind>(t: Trace, kind: K, from: number, pred?: (e: EventOf<K>) => boolean): EventOf<K> | undefined {
+  const kindAt = t.kindAt?.bind(t);
+  for (let i = Math.min(from, t.length - 1); i >= 0; i--) {
+    if (kindAt && kindAt(i) !== kind) continue;
+    const e = t.at(i)!;
+    if (e.kind === kind && (!pred || pred(e as EventOf<K>))) return e as EventOf<K>;
+  }
+  return undefined;
+}
+
 /** Storage tags. */
 const OBJECT = 0;
 const PACKET = 1;

@@ -7,7 +7,7 @@ import { createSession } from '../../../src/simulator/engine/session';
 import { defaultConfig, NETVSC_CLASS, STORVSC_CLASS } from '../../../src/simulator/engine/defaults';
 import { parseScenario } from '../../../src/simulator/scenario/parser';
 import { toJsonLines } from '../../../src/simulator/trace/store';
-import { TraceBuffer } from '../../../src/simulator/trace/buffer';
+import { findLastOfKind, TraceBuffer } from '../../../src/simulator/trace/buffer';
 import { seek, singleRunColumns, sliceWindow } from '../../../src/shared/timelineData';
 import type { ScenarioConfig } from '../../../src/simulator/model/config';
 import type { HypercallEvent, InterruptEvent, MessageEvent, PacketEvent, TraceEvent } from '../../../src/simulator/trace/events';
@@ -130,6 +130,26 @@ describe('engine: compact trace storage', () => {
       }
     }
     assert.equal(seek(compact, -1, 1, { by: 'msgtype', msgtype: 'CHANNELMSG_NONE' }, {}), null);
+  });
+
+  it('finds the last event of a kind before a position the same way in a compact trace and an array', () => {
+    const s = createSession(dataConfig());
+    s.runToEnd();
+    const t = s.events();
+    const arr = t.slice();
+    const n = t.length;
+    const lastMessage = arr.filter((e) => e.kind === 'message').pop()!;
+    // The data phase comes after the last message: the search has to look back past it.
+    assert.ok(n - lastMessage.seq > 10, `${n} events, last message at ${lastMessage.seq}`);
+    for (const from of [n - 1, n >> 1, 500, 0, -1]) {
+      for (const kind of ['message', 'packet', 'interrupt', 'fault'] as const) {
+        assert.deepEqual(findLastOfKind(t, kind, from), findLastOfKind(arr, kind, from), `${kind} before ${from}`);
+      }
+      const pk = (e: PacketEvent) => e.relid === 3 && e.ring === 'inbound';
+      assert.deepEqual(findLastOfKind(t, 'packet', from, pk), findLastOfKind(arr, 'packet', from, pk));
+    }
+    assert.equal(findLastOfKind(t, 'message', n - 1)!.seq, arr.filter((e) => e.kind === 'message' && e.seq < n).pop()!.seq);
+    assert.equal(findLastOfKind(t, 'packet', -1), undefined);
   });
 
   it('reads like an array: at, negative at, slice, iteration, filter with indices', () => {
