@@ -201,7 +201,9 @@ export class LineResolver {
       this.scanned = 0;
       this.relidDevice.clear();
     }
+    const kindAt = events.kindAt?.bind(events);
     for (; this.scanned < events.length; this.scanned++) {
+      if (kindAt && kindAt(this.scanned) !== 'message') continue; // offers are messages
       const e = events.at(this.scanned)!;
       if (e.kind !== 'message' || e.relid === undefined) continue;
       const key = this.keyOf(e);
@@ -348,7 +350,10 @@ export function buildStack(
 export function findPhaseBegins(events: Trace, from: number, phases: string[]): (TraceEvent | undefined)[] {
   const out: (TraceEvent | undefined)[] = phases.map(() => undefined);
   let remaining = phases.length;
+  // A compact trace tells the kind unread: deep in a data phase the begin lies a million packets back.
+  const kindAt = events.kindAt?.bind(events);
   for (let i = Math.min(from, events.length - 1); i >= 0 && remaining > 0; i--) {
+    if (kindAt && kindAt(i) !== 'phase') continue;
     const e = events.at(i)!;
     if (e.kind !== 'phase' || e.action !== 'begin') continue;
     // A begin event's own phase list may or may not include the phase it opens; accept both.

@@ -253,7 +253,9 @@ export function findOfferSeq(session: SimulationSession | undefined, relid: numb
   const ev = session.events();
   const pos = Math.min(session.position(), ev.length - 1);
   let fallback: number | undefined;
+  const kindAt = ev.kindAt?.bind(ev);
   for (let i = 0; i <= pos; i++) {
+    if (kindAt && kindAt(i) !== 'message') continue;
     const e = ev.at(i)!;
     if (e.kind === 'message' && e.relid === relid) {
       if (e.msgtype === 'CHANNELMSG_OFFERCHANNEL') return e.seq;

@@ -9,6 +9,7 @@ import { parseScenario } from '../../../src/simulator/scenario/parser';
 import { toJsonLines } from '../../../src/simulator/trace/store';
 import { findLastOfKind, TraceBuffer } from '../../../src/simulator/trace/buffer';
 import { seek, singleRunColumns, sliceWindow } from '../../../src/shared/timelineData';
+import { findPhaseBegins } from '../../../src/extension/debug/threads';
 import type { ScenarioConfig } from '../../../src/simulator/model/config';
 import type { HypercallEvent, InterruptEvent, MessageEvent, PacketEvent, TraceEvent } from '../../../src/simulator/trace/events';
 
@@ -150,6 +151,12 @@ describe('engine: compact trace storage', () => {
     }
     assert.equal(findLastOfKind(t, 'message', n - 1)!.seq, arr.filter((e) => e.kind === 'message' && e.seq < n).pop()!.seq);
     assert.equal(findLastOfKind(t, 'packet', -1), undefined);
+    // The debugger's stack: the begin events of the phases around a position deep in the data phase.
+    const deep = arr.findIndex((e, i) => e.kind === 'packet' && i > (n * 3) / 4);
+    const phases = arr[deep].phase;
+    const begins = findPhaseBegins(t, deep, phases);
+    assert.deepEqual(begins, findPhaseBegins(arr, deep, phases));
+    assert.deepEqual(begins.map((b) => b?.kind === 'phase' ? b.name : undefined), phases);
   });
 
   it('reads like an array: at, negative at, slice, iteration, filter with indices', () => {
