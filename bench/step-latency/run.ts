@@ -158,10 +158,20 @@ async function main(): Promise<void> {
   // Inline, as VS Code runs it (DebugAdapterInlineImplementation: handleMessage / onDidSendMessage,
   // no socket): the same requests, timed from handleMessage to the 'stopped' event.
   await inline(program);
+  // Deep in a long data phase: 16 channels exchanging 40,000 packets each (~850,000 events),
+  // stopped at event 600,000.
+  const long = path.join(dir, 'long-data.vmbus');
+  fs.writeFileSync(long, scenario(16).replace(/ {2}hosted_by (\w+)/g, '  hosted_by $1\n  packets 40000'));
+  await inline(long, 600_000);
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-async function inline(program: string): Promise<void> {
+/**
+ * Steps inline, as VS Code runs the adapter. With `at`, first jumps to that event (vmbus.goto) and
+ * times each step together with the refresh VS Code asks for after a stop (stack, scopes, the
+ * Channels scope's variables).
+ */
+async function inline(program: string, at?: number): Promise<void> {
   const a = new VmbusDebugSession({ readFile: (f) => fs.promises.readFile(f, 'utf8') });
   let seq = 1;
   const waiters: ((m: DebugProtocol.ProtocolMessage) => boolean)[] = [];
@@ -185,6 +195,34 @@ async function inline(program: string): Promise<void> {
   let st = stopped();
   await request('launch', { program, stopOnEntry: false });
   let ev = await st;
+  if (at !== undefined) {
+    st = stopped();
+    const t = performance.now();
+    await request('vmbus.goto', { seq: at });
+    ev = await st;
+    const pos = ((await request('vmbus.position', {})) as DebugProtocol.Response).body as { position: number };
+    console.log(`deep: jumped to trace #${pos.position} in ${(performance.now() - t).toFixed(0)} ms (runs the engine that far)`);
+    const stepsDeep: number[] = [];
+    const refreshDeep: number[] = [];
+    for (const command of ['next', 'stepBack', 'stepIn', 'next']) {
+      for (let i = 0; i < STEPS / 4; i++) {
+        st = stopped();
+        const a0 = performance.now();
+        void request(command, { threadId: ev.body.threadId ?? 1 });
+        ev = await st;
+        const a1 = performance.now();
+        const stack = (await request('stackTrace', { threadId: ev.body.threadId ?? 1, startFrame: 0, levels: 20 })) as DebugProtocol.StackTraceResponse;
+        const scopes = (await request('scopes', { frameId: stack.body.stackFrames[0].id })) as DebugProtocol.ScopesResponse;
+        const ch = scopes.body.scopes.find((x) => x.name === 'Channels');
+        if (ch) await request('variables', { variablesReference: ch.variablesReference });
+        stepsDeep.push(a1 - a0);
+        refreshDeep.push(performance.now() - a0);
+      }
+    }
+    console.log(`deep (inline) command→stopped: ${stats(stepsDeep)}`);
+    console.log(`deep (inline) command→stopped+stack+scopes+Channels: ${stats(refreshDeep)}`);
+    return;
+  }
   const times: number[] = [];
   const base: number[] = [];
   for (const command of ['stepBack', 'next', 'next', 'stepIn']) {
