@@ -19,32 +19,10 @@
 //   interrupt page even when 6.0 is negotiated is Linux's vmbus_connect; the reference only says
 //   what it is used for (linux §2.3), so its presence in the table follows the engine.)
 import * as assert from 'node:assert/strict';
-import { cfg, exposure, guestFlow, noParavisor, regWrites, relayFlow, run } from './helpers';
+import { BUF_GPADL, NETVSC, RING_GPADL, STORVSC, cfg, exposure, guestFlow, linuxFlow, noParavisor, regWrites, relayFlow, run } from './helpers';
 import type { RegisterEvent } from '../../../src/simulator/trace/events';
 import type { RunResult } from '../../../src/simulator/engine/session';
 
-const RING_GPADL = ['GPADL_HEADER', 'GPADL_BODY', 'GPADL_BODY']; // 26 + 28 + 10 PFNs (linux §1.3)
-const BUF_GPADL = ['GPADL_HEADER']; // 16 PFNs ≤ 26 (linux §1.3)
-
-/**
- * The guest's side of the whole control plane with `server`, replies on SynIC `synic`. `opens`
- * lists, per channel in open order, how many extra buffer GPADLs the driver sets up.
- */
-function linuxFlow(server: string, synic: string, offers: number, opens: number[]): string[] {
-  const out = (t: string) => `guest>${server} - ${t}`;
-  const inb = (t: string) => `${server}>guest ${synic} ${t}`;
-  return [
-    out('INITIATE_CONTACT'), inb('VERSION_RESPONSE'), // 6.0 accepted first time (linux §2.2)
-    out('REQUESTOFFERS'), ...Array<string>(offers).fill(inb('OFFERCHANNEL')), inb('ALLOFFERS_DELIVERED'), // linux §1.4 item 3
-    ...opens.flatMap((buffers) => [
-      ...RING_GPADL.map(out), inb('GPADL_CREATED'), out('OPENCHANNEL'), inb('OPENCHANNEL_RESULT'),
-      ...Array.from({ length: buffers }, () => [...BUF_GPADL.map(out), inb('GPADL_CREATED')]).flat(),
-    ]),
-  ];
-}
-
-const STORVSC = 0; // bufferGpadlPages: [] → ring only
-const NETVSC = 1; // bufferGpadlPages: [16] → ring + one receive buffer
 
 function sint2Writes(r: RunResult): { synic: string; vector: unknown; masked: unknown; proxy: unknown }[] {
   return r.events

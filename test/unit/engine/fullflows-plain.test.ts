@@ -22,7 +22,7 @@
 //   OPENCHANNEL_RESULT) cost none.
 import * as assert from 'node:assert/strict';
 import {
-  ALL_VERSIONS, V5_3, V6_0, cfg, exposure, guestFlow, logs, messages, noParavisor, regWrites, relayFlow, run,
+  ALL_VERSIONS, NETVSC, STORVSC, V5_3, V6_0, cfg, exposure, guestFlow, linuxFlow, logs, messages, noParavisor, regWrites, relayFlow, run,
 } from './helpers';
 import type { RegisterEvent } from '../../../src/simulator/trace/events';
 import type { Trace } from '../../../src/simulator/trace/buffer';
@@ -96,32 +96,10 @@ describe('full flow: non-isolated VM at 5.3 without a paravisor', () => {
   const ev = r.events;
 
   it('exchanges the whole control-plane sequence with the host, every reply on the hypervisor SynIC', () => {
-    assert.deepEqual(guestFlow(ev), [
-      // max_version 5.3: 6.0 is skipped, 5.3 is the first and only try (linux §2.2); the host accepts it.
-      'guest>host - INITIATE_CONTACT',
-      'host>guest hypervisor VERSION_RESPONSE',
-      'guest>host - REQUESTOFFERS',
-      // Sorted by interface id: storvsc relid 1, netvsc relid 2 (openvmm §2.2).
-      'host>guest hypervisor OFFERCHANNEL',
-      'host>guest hypervisor OFFERCHANNEL',
-      'host>guest hypervisor ALLOFFERS_DELIVERED',
-      // storvsc: 64-page ring = header (26) + 2 bodies (28 + 10) (linux §1.3), then open (linux §1.4.4).
-      'guest>host - GPADL_HEADER',
-      'guest>host - GPADL_BODY',
-      'guest>host - GPADL_BODY',
-      'host>guest hypervisor GPADL_CREATED',
-      'guest>host - OPENCHANNEL',
-      'host>guest hypervisor OPENCHANNEL_RESULT',
-      // netvsc: ring the same way, open, then its 16-page receive buffer (header only).
-      'guest>host - GPADL_HEADER',
-      'guest>host - GPADL_BODY',
-      'guest>host - GPADL_BODY',
-      'host>guest hypervisor GPADL_CREATED',
-      'guest>host - OPENCHANNEL',
-      'host>guest hypervisor OPENCHANNEL_RESULT',
-      'guest>host - GPADL_HEADER',
-      'host>guest hypervisor GPADL_CREATED',
-    ]);
+    // max_version 5.3: 6.0 is skipped, 5.3 is the first and only try (linux §2.2); the host accepts
+    // it. Sorted by interface id: storvsc relid 1, netvsc relid 2 (openvmm §2.2). storvsc: the ring;
+    // netvsc: the ring, then its 16-page receive buffer.
+    assert.deepEqual(guestFlow(ev), linuxFlow('host', 'hypervisor', 2, [STORVSC, NETVSC]));
     // No paravisor: nothing travels between VMBus servers.
     assert.deepEqual(relayFlow(ev), []);
   });
@@ -221,21 +199,9 @@ describe('full flow: probe-and-fallback with a paravisor that cannot do Confiden
       // has no VMBus server, so every post fails (constants.ts LEGACY_PARAVISOR_DIRECT_POST_STATUS,
       // UNCONFIRMED) and no reply arrives; the whole ladder is walked (linux §1.4.1, §2.2).
       ...ALL_VERSIONS.map(() => 'guest>paravisor - INITIATE_CONTACT'),
-      // Fallback: the host serves VTL0 directly; replies land in the hypervisor SIM page.
-      'guest>host - INITIATE_CONTACT',
-      'host>guest hypervisor VERSION_RESPONSE',
-      'guest>host - REQUESTOFFERS',
-      // Only the host's netvsc exists (the paravisor-hosted storvsc has no server to offer it): relid 1.
-      'host>guest hypervisor OFFERCHANNEL',
-      'host>guest hypervisor ALLOFFERS_DELIVERED',
-      'guest>host - GPADL_HEADER',
-      'guest>host - GPADL_BODY',
-      'guest>host - GPADL_BODY',
-      'host>guest hypervisor GPADL_CREATED',
-      'guest>host - OPENCHANNEL',
-      'host>guest hypervisor OPENCHANNEL_RESULT',
-      'guest>host - GPADL_HEADER',
-      'host>guest hypervisor GPADL_CREATED',
+      // Fallback: the host serves VTL0 directly; replies land in the hypervisor SIM page. Only the
+      // host's netvsc exists (the paravisor-hosted storvsc has no server to offer it): relid 1.
+      ...linuxFlow('host', 'hypervisor', 1, [NETVSC]),
     ]);
     assert.deepEqual(relayFlow(ev), []); // no VMBus server in VTL2, so no relay either
   });

@@ -72,3 +72,26 @@ export function firstMsg(events: Trace, msgtype: string, pred: (m: MessageEvent)
   if (!m) throw new Error(`no ${msgtype}`);
   return m;
 }
+
+export const RING_GPADL = ['GPADL_HEADER', 'GPADL_BODY', 'GPADL_BODY']; // 26 + 28 + 10 PFNs (linux §1.3)
+export const BUF_GPADL = ['GPADL_HEADER']; // 16 PFNs ≤ 26 (linux §1.3)
+
+/**
+ * The guest's side of the whole control plane with `server`, replies on SynIC `synic`. `opens`
+ * lists, per channel in open order, how many extra buffer GPADLs the driver sets up.
+ */
+export function linuxFlow(server: string, synic: string, offers: number, opens: number[]): string[] {
+  const out = (t: string) => `guest>${server} - ${t}`;
+  const inb = (t: string) => `${server}>guest ${synic} ${t}`;
+  return [
+    out('INITIATE_CONTACT'), inb('VERSION_RESPONSE'), // 6.0 accepted first time (linux §2.2)
+    out('REQUESTOFFERS'), ...Array<string>(offers).fill(inb('OFFERCHANNEL')), inb('ALLOFFERS_DELIVERED'), // linux §1.4 item 3
+    ...opens.flatMap((buffers) => [
+      ...RING_GPADL.map(out), inb('GPADL_CREATED'), out('OPENCHANNEL'), inb('OPENCHANNEL_RESULT'),
+      ...Array.from({ length: buffers }, () => [...BUF_GPADL.map(out), inb('GPADL_CREATED')]).flat(),
+    ]),
+  ];
+}
+
+export const STORVSC = 0; // bufferGpadlPages: [] → ring only
+export const NETVSC = 1; // bufferGpadlPages: [16] → ring + one receive buffer
