@@ -115,6 +115,9 @@ export function clampViewport(v: Viewport, total: number): Viewport {
   const minPx = Math.max(MIN_PX_PER_COL, Math.min(8, pw / Math.max(1, total)));
   const pxPerCol = Math.min(MAX_PX_PER_COL, Math.max(minPx, v.pxPerCol));
   const visibleCols = pw / pxPerCol;
+  // Zoomed out so far that the whole trace fits: show all of it. (The slack below would let the
+  // view slide by a few columns and hide the first or last events.)
+  if (visibleCols >= total) return { ...v, pxPerCol, start: 0 };
   const slack = Math.min(visibleCols * 0.25, 4);
   const maxStart = Math.max(-slack, total - visibleCols + slack);
   const start = Math.min(maxStart, Math.max(-slack, v.start));

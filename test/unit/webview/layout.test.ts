@@ -79,6 +79,17 @@ describe('timeline layout: viewport', () => {
     assert.strictEqual(fitAll(3, 1200, 300).pxPerCol, 48);
   });
 
+  it('zoomed out over the whole trace, shows every event: following the last one or panning hides none', () => {
+    for (const total of [198, 28791, 143457]) {
+      const f = fitAll(total, 1600, 400);
+      const atEnd = ensureVisible(f, total - 1, total);
+      assert.deepStrictEqual(visibleRange(atEnd, total), { from: 0, to: total }, `${total}: following the last event`);
+      for (const dx of [-500, 500]) assert.deepStrictEqual(visibleRange(panBy(f, dx, total), total), { from: 0, to: total }, `${total}: pan ${dx}`);
+      const out = zoomAt(f, 800, 0.5, total);
+      assert.deepStrictEqual(visibleRange(out, total), { from: 0, to: total }, `${total}: zoomed out further`);
+    }
+  });
+
   it('scrolls just enough to show a column', () => {
     assert.strictEqual(ensureVisible(v, 20, 1000), v);
     const moved = ensureVisible(v, 500, 1000);
