@@ -5,6 +5,7 @@
 import type { ScenarioConfig, SourceRef } from '../model/config';
 import type { AccessPath, Granularity, Party, SynicId, TraceEvent, Visibility } from '../trace/events';
 import type { Trace } from '../trace/buffer';
+import type { TraceQuery } from '../trace/store';
 
 export interface RegisterView {
   name: string;
@@ -134,6 +135,8 @@ export interface SimulationSession {
    * Read by index with at(i); data-path events come back as fresh objects, so compare by seq.
    */
   events(): Trace;
+  /** The events of a window (index or time range) matching kinds, relid, phase, granularity. */
+  query(q: TraceQuery): TraceEvent[];
   /** Index of the last executed event, -1 before the first. */
   position(): number;
   done(): boolean;

@@ -8,6 +8,7 @@
 import type { Expectation, ScenarioConfig, StopPoint } from '../model/config';
 import type { ExpectationEvent, Granularity, TraceEvent } from '../trace/events';
 import type { Trace } from '../trace/buffer';
+import { queryTrace, type TraceQuery } from '../trace/store';
 import type { EventPredicate, SessionOptions, SimulationSession, SimulationState, StopInfo } from './api';
 import { Simulator, eventMatchesStop, type PageRec, type SimEdit } from '../model/simulator';
 import { versionString } from '../protocol/constants';
@@ -120,6 +121,10 @@ export class Session implements SimulationSession {
 
   events(): Trace {
     return this.sim.events;
+  }
+
+  query(q: TraceQuery): TraceEvent[] {
+    return queryTrace(this.sim.events, q);
   }
 
   position(): number {

@@ -27,6 +27,8 @@ export interface Trace extends Iterable<TraceEvent> {
   map<U>(fn: (e: TraceEvent, i: number) => U): U[];
   /** The kind at index i without building the event (compact traces; arrays lack it). */
   kindAt?(i: number): TraceEventKind | undefined;
+  /** The time at index i without building the event (compact traces; arrays lack it). */
+  timeAt?(i: number): number;
 }
 
 type EventOf<K extends TraceEventKind> = Extract<TraceEvent, { kind: K }>;

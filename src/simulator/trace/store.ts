@@ -1,5 +1,6 @@
-// TraceStore: an append-only view over a trace with windowed queries and subscriptions, plus the
-// exporters (JSON lines, Mermaid sequenceDiagram, readable text). Reads TraceEvents only.
+// Windowed queries over any trace (queryTrace, used on the session's live trace), TraceStore (an
+// append-only list of events with subscriptions, for traces read from elsewhere) and the JSON-lines
+// exporter. Reads TraceEvents only.
 import type { TraceEvent, TraceEventKind } from './events';
 import type { Trace } from './buffer';
 
@@ -60,34 +61,50 @@ export class TraceStore {
 
   /** Index of the first event with time >= t (binary search; times are non-decreasing). */
   indexAtTime(t: number): number {
-    let lo = 0;
-    let hi = this.evs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.evs[mid].time < t) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return indexAtTime(this.evs, t);
   }
 
   query(q: TraceQuery = {}): TraceEvent[] {
-    let from = Math.max(0, q.from ?? 0);
-    let to = Math.min(this.evs.length, q.to ?? this.evs.length);
-    if (q.timeFrom !== undefined) from = Math.max(from, this.indexAtTime(q.timeFrom));
-    if (q.timeTo !== undefined) to = Math.min(to, this.indexAtTime(q.timeTo));
-    const kinds = q.kinds ? new Set(q.kinds) : null;
-    const limit = q.limit ?? Number.POSITIVE_INFINITY;
-    const out: TraceEvent[] = [];
-    for (let i = from; i < to && out.length < limit; i++) {
-      const e = this.evs[i];
-      if (kinds && !kinds.has(e.kind)) continue;
-      if (q.granularity === 'event' && e.granularity !== 'event') continue;
-      if (q.relid !== undefined && (e as { relid?: number }).relid !== q.relid) continue;
-      if (q.phase !== undefined && !e.phase.some((p) => p === q.phase || p.startsWith(q.phase + ' '))) continue;
-      out.push(e);
-    }
-    return out;
+    return queryTrace(this.evs, q);
   }
+}
+
+/** Index of the first event with time >= t in a trace (binary search; times are non-decreasing). */
+export function indexAtTime(trace: Trace, t: number): number {
+  const timeAt = trace.timeAt ? trace.timeAt.bind(trace) : (i: number) => trace.at(i)!.time;
+  let lo = 0;
+  let hi = trace.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (timeAt(mid) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The events of a window of a trace (index and/or time range) that match the query. Works on the
+ * session's live trace: a compact trace's kinds are filtered before any event is built.
+ */
+export function queryTrace(trace: Trace, q: TraceQuery = {}): TraceEvent[] {
+  let from = Math.max(0, q.from ?? 0);
+  let to = Math.min(trace.length, q.to ?? trace.length);
+  if (q.timeFrom !== undefined) from = Math.max(from, indexAtTime(trace, q.timeFrom));
+  if (q.timeTo !== undefined) to = Math.min(to, indexAtTime(trace, q.timeTo));
+  const kinds = q.kinds ? new Set(q.kinds) : null;
+  const kindAt = kinds && trace.kindAt ? trace.kindAt.bind(trace) : undefined;
+  const limit = q.limit ?? Number.POSITIVE_INFINITY;
+  const out: TraceEvent[] = [];
+  for (let i = from; i < to && out.length < limit; i++) {
+    if (kindAt && !kinds!.has(kindAt(i)!)) continue;
+    const e = trace.at(i)!;
+    if (kinds && !kinds.has(e.kind)) continue;
+    if (q.granularity === 'event' && e.granularity !== 'event') continue;
+    if (q.relid !== undefined && (e as { relid?: number }).relid !== q.relid) continue;
+    if (q.phase !== undefined && !e.phase.some((p) => p === q.phase || p.startsWith(q.phase + ' '))) continue;
+    out.push(e);
+  }
+  return out;
 }
 
 // ------------------------------------------------------------------------------------ exporters

@@ -217,6 +217,19 @@ describe('trace store and exporters', () => {
     assert.ok(store.query({ timeFrom: t }).every((e) => e.time >= t));
     assert.equal(store.query({ limit: 3 }).length, 3);
   });
+  it('the session answers the same queries on its live, compact trace', () => {
+    const s = createSession(cfg());
+    s.runToEnd();
+    const store = new TraceStore(s.events());
+    const t = s.events().at(120)!.time;
+    const queries = [
+      { from: 10, to: 20 }, { kinds: ['message' as const], relid: 1 }, { kinds: ['packet' as const, 'interrupt' as const] }, { phase: 'open' },
+      { timeFrom: t }, { timeFrom: t, timeTo: t + 5000, granularity: 'event' as const }, { limit: 3 }, { kinds: ['hypercall' as const], limit: 4 },
+    ];
+    for (const q of queries) assert.deepEqual(s.query(q), store.query(q), JSON.stringify(q));
+    const pk = s.query({ kinds: ['packet'], relid: 1 });
+    assert.deepEqual(pk.map((e) => e.kind === 'packet' && e.ring), ['outbound', 'inbound', 'outbound', 'inbound', 'outbound', 'inbound', 'outbound', 'inbound']);
+  });
   it('Mermaid sequenceDiagram has one arrow per message', () => {
     const m = toMermaid(ev);
     assert.ok(m.startsWith('sequenceDiagram\n'));
