@@ -85,18 +85,18 @@ const SHIFT = 16;
 const CHUNK = 1 << SHIFT;
 const MASK = CHUNK - 1;
 
-/** One chunk of columns. */
+/** One chunk of columns (u32: relids and connection ids are u32 on the wire). */
 class Columns {
   readonly tag = new Uint8Array(CHUNK);
   readonly tm = new Float64Array(CHUNK);
   /** Object index (OBJECT), relid (PACKET, INTERRUPT), connection id (SIGNAL). */
-  readonly a = new Int32Array(CHUNK);
+  readonly a = new Uint32Array(CHUNK);
   /** PACKET: bytes; SIGNAL: hypercall code. */
-  readonly b = new Int32Array(CHUNK);
+  readonly b = new Uint32Array(CHUNK);
   /** PACKET: transaction id (the channel's packet number). */
-  readonly c = new Int32Array(CHUNK);
+  readonly c = new Uint32Array(CHUNK);
   /** PACKET: ring write index; SIGNAL, INTERRUPT: vp. */
-  readonly d = new Int32Array(CHUNK);
+  readonly d = new Uint32Array(CHUNK);
   readonly f = new Uint16Array(CHUNK);
   /** Index into the buffer's phase table. */
   readonly ph = new Uint32Array(CHUNK);

@@ -159,6 +159,22 @@ describe('engine: compact trace storage', () => {
     assert.deepEqual(begins.map((b) => b?.kind === 'phase' ? b.name : undefined), phases);
   });
 
+  it('keeps u32 fields whole: relids, connection ids and write indices up to 0xffffffff', () => {
+    const b = new TraceBuffer();
+    const ref = new TraceBuffer(false);
+    const phase = ['data'];
+    for (const t of [b, ref]) {
+      t.pushPacket(5, phase, 0xfffffffe, 'host', false, 72, 0x7fffffff, 0xfffffff8, true, false);
+      t.pushSignal(6, phase, 'tdcall', 0x5d, 'host', 0xffffffff, 3);
+      t.pushInterrupt(7, phase, 'hypervisor', 'message', false, 1, 0x80000000);
+    }
+    assert.deepEqual(b.slice(), ref.slice());
+    const [p, sig, irq] = b.slice() as [PacketEvent, HypercallEvent, InterruptEvent];
+    assert.deepEqual([p.relid, p.writeIndex, p.transactionId, p.from, p.to, p.ring], [0xfffffffe, 0xfffffff8, '2147483647', 'host', 'guest', 'inbound']);
+    assert.deepEqual([sig.connectionId, sig.path, sig.vp, sig.target], [0xffffffff, 'tdcall', 3, 'host']);
+    assert.deepEqual([irq.relid, irq.via, irq.delivered, irq.vp, irq.synic], [0x80000000, 'message', false, 1, 'hypervisor']);
+  });
+
   it('reads like an array: at, negative at, slice, iteration, filter with indices', () => {
     const s = createSession(dataConfig());
     s.runToEnd();
