@@ -180,7 +180,12 @@ export class Session implements SimulationSession {
       if (!this.ensure(this.pos + 1)) return this.stop('end');
       this.pos++;
       if (pred(this.sim.events.at(this.pos)!)) return this.stop('predicate');
-      if (++n >= maxEvents) return this.stop('budget');
+      if (++n >= maxEvents) {
+        // A budgeted run is a slice of a longer one (the debugger's Continue): project the slice
+        // now, so the stop at its end does not replay everything the run passed in one go.
+        this.projectTo(this.pos);
+        return this.stop('budget');
+      }
     }
   }
 
