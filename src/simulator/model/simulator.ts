@@ -1362,7 +1362,7 @@ export class Simulator {
       // Hot path (channel event flags): stored compactly; read back with the general form's keys.
       // Like packets and signals, it is never a stop point (eventMatchesStop), so checkAfter is skipped.
       this.events.pushInterrupt(this.now, this.phaseArr, s.owner, via, delivered, s.vp, relid);
-      } else {
+    } else {
       const e: Json = { kind: 'interrupt', synic: s.owner, sint: 2, via, delivered, vp: s.vp, granularity: 'substep' };
       if (relid !== undefined) e.relid = relid;
       if (lost) e.detail = 'lost (fault)';
@@ -1833,8 +1833,8 @@ export class Simulator {
     if (c.monitorId !== undefined) {
       // monitor_allocated (and not low latency): no hypercall. The guest sets the relid's bit in
       // send_int_page and the channel's bit in monitor page 2's trigger_group[id / 32].pending
-      // (offset 8 + 8 * group), which the host polls. Both pages are host-visible: the host
-      // learns which channel signalled, and when.
+      // (offset 8 + 8 * group), which the host polls. Monitor pages are always decrypted: the
+      // host learns which channel signalled, and when.
       const group = c.monitorId >> 5;
       this.state('guest', 'monitor-trigger', 'idle', 'pending', {
         relid: c.relid, vp: 0,

@@ -100,7 +100,6 @@ class Columns {
   readonly f = new Uint16Array(CHUNK);
   /** Index into the buffer's phase table. */
   readonly ph = new Uint32Array(CHUNK);
-  static readonly BYTES = CHUNK * (1 + 8 + 4 * 4 + 2 + 4);
 }
 
 export class TraceBuffer implements Trace {
@@ -289,11 +288,6 @@ export class TraceBuffer implements Trace {
   /** JSON.stringify(trace) writes the events as an array, like a plain TraceEvent[]. */
   toJSON(): TraceEvent[] {
     return this.slice();
-  }
-
-  /** Bytes held by the columns (for benchmarks); objects not included. */
-  columnBytes(): number {
-    return this.chunks.length * Columns.BYTES;
   }
 }
 
