@@ -9,7 +9,7 @@ import type {
   AccessPath, Granularity, MessageEvent, Party, SynicId, TraceEvent, Visibility,
 } from '../trace/events';
 import { EventHeap } from '../engine/heap';
-import { TraceBuffer } from '../trace/buffer';
+import { TraceBuffer, decimal } from '../trace/buffer';
 import { decodeMessage, encodeMessage, pagesSpanned } from '../protocol/codec';
 import { hexNum, toHex } from '../protocol/hex';
 import { classByGuid } from '../protocol/guid';
@@ -170,9 +170,6 @@ const round8 = (n: number): number => (n + 7) & ~7;
 const GPADL_HEADER_MAX_PFNS = 26;
 /** PFNs per GPADL_BODY message ((240 - 16) / 8). */
 const GPADL_BODY_MAX_PFNS = 28;
-/** Decimal strings of small numbers (relids in event-flag state events), made once. */
-const TID: string[] = [];
-const tid = (n: number): string => TID[n] ?? (TID[n] = String(n));
 /** Shared, never mutated: event-flag StateEvent detail after a scan. */
 const EMPTY_FLAGS: Json = Object.freeze({ sint: 2, bits: Object.freeze([]) as unknown as number[] }) as Json;
 
@@ -1395,7 +1392,7 @@ export class Simulator {
   /** vmbus_chan_sched: for_each_set_bit + sync_test_and_clear_bit, then the channel callback. */
   private scanEvents(s: SynicState, vp: number): void {
     const bits = s.flags.takeSorted();
-    this.state('guest', 'event-flags', bits.length === 1 ? tid(bits[0]) : bits.join(','), '', { synic: s.owner, vp, detail: EMPTY_FLAGS });
+    this.state('guest', 'event-flags', bits.length === 1 ? decimal(bits[0]) : bits.join(','), '', { synic: s.owner, vp, detail: EMPTY_FLAGS });
     for (const relid of bits) this.guestChannelCallback(relid, s.owner);
   }
 

@@ -70,9 +70,9 @@ const F_EVENT = 32; // interrupt: via the event page (else the message slot)
 const PARTY_SHIFT = 8; // packet: device party; signal: target party (2 bits)
 const PATH_SHIFT = 10; // signal: access path (3 bits)
 
-/** Decimal strings of transaction ids, shared between materialised packets. */
-const TID: string[] = [];
-const tid = (n: number): string => TID[n] ?? (TID[n] = String(n));
+/** Decimal strings of small numbers (transaction ids, relids), made once and shared. */
+const DECIMAL: string[] = [];
+export const decimal = (n: number): string => DECIMAL[n] ?? (DECIMAL[n] = String(n));
 
 const HV_SIGNAL_EVENT = 'HvSignalEvent';
 const HV_STATUS_SUCCESS = 'HV_STATUS_SUCCESS';
@@ -298,7 +298,7 @@ function packetEvent(seq: number, time: number, phase: string[], relid: number, 
   return {
     seq, time, vp: 0, granularity: EVENT, phase, kind: 'packet',
     relid, from: outbound ? 'guest' : device, to: outbound ? device : 'guest', ring: outbound ? 'outbound' : 'inbound', packetType: PKT_DATA_INBAND, bytes,
-    transactionId: tid(transaction), writeIndex, signaled, confidential,
+    transactionId: decimal(transaction), writeIndex, signaled, confidential,
   };
 }
 
