@@ -17,10 +17,10 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/simulator/**/*.ts', 'src/webview/**/*.ts', 'src/cli/**/*.ts'],
+    files: ['src/simulator/**/*.ts', 'src/webview/**/*.ts', 'src/cli/**/*.ts', 'src/node/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', {
-        paths: [{ name: 'vscode', message: 'src/simulator, src/webview and src/cli must not use the VS Code API.' }],
+        paths: [{ name: 'vscode', message: 'src/simulator, src/webview, src/cli and src/node must not use the VS Code API.' }],
       }],
     },
   },

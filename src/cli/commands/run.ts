@@ -4,7 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commands, type CliIo } from '../cli';
-import { parseScenario, type ScenarioDiagnostic } from '../../simulator/scenario/index';
+import type { ScenarioDiagnostic } from '../../simulator/scenario/index';
+import { parseScenarioFile } from '../../node/loadScenario';
 import { formatExpectations, traceLines, type ExpectationResult } from '../../simulator/scenario/report';
 import { runScenario } from '../../simulator/engine/session';
 import { toTraceCmd } from '../../simulator/trace/traceCmd';
@@ -96,7 +97,7 @@ async function runCommand(args: string[], io: CliIo): Promise<number> {
   const codes: number[] = [];
   for (const [n, file] of files.entries()) {
     if (files.length > 1 && !json && !traceCmd) io.stdout(`${n ? '\n' : ''}━━ ${file} ━━\n`);
-    const r = runOne(file, { json, traceCmd, substeps, seed, design, root }, io);
+    const r = await runOne(file, { json, traceCmd, substeps, seed, design, root }, io);
     codes.push(r.code);
     if (r.suite) suites.push(r.suite);
   }
@@ -137,28 +138,20 @@ interface RunOptions {
 }
 
 /** Runs one scenario file: exit code and, unless it could not be read, its JUnit suite. */
-function runOne(file: string, { json, traceCmd, substeps, seed, design, root }: RunOptions, io: CliIo): { code: number; suite?: JunitSuite } {
+async function runOne(file: string, { json, traceCmd, substeps, seed, design, root }: RunOptions, io: CliIo): Promise<{ code: number; suite?: JunitSuite }> {
   const abs = path.resolve(file);
-  let text: string;
-  try {
-    text = fs.readFileSync(abs, 'utf8');
-  } catch (e) {
-    const msg = `cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`;
-    io.stderr(`${file}: ${msg}\n`);
-    return { code: 2, suite: { suite: file, file, results: [], error: msg } };
-  }
   const cwd = process.cwd();
   const workspaceRoot = path.resolve(root ?? (abs.startsWith(cwd + path.sep) ? cwd : path.dirname(abs)));
   const display = (f: string): string => {
     const rel = path.relative(cwd, f);
     return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : f;
   };
-  const parsed = parseScenario(text, abs, {
-    readFile: (p) => { try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; } },
-    workspaceRoot,
-    seed,
-    design,
-  });
+  const loaded = await parseScenarioFile(abs, { workspaceRoot, seed, design });
+  if (!loaded.ok) {
+    io.stderr(`${file}: ${loaded.reason}\n`);
+    return { code: 2, suite: { suite: file, file, results: [], error: loaded.reason } };
+  }
+  const parsed = loaded.parsed;
   for (const d of parsed.diagnostics) io.stderr(formatDiagnostic(d, display) + '\n');
   if (!parsed.config) {
     const n = parsed.diagnostics.filter((d) => d.severity === 'error').length;

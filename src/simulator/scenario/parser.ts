@@ -13,6 +13,8 @@ import {
 import { ChnFlags } from '../protocol/constants';
 import { checkScenario, type DeviceInfo } from './checker';
 import { dirname, joinPath, isInside, isAbsolutePath } from './paths';
+import { DEFAULT_SCENARIO_BUDGET, countStatements, tooLargeReason, type ScenarioBudget } from './files';
+import type { SyntaxTree } from './syntax';
 
 class Abort extends Error {}
 
@@ -33,6 +35,8 @@ export interface ParseResult {
   config?: ScenarioConfig;
   diagnostics: ScenarioDiagnostic[];
   ast: ScenarioAst;
+  /** What the parse cost: distinct files parsed, their bytes and statements. */
+  stats: { files: number; bytes: number; statements: number };
 }
 
 const MAX_INCLUDE_DEPTH = 8;
@@ -92,15 +96,39 @@ class Parser {
 
   // ---------------------------------------------------------------- files
 
-  parseFile(text: string, file: string): void {
-    const tree = parseSyntax(text);
+  /** Parses one file (its tree if the loader already made it). False when a budget stopped it. */
+  parseFile(text: string, file: string, given?: SyntaxTree): boolean {
+    this.included.add(file);
+    this.stats.files++;
+    this.stats.bytes += text.length;
+    if (text.length > this.budget.maxFileBytes || this.stats.bytes > this.budget.maxTotalBytes) {
+      const msg = text.length > this.budget.maxFileBytes
+        ? `${tooLargeReason(text.length, this.budget.maxFileBytes, 'scenario file')}: not parsed`
+        : `the scenario's files together exceed ${this.budget.maxTotalBytes} bytes: not parsed`;
+      this.diag(file, 'error', { line: 0, column: 0, endLine: 0, endColumn: 0 }, msg, 'budget.size');
+      return false;
+    }
+    const tree = given ?? parseSyntax(text);
+    this.stats.statements += countStatements(tree);
+    if (this.stats.statements > this.budget.maxStatements) {
+      this.diag(file, 'error', { line: 0, column: 0, endLine: 0, endColumn: 0 }, `the scenario has more than ${this.budget.maxStatements} statements: not parsed further`, 'budget.statements');
+      if (file === this.rootFile) this.tree = tree;
+      return false;
+    }
     for (const p of tree.problems) this.diag(file, 'error', p.range, p.message, p.code);
     this.includeStack.push(file);
     for (const st of tree.statements) this.topStatement(st, file);
     this.includeStack.pop();
     if (file === this.rootFile) this.tree = tree;
+    return true;
   }
-  tree = parseSyntax('');
+  tree: SyntaxTree = parseSyntax('');
+  /** Files parsed so far: an include of one of them is not parsed again (linear in the files). */
+  private readonly included = new Set<string>();
+  readonly stats = { files: 0, bytes: 0, statements: 0 };
+  private get budget(): ScenarioBudget {
+    return { ...DEFAULT_SCENARIO_BUDGET, ...this.opts.budget };
+  }
 
   private topStatement(st: Statement, file: string): void {
     const w = new Words(st, this, file);
@@ -250,25 +278,51 @@ class Parser {
       this.diag(file, 'error', tokenRange(t), `includes nest deeper than ${MAX_INCLUDE_DEPTH}`, 'include.depth');
       return;
     }
-    if (!this.opts.readFile) {
-      this.diag(file, 'error', tokenRange(t), `cannot read '${path}' here`, 'include.unreadable');
+    if (this.included.has(resolved)) {
+      // Included once already (a diamond, or the same line twice): its statements are in.
+      inc.ok = true;
+      return;
+    }
+    if (this.stats.files >= this.budget.maxFiles) {
+      this.diag(file, 'error', tokenRange(t), `not read: the scenario reads more than ${this.budget.maxFiles} files`, 'budget.files');
       return;
     }
     let text: string | undefined;
-    try {
-      text = this.opts.readFile(resolved);
-    } catch {
-      text = undefined;
+    let tree: SyntaxTree | undefined;
+    const loaded = this.opts.files?.files.get(resolved);
+    if (loaded) {
+      if (!loaded.ok) {
+        this.diag(file, 'error', tokenRange(t), `cannot include '${path}': ${loaded.reason}`, 'include.unreadable');
+        return;
+      }
+      text = loaded.text;
+      tree = loaded.tree;
+    } else {
+      if (!this.opts.readFile) {
+        this.diag(file, 'error', tokenRange(t), `cannot read '${path}' here`, 'include.unreadable');
+        return;
+      }
+      try {
+        text = this.opts.readFile(resolved);
+      } catch {
+        text = undefined;
+      }
     }
     if (text === undefined) {
       this.diag(file, 'error', tokenRange(t), `included file '${path}' not found`, 'include.missing');
       return;
     }
     inc.ok = true;
-    const before = this.diagnostics.filter((d) => d.severity === 'error').length;
-    this.parseFile(text, resolved);
-    const after = this.diagnostics.filter((d) => d.severity === 'error').length;
+    const before = this.errorCount;
+    this.parseFile(text, resolved, tree);
+    const after = this.errorCount;
     if (after > before) this.diag(file, 'error', tokenRange(t), `'${path}' has ${after - before} error(s)`, 'include.errors');
+  }
+
+  private get errorCount(): number {
+    let n = 0;
+    for (const d of this.diagnostics) if (d.severity === 'error') n++;
+    return n;
   }
 
   /** `KEYWORD { items }` sections. */
@@ -293,7 +347,8 @@ class Parser {
       }
     }
     // Children (faults, expectations, stops) recorded while parsing the block move under it.
-    if (sym) sym.children.push(...this.symbols.splice(nSyms));
+    // (A loop, not push(...spread): a block of 100,000 items would overflow the stack.)
+    if (sym) for (const c of this.symbols.splice(nSyms)) sym.children.push(c);
   }
 
   // ---------------------------------------------------------------- platform / paravisor / host
@@ -1154,8 +1209,12 @@ export function deterministicGuid(seed: number, key: string): string {
 
 export function parseScenario(text: string, file: string, opts: ParseOptions = {}): ParseResult {
   const p = new Parser(file, opts);
-  p.parseFile(text, file);
-  let config: ScenarioConfig | undefined = p.finish();
+  const root = opts.files?.files.get(file);
+  const complete = p.parseFile(text, file, root?.ok && root.text === text ? root.tree : undefined);
+  if (complete && p.tree.statements.length === 0) {
+    p.diag(file, 'error', { line: 0, column: 0, endLine: 0, endColumn: 0 }, 'no statements: an empty scenario simulates nothing (start with scenario "NAME" and a platform { } block)', 'scenario.empty');
+  }
+  let config: ScenarioConfig | undefined = complete ? p.finish() : undefined;
   const hasError = p.diagnostics.some((d) => d.severity === 'error');
   if (hasError) config = undefined;
   const ast: ScenarioAst = {
@@ -1168,5 +1227,5 @@ export function parseScenario(text: string, file: string, opts: ParseOptions = {
     deviceDefs: p.deviceDefs,
   };
   p.diagnostics.sort((a, b) => (a.file === b.file ? 0 : a.file === file ? -1 : b.file === file ? 1 : a.file < b.file ? -1 : 1) || a.range.line - b.range.line || a.range.column - b.range.column);
-  return { config, diagnostics: p.diagnostics, ast };
+  return { config, diagnostics: p.diagnostics, ast, stats: p.stats };
 }

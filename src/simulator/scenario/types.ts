@@ -1,6 +1,7 @@
 // Public types of the scenario language front end.
 import type { Range, SyntaxTree } from './syntax';
 import type { Token } from './lexer';
+import type { LoadedScenarioFiles, ScenarioBudget } from './files';
 
 export type { Range } from './syntax';
 
@@ -63,6 +64,10 @@ export interface ScenarioAst {
 export interface ParseOptions {
   /** Reads an included file; undefined when it does not exist. Without it includes are reported as unresolved. */
   readFile?: (path: string) => string | undefined;
+  /** Files read ahead by loadScenarioFiles (through a contained reader): includes come from here first. */
+  files?: LoadedScenarioFiles;
+  /** Limits on bytes, files and statements (default DEFAULT_SCENARIO_BUDGET). */
+  budget?: Partial<ScenarioBudget>;
   /** Includes must resolve inside this folder (the workspace). */
   workspaceRoot?: string;
   /** Overrides the file's seed (also for generated instance GUIDs). */
