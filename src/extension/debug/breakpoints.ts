@@ -129,7 +129,7 @@ export function scenarioRefs(config: ScenarioConfig): SourceRef[] {
   config.stops.forEach((s) => push(s.source));
   config.steps.forEach((s) => {
     push(s.source);
-    if (s.kind === 'rescind') push(s.after?.source);
+    if (s.kind === 'rescind' || s.kind === 'reset') push(s.after?.source);
   });
   for (const r of Object.values(config.sections ?? {})) push(r);
   return refs;

@@ -100,7 +100,11 @@ export type Expectation =
   | { kind: 'version'; version: number; source?: SourceRef }
   | { kind: 'log'; text: string; present: boolean; source?: SourceRef }
   | { kind: 'page'; page: string; visibility: 'encrypted' | 'host-visible'; source?: SourceRef }
-  | { kind: 'message'; msgtype: string; synic?: 'hypervisor' | 'paravisor'; from?: string; to?: string; present: boolean; source?: SourceRef }
+  | { kind: 'message'; msgtype: string; synic?: 'hypervisor' | 'paravisor'; from?: string; to?: string; device?: string; present: boolean; source?: SourceRef }
+  /** The monitor id the guest's offer of DEVICE carries (null: monitor_allocated = 0). */
+  | { kind: 'monitor'; device: string; monitorId: number | null; source?: SourceRef }
+  /** The feature flags granted in the VERSION_RESPONSE the guest accepted (0 below 6.0). */
+  | { kind: 'features'; flags: number; source?: SourceRef }
   | { kind: 'channel-state'; device: string; state: string; source?: SourceRef }
   | { kind: 'invariants'; hold: boolean; source?: SourceRef };
 
@@ -118,7 +122,23 @@ export interface StopPoint {
 export type ScriptStep =
   | { kind: 'rescind'; device: string; after?: StopPoint; source?: SourceRef }
   | { kind: 'close'; device: string; source?: SourceRef }
-  | { kind: 'unload'; source?: SourceRef };
+  | { kind: 'unload'; source?: SourceRef }
+  /** The guest opens a channel it closed (vmbus_open again: a new ring GPADL, OPENCHANNEL). */
+  | { kind: 'reopen'; device: string; source?: SourceRef }
+  /** After an unload, the guest connects again (a kexec'd kernel: vmbus_connect from the top). */
+  | { kind: 'connect'; source?: SourceRef }
+  /** The guest retargets a channel to VP `vp` (vmbus_send_modifychannel, CHANNELMSG_MODIFYCHANNEL). */
+  | { kind: 'modify'; device: string; vp: number; source?: SourceRef }
+  /**
+   * hv_sock connect (vmbus_send_tl_connect_request): to DEVICE's service (the host answers by
+   * offering DEVICE's channel), or to a service GUID nothing listens on (TL_CONNECT_RESULT refused).
+   */
+  | { kind: 'hvsock-connect'; device?: string; service?: string; source?: SourceRef }
+  /**
+   * The guest starts over without unloading (a kdump kernel): INITIATE_CONTACT while connected, as
+   * soon as the point is reached (e.g. in the middle of a GPADL), then the usual connect.
+   */
+  | { kind: 'reset'; after?: StopPoint; source?: SourceRef };
 
 export interface ScenarioConfig {
   name: string;

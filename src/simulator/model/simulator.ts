@@ -1876,7 +1876,8 @@ export class Simulator {
       const cont = () => this.schedule(T.guestWork, () => next(i + 1));
       if (st.kind === 'rescind') this.hostRescind(st.device, st.source, cont);
       else if (st.kind === 'close') this.guestClose(st.device, st.source, cont);
-      else this.guestUnload(st.source, cont);
+      else if (st.kind === 'unload') this.guestUnload(st.source, cont);
+      else { this.log('guest', 'warn', `step ${st.kind}: not modelled yet`, st.source); cont(); }
     };
     next(0);
   }

@@ -1,7 +1,7 @@
 // Linux's acceptance checks for an offer (vmbus_onoffer): the isolated-VM class check
 // (vmbus_is_valid_offer) and the Confidential VMBus flag checks. The log strings are Linux's
 // pr_err texts without the "hv_vmbus: " prefix (LINUX_LOG_PREFIX).
-import { ChnFlags, Version } from './constants';
+import { ChnFlags, FeatureFlags, Version } from './constants';
 import { classByGuid } from './guid';
 
 export const LINUX_LOG_PREFIX = 'hv_vmbus: ';
@@ -53,4 +53,23 @@ export function checkOffer(offer: Record<string, unknown>, ctx: OfferCheckContex
     }
   }
   return { ok: true, coRing, coExternal };
+}
+
+/**
+ * The chn_flags a VMBus server puts on the wire for an offer (OpenVMM MessageSender::send_offer,
+ * openvmm-vmbus.md §1.4 "Masking when the offer is sent"): without a negotiated
+ * confidential_channels (0x10) the confidential ring / external memory bits (0x2, 0x4) are
+ * cleared; without gpa_pinning (0x80) require_pinned_external_memory (0x8) is. The engine's
+ * servers and the scenario checker both ask this one function.
+ */
+export function offerFlagsSent(chnFlags: number, negotiatedFeatures: number): number {
+  let f = chnFlags & 0xffff;
+  if ((negotiatedFeatures & FeatureFlags.CONFIDENTIAL_CHANNELS) === 0) f &= ~(ChnFlags.CONFIDENTIAL_RING_BUFFER | ChnFlags.CONFIDENTIAL_EXTERNAL_MEMORY);
+  if ((negotiatedFeatures & FeatureFlags.GPA_PINNING) === 0) f &= ~ChnFlags.REQUIRE_PINNED_EXTERNAL_MEMORY;
+  return f;
+}
+
+/** What OpenHCL's relay re-offers of a host offer: both confidential flags stripped (vmbus_relay, openvmm §1.4). */
+export function relayOfferFlags(hostChnFlags: number): number {
+  return hostChnFlags & ~(ChnFlags.CONFIDENTIAL_RING_BUFFER | ChnFlags.CONFIDENTIAL_EXTERNAL_MEMORY) & 0xffff;
 }

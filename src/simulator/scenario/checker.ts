@@ -5,6 +5,7 @@ import type { Range } from './syntax';
 import type { ScenarioDiagnostic } from './types';
 import { ChnFlags, versionName, versionString } from '../protocol/constants';
 import { knownVersion, lookupClassName } from './vocab';
+import { offerFlagsSent, relayOfferFlags } from '../protocol/offer';
 
 export interface DeviceInfo {
   cfg: ScenarioConfig['devices'][number];
@@ -88,18 +89,28 @@ export function checkScenario(config: ScenarioConfig, ctx: CheckContext): void {
     }
     const ring = (c.chnFlags & ChnFlags.CONFIDENTIAL_RING_BUFFER) !== 0;
     const ext = (c.chnFlags & ChnFlags.CONFIDENTIAL_EXTERNAL_MEMORY) !== 0;
-    if (ext && !ring) {
+    // What reaches the guest decides, as the engine computes it (protocol/offer.ts): the relay
+    // strips host offers; a server masks the confidential bits unless its connection negotiated
+    // confidential_channels, which only the paravisor's server grants, on a trusted (hardware-
+    // isolated, Confidential VMBus) 6.0 connection. The host's server never grants it.
+    const confidentialConnection = c.host === 'paravisor' && p.paravisor.present && p.paravisor.confidentialVmbus && hwIsolated && p.guestMaxVersion >= V6_0;
+    const offered = c.host === 'host' && p.paravisor.present ? relayOfferFlags(c.chnFlags) : c.chnFlags;
+    const sent = offerFlagsSent(offered, confidentialConnection ? 0x10 : 0);
+    const sentRing = (sent & ChnFlags.CONFIDENTIAL_RING_BUFFER) !== 0;
+    const sentExt = (sent & ChnFlags.CONFIDENTIAL_EXTERNAL_MEMORY) !== 0;
+    if (sentExt && !sentRing) {
       ctx.diag(f, 'warning', flagsAt,
         `the guest rejects this offer: confidential_external_memory without confidential_ring_buffer; Linux logs "Invalid offer relid=N: the ring buffer isn't encrypted"`, 'combo.co-external-without-ring');
-    } else if ((ring || ext) && d.explicitFlags) {
+    } else if ((ring || ext) && (d.explicitFlags || (ext && !ring))) {
       if (c.host === 'host' && p.paravisor.present) {
         ctx.diag(f, 'info', flagsAt, `the paravisor's relay clears the confidential flags of host offers: the guest sees '${c.name}' with a shared ring`, 'combo.relay-strips');
       } else if (c.host === 'host') {
-        ctx.diag(f, 'warning', flagsAt,
-          'without a paravisor the connection is never confidential: the guest rejects this offer and logs "Invalid offer relid=N: no support for confidential VMBus"', 'combo.no-confidential');
-      } else if (!p.paravisor.confidentialVmbus || p.guestMaxVersion < V6_0) {
         ctx.diag(f, 'info', flagsAt,
-          `the connection will not be confidential (${!p.paravisor.confidentialVmbus ? 'the paravisor cannot host a Confidential VMBus' : 'the guest stops below 6.0'}), so the server clears these flags before offering`, 'combo.flags-masked');
+          `the host's server clears the confidential flags (send_offer: the connection has no confidential_channels), so the guest sees chn_flags 0x${sent.toString(16)} and opens '${c.name}' with a shared ring; fault host-offer-confidential-flags sends them anyway (Linux: "Invalid offer relid=N: no support for confidential VMBus")`, 'combo.flags-masked');
+      } else if (!confidentialConnection) {
+        const why = !p.paravisor.confidentialVmbus ? 'the paravisor cannot host a Confidential VMBus' : !hwIsolated ? 'the VM is not hardware-isolated' : 'the guest stops below 6.0';
+        ctx.diag(f, 'info', flagsAt,
+          `the connection will not be confidential (${why}), so the server clears these flags before offering`, 'combo.flags-masked');
       }
     }
     if (isolated && c.className) {

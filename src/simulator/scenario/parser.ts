@@ -57,6 +57,8 @@ class Parser {
   readonly sections: NonNullable<ScenarioConfig['sections']> = {};
   readonly deviceRefs: PendingDeviceRef[] = [];
   readonly stopRefs: PendingStopRef[] = [];
+  /** `hvsock connect DEVICE` steps: DEVICE must be an hv_sock device (checked once names resolve). */
+  readonly hvsockRefs: { tok: Token; file: string; step: Extract<ScriptStep, { kind: 'hvsock-connect' }> }[] = [];
   readonly platformRefs: Partial<Record<string, SourceRef>> = {};
   name?: string;
   nameRef?: SourceRef;
@@ -196,6 +198,11 @@ class Parser {
         case 'rescind':
         case 'close':
         case 'unload':
+        case 'reopen':
+        case 'connect':
+        case 'modify':
+        case 'hvsock':
+        case 'reset':
           this.markSection('run', file, st);
           this.runItem(st, file);
           return;
@@ -437,29 +444,33 @@ class Parser {
       case 'versions':
         this.hostVersions = this.versionList(w);
         break;
-      case 'features': {
-        let v = 0;
-        const first = w.need('feature flag names or a hex value');
-        w.back();
-        if (first.kind === 'ident' && first.text === 'none') {
-          w.next();
-          this.role(file, first, { kind: 'value', word: 'none' });
-        } else {
-          while (!w.done()) {
-            const t = w.next()!;
-            if (t.kind === 'comma') continue;
-            if (t.kind === 'number') { v |= w.int(t, 0, 0xffffffff); continue; }
-            const f = t.kind === 'ident' ? featureByName(t.text) : undefined;
-            if (!f) w.fail(`unknown feature flag '${t.text}'${suggest(t.text.toLowerCase(), featureNames())}`, t, 'unknown.feature');
-            this.role(file, t, { kind: 'feature', name: f.name });
-            v |= f.value;
-          }
-        }
-        this.hostFeatures = v >>> 0;
+      case 'features':
+        this.hostFeatures = this.featureValue(w, file);
         break;
-      }
     }
     w.end();
+  }
+
+  /** Feature flag names, hex values or none (host features, expect features). */
+  private featureValue(w: Words, file: string): number {
+    let v = 0;
+    const first = w.need('feature flag names or a hex value');
+    w.back();
+    if (first.kind === 'ident' && first.text === 'none') {
+      w.next();
+      this.role(file, first, { kind: 'value', word: 'none' });
+      return 0;
+    }
+    while (!w.done()) {
+      const t = w.next()!;
+      if (t.kind === 'comma') continue;
+      if (t.kind === 'number') { v |= w.int(t, 0, 0xffffffff); continue; }
+      const f = t.kind === 'ident' ? featureByName(t.text) : undefined;
+      if (!f) w.fail(`unknown feature flag '${t.text}'${suggest(t.text.toLowerCase(), featureNames())}`, t, 'unknown.feature');
+      this.role(file, t, { kind: 'feature', name: f.name });
+      v |= f.value;
+    }
+    return v >>> 0;
   }
 
   private versionList(w: Words): number[] {
@@ -681,13 +692,24 @@ class Parser {
           this.diag(file, 'warning', tokenRange(t), f.params.length ? `fault '${f.id}' has no parameter '${t.text}'; it takes: ${f.params.join(', ')}` : `fault '${f.id}' takes no parameters`, 'unknown.param');
         }
         params[t.text] = paramValue(v);
+        if (t.text === 'class' && f.params.includes('class')) {
+          // A class the engine would not know must not fall back silently to some other class.
+          const val = String(params.class);
+          const guid = v.kind === 'guid' ? v.str : /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(val) ? val.toLowerCase() : lookupClassName(val)?.guid;
+          if (guid === undefined) {
+            this.diag(file, 'error', tokenRange(v), `unknown device class '${val}'${suggest(val.toLowerCase(), classNames())}; expected a Linux driver name (synthvid, hyperv_keyboard, kvp ...) or a class GUID`, 'unknown.class');
+          } else {
+            params.class = guid;
+          }
+        }
         continue;
       }
       if (t.kind !== 'ident') w.fail(`expected a trigger (on MSGTYPE, nth N, at PHASE, relid N, device NAME) or key=value, found '${t.text}'`, t);
       this.role(file, t, { kind: 'keyword', word: t.text, context: 'clause' });
       const field = ({ on: 'msgtype', nth: 'nth', at: 'phase', phase: 'phase', relid: 'relid', device: 'device' } as Record<string, string>)[t.text];
       if (field && f.triggers && !f.triggers.includes(field)) {
-        this.diag(file, 'warning', tokenRange(t), `fault '${f.id}' does not use a '${t.text}' trigger; it takes: ${f.triggers.map(triggerWord).join(', ') || 'none'}`, 'fault.trigger');
+        // The engine cannot honour it: an error, not a fault that silently fires elsewhere.
+        this.diag(file, 'error', tokenRange(t), `fault '${f.id}' cannot honour a '${t.text}' trigger; it takes: ${f.triggers.map(triggerWord).join(', ') || 'none'}`, 'fault.trigger');
       }
       switch (t.text) {
         case 'on': trigger.msgtype = this.msgType(w, w.need('a message type, e.g. CHANNELMSG_OFFERCHANNEL')); break;
@@ -734,14 +756,14 @@ class Parser {
 
   private expectBody(w: Words, file: string, st: Statement): void {
     let negate = false;
-    let t = w.need('what to expect: offer, fallback, confidential, version, log, page, message, channel, invariants');
+    let t = w.need('what to expect: offer, fallback, confidential, version, features, log, page, message, channel, invariants');
     if (t.kind === 'ident' && (t.text === 'no' || t.text === 'not')) {
       this.role(file, t, { kind: 'keyword', word: t.text, context: 'expect' });
       negate = true;
       t = w.need('what must not happen: fallback, confidential, log, message');
     }
     if (t.kind !== 'ident' || !SECTION_KEYWORDS.expect.includes(t.text)) {
-      w.fail(`unknown expectation '${t.text}'${suggest(t.text, SECTION_KEYWORDS.expect)}; expected offer, fallback, confidential, version, log, page, message, channel or invariants`, t);
+      w.fail(`unknown expectation '${t.text}'${suggest(t.text, SECTION_KEYWORDS.expect)}; expected offer, fallback, confidential, version, features, log, page, message, channel or invariants`, t);
     }
     this.role(file, t, { kind: 'keyword', word: t.text, context: 'expect' });
     const source = this.ref(file, st.range);
@@ -751,8 +773,20 @@ class Parser {
     switch (t.text) {
       case 'offer': {
         const d = w.need('a device name');
-        const oc = w.need('accepted or rejected');
-        if (oc.text !== 'accepted' && oc.text !== 'rejected') w.fail(`expected accepted or rejected, found '${oc.text}'`, oc);
+        const oc = w.need('accepted, rejected or monitor N');
+        if (oc.text === 'monitor') {
+          // offer DEVICE monitor N | none: the monitorid of the offer the guest accepted.
+          this.role(file, oc, { kind: 'keyword', word: 'monitor', context: 'clause' });
+          const m = w.need('a monitor id (0-255) or none');
+          let monitorId: number | null = null;
+          if (m.text === 'none') this.role(file, m, { kind: 'value', word: 'none' });
+          else monitorId = w.int(m, 0, 255);
+          const mx: Extract<Expectation, { kind: 'monitor' }> = { kind: 'monitor', device: d.text, monitorId, source };
+          this.deviceRef(file, d, (n) => { mx.device = n; });
+          e = mx;
+          break;
+        }
+        if (oc.text !== 'accepted' && oc.text !== 'rejected') w.fail(`expected accepted, rejected or monitor N, found '${oc.text}'`, oc);
         this.role(file, oc, { kind: 'value', word: oc.text });
         const ex: Extract<Expectation, { kind: 'offer' }> = { kind: 'offer', device: d.text, outcome: oc.text, source };
         this.deviceRef(file, d, (n) => { ex.device = n; });
@@ -838,13 +872,20 @@ class Parser {
             const p = w.need('guest, paravisor, hypervisor or host');
             if (!(PARTIES as readonly string[]).includes(p.text)) w.fail(`expected guest, paravisor, hypervisor or host, found '${p.text}'`, p);
             ex[c.text] = p.text;
+          } else if (c.text === 'device') {
+            const d = w.need('a device name');
+            ex.device = d.text;
+            this.deviceRef(file, d, (n) => { ex.device = n; });
           } else {
-            w.fail(`expected on paravisor|hypervisor SynIC, from PARTY or to PARTY, found '${c.text}'`, c);
+            w.fail(`expected on paravisor|hypervisor SynIC, from PARTY, to PARTY or device NAME, found '${c.text}'`, c);
           }
         }
         e = ex;
         break;
       }
+      case 'features':
+        e = { kind: 'features', flags: this.featureValue(w, file), source };
+        break;
       case 'channel': {
         const d = w.need('a device name');
         const s = w.need(`a state: ${CHANNEL_STATES.join(', ')}`);
@@ -907,7 +948,7 @@ class Parser {
     const w = new Words(s, this, file);
     if (w.hasError()) return;
     const k = w.next()!;
-    if (!SECTION_KEYWORDS.run.includes(k.text)) w.fail(`unknown run item '${k.text}'${suggest(k.text, SECTION_KEYWORDS.run)}; expected stop, rescind, close or unload`, k);
+    if (!SECTION_KEYWORDS.run.includes(k.text)) w.fail(`unknown run item '${k.text}'${suggest(k.text, SECTION_KEYWORDS.run)}; expected ${SECTION_KEYWORDS.run.join(', ')}`, k);
     this.role(file, k, { kind: 'keyword', word: k.text, context: 'run' });
     this.noBlock(s, file);
     const source = this.ref(file, s.range);
@@ -965,6 +1006,70 @@ class Parser {
         this.steps.push({ kind: 'unload', source });
         this.addSymbol(file, 'unload', 'step', s, k);
         break;
+      case 'connect':
+        this.steps.push({ kind: 'connect', source });
+        this.addSymbol(file, 'connect', 'step', s, k);
+        break;
+      case 'reopen': {
+        const d = w.need('a device name');
+        const step: Extract<ScriptStep, { kind: 'reopen' }> = { kind: 'reopen', device: d.text, source };
+        this.deviceRef(file, d, (n) => { step.device = n; });
+        this.steps.push(step);
+        this.addSymbol(file, `reopen ${d.text}`, 'step', s, k);
+        break;
+      }
+      case 'modify': {
+        const d = w.need('a device name, then vp N');
+        const vpTok = w.need("'vp N'");
+        if (vpTok.text !== 'vp') w.fail(`expected 'vp N' (the VP to bind the channel to), found '${vpTok.text}'`, vpTok);
+        this.role(file, vpTok, { kind: 'keyword', word: 'vp', context: 'clause' });
+        const vp = w.int(w.need('a VP number'), 0, 1023);
+        const step: Extract<ScriptStep, { kind: 'modify' }> = { kind: 'modify', device: d.text, vp, source };
+        this.deviceRef(file, d, (n) => { step.device = n; });
+        this.steps.push(step);
+        this.addSymbol(file, `modify ${d.text} vp ${vp}`, 'step', s, k);
+        break;
+      }
+      case 'hvsock': {
+        const c = w.need("'connect'");
+        if (c.text !== 'connect') w.fail(`expected 'hvsock connect DEVICE' or 'hvsock connect service GUID', found '${c.text}'`, c);
+        this.role(file, c, { kind: 'keyword', word: 'connect', context: 'clause' });
+        const t = w.need('an hv_sock device, or service GUID');
+        const step: Extract<ScriptStep, { kind: 'hvsock-connect' }> = { kind: 'hvsock-connect', source };
+        if (t.text === 'service') {
+          this.role(file, t, { kind: 'keyword', word: 'service', context: 'clause' });
+          const g = w.need('a service GUID');
+          if (g.kind !== 'guid') w.fail(`expected a service GUID, found '${g.text}'`, g);
+          step.service = g.str ?? g.text.toLowerCase();
+        } else {
+          step.device = t.text;
+          this.deviceRef(file, t, (n) => { step.device = n; });
+          this.hvsockRefs.push({ tok: t, file, step });
+        }
+        this.steps.push(step);
+        this.addSymbol(file, `hvsock connect ${step.device ?? step.service}`, 'step', s, k);
+        break;
+      }
+      case 'reset': {
+        const step: Extract<ScriptStep, { kind: 'reset' }> = { kind: 'reset', source };
+        if (w.peek()) {
+          const a = w.next()!;
+          if (a.text !== 'after') w.fail(`expected 'after LABEL', 'after phase P' or 'after message MSGTYPE', found '${a.text}'`, a);
+          this.role(file, a, { kind: 'keyword', word: 'after', context: 'clause' });
+          const n = w.peek();
+          if (n && (n.text === 'phase' || n.text === 'message' || n.text === 'device')) {
+            const sp: StopPoint = { label: 'reset', source };
+            this.stopClauses(w, sp, false);
+            step.after = sp;
+          } else {
+            const l = w.need('a stop label');
+            this.stopRefs.push({ tok: l, file, apply: (sp) => { step.after = sp; } });
+          }
+        }
+        this.steps.push(step);
+        this.addSymbol(file, 'reset', 'step', s, k);
+        break;
+      }
     }
     w.end();
   }
@@ -1002,6 +1107,10 @@ class Parser {
         continue;
       }
       this.diag(r.file, 'error', tokenRange(r.tok), `no device named '${name}'${suggest(name, this.devices.map((d) => d.cfg.name))}`, 'unknown.device');
+    }
+    for (const r of this.hvsockRefs) {
+      const d = r.step.device !== undefined ? this.deviceByName.get(r.step.device) : undefined;
+      if (d && !d.isHvSock) this.diag(r.file, 'error', tokenRange(r.tok), `'${d.cfg.name}' is not an hv_sock device: hvsock connect needs a device of class hv_sock (its service GUID is what the guest connects to)`, 'combo.hvsock');
     }
     for (const r of this.stopRefs) {
       const sp = this.stopByLabel.get((r.tok.kind === 'string' ? r.tok.str : r.tok.text) ?? '');

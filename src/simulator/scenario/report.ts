@@ -34,7 +34,7 @@ function walkFields(obj: Record<string, unknown>, prefix: string, out: Map<strin
 }
 
 const VERSION_FIELDS = new Set(['vmbus_version_requested']);
-const HEX_FIELDS = new Set(['feature_flags', 'chn_flags', 'gpadl', 'ringbuffer_gpadlhandle', 'creation_status', 'status']);
+const HEX_FIELDS = new Set(['feature_flags', 'chn_flags', 'gpadl', 'ringbuffer_gpadlhandle', 'creation_status', 'status', 'interrupt_page', 'monitor_page1', 'monitor_page2']);
 
 function keyFieldText(k: string, v: unknown): string {
   if (typeof v === 'number' && VERSION_FIELDS.has(k)) return versionString(v);
@@ -50,17 +50,38 @@ function fieldText(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/**
+ * Messages whose line shows every field of its own list, in the struct's order, instead of the
+ * first five of KEY_FIELDS: INITIATE_CONTACT's target (msg_sint, msg_vtl) and monitor pages say
+ * where the server must answer and which pages it monitors.
+ */
+const MESSAGE_FIELDS: Record<string, string[]> = {
+  CHANNELMSG_INITIATE_CONTACT: ['vmbus_version_requested', 'target_vcpu', 'msg_sint', 'msg_vtl', 'feature_flags', 'interrupt_page', 'monitor_page1', 'monitor_page2', 'client_id'],
+};
+
 export function keyFields(decoded: Record<string, unknown> | undefined, max = 5): string {
   if (!decoded || typeof decoded !== 'object') return '';
   if (typeof decoded.error === 'string') return `(${decoded.error})`;
   const flat = new Map<string, unknown>();
   walkFields(decoded, '', flat);
   const parts: string[] = [];
-  for (const k of KEY_FIELDS) {
-    if (parts.length >= max) break;
+  const own = typeof decoded.msgtype === 'string' ? MESSAGE_FIELDS[decoded.msgtype] : undefined;
+  for (const k of own ?? KEY_FIELDS) {
+    if (!own && parts.length >= max) break;
     if (flat.has(k)) parts.push(`${k}=${keyFieldText(k, flat.get(k))}`);
   }
   return parts.join(' ');
+}
+
+/** A state line's "from → to". Slots name msg_pending; a cleared event flag says so instead of an empty target. */
+function stateTransition(e: Extract<TraceEvent, { kind: 'state' }>): string {
+  const pending = e.object === 'slot' && (e.detail as { pending?: unknown } | undefined)?.pending === true;
+  let from = e.from;
+  let to = e.to;
+  if (pending && from === 'empty' && !to.includes('msg_pending')) to += ' (msg_pending)';
+  if (pending && to === 'empty' && !from.includes('msg_pending')) from += ' (msg_pending)';
+  if (e.object === 'event-flags' && to === '') to = 'cleared';
+  return `${from} → ${to}`;
 }
 
 function pad(s: string, n: number): string {
@@ -105,7 +126,7 @@ export function formatEvent(e: TraceEvent): string {
     case 'phase':
       return cols('', '', '', '', e.action === 'begin' ? `▶ ${e.name}${e.detail ? ` (${e.detail})` : ''}` : `◀ ${e.name}${e.outcome ? ` ${e.outcome}` : ''}${e.detail ? ` (${e.detail})` : ''}`);
     case 'state':
-      return cols(e.party, '', '', '', `${e.object}${e.relid !== undefined ? ` relid ${e.relid}` : ''}${e.gpadl !== undefined ? ` gpadl ${e.gpadl}` : ''}: ${e.from} → ${e.to}`);
+      return cols(e.party, '', '', '', `${e.object}${e.relid !== undefined ? ` relid ${e.relid}` : ''}${e.gpadl !== undefined ? ` gpadl ${e.gpadl}` : ''}: ${stateTransition(e)}`);
     case 'packet':
       return cols(e.from, e.to, '', '', `packet relid ${e.relid} ${e.ring} ${e.packetType} ${e.bytes} bytes${e.signaled ? ' signaled' : ''}${e.confidential ? ' [confidential]' : ''}`);
     case 'interrupt':

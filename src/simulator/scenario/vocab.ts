@@ -31,11 +31,16 @@ kw('device', 'top', 'device NAME CLASS { ... }', 'One VMBus device (a channel of
 kw('fault', 'top', 'fault KIND [on MSGTYPE] [nth N] [at PHASE] [relid N] [device NAME] [key=value ...]', 'A fault from the engine\'s catalogue and when it strikes.');
 kw('faults', 'top', 'faults { ... }', 'A block of faults, one per line: KIND followed by its trigger.');
 kw('expect', 'top', 'expect ... | expect { ... }', 'Something that must hold at the end of the run. The runner exits 1 when one fails.');
-kw('run', 'top', 'run { ... }', 'Stop points for the stepper and scripted actions (rescind, close, unload).');
+kw('run', 'top', 'run { ... }', 'Stop points for the stepper and scripted actions (rescind, close, reopen, modify, hvsock connect, unload, connect, reset).');
 kw('stop', 'run', 'stop LABEL at phase P | message MSGTYPE | device NAME', 'A named point the stepper can run to ("run until offers").');
 kw('rescind', 'run', 'rescind DEVICE [after LABEL | after phase P | after message MSGTYPE]', 'The offering server rescinds the device (CHANNELMSG_RESCIND_CHANNELOFFER), optionally once a point is reached.');
 kw('close', 'run', 'close DEVICE', 'The guest driver closes the channel (CHANNELMSG_CLOSECHANNEL).');
 kw('unload', 'run', 'unload', 'The guest unloads VMBus (CHANNELMSG_UNLOAD) at the end.');
+kw('reopen', 'run', 'reopen DEVICE', 'The guest opens a channel it closed again (a new ring GPADL, CHANNELMSG_OPENCHANNEL).');
+kw('connect', 'run', 'connect', 'After an unload, the guest connects again, as a kexec\'d kernel does (CHANNELMSG_INITIATE_CONTACT, offers, opens).');
+kw('modify', 'run', 'modify DEVICE vp N', 'The guest binds the channel to VP N (vmbus_send_modifychannel: CHANNELMSG_MODIFYCHANNEL; from 5.3 the server answers MODIFYCHANNEL_RESPONSE).');
+kw('hvsock', 'run', 'hvsock connect DEVICE | hvsock connect service GUID', 'A Hyper-V socket connect (vmbus_send_tl_connect_request): the host answers by offering DEVICE\'s channel, or refuses a service nothing listens on (CHANNELMSG_TL_CONNECT_RESULT, which Linux drops).');
+kw('reset', 'run', 'reset [after LABEL | after phase P | after message MSGTYPE]', 'The guest starts over without unloading (a kdump kernel): CHANNELMSG_INITIATE_CONTACT while connected, e.g. in the middle of a GPADL.');
 
 kw('isolation', 'platform', 'isolation none | vbs | snp | tdx', 'Hardware isolation of the guest: none, VBS (software), AMD SEV-SNP or Intel TDX.');
 kw('vps', 'platform', 'vps N', 'Number of virtual processors (each has its own SynIC).');
@@ -68,24 +73,25 @@ kw('at', 'clause', 'at PHASE', 'Only during this phase (connect, offers, open ..
 kw('relid', 'clause', 'relid N', 'Only for this channel relid (child_relid).');
 kw('after', 'clause', 'after LABEL | phase P | message MSGTYPE', 'When the action happens.');
 
-kw('offer', 'expect', 'offer DEVICE accepted|rejected [with confidential ring [and external]]', 'The guest accepted (or rejected) the device\'s offer, with the given ring and external-memory confidentiality.');
+kw('offer', 'expect', 'offer DEVICE accepted|rejected [with confidential ring [and external]] | offer DEVICE monitor N|none', 'The guest accepted (or rejected) the device\'s offer, with the given ring and external-memory confidentiality; or the monitor id its offer carried (none: monitor_allocated = 0).');
 kw('fallback', 'expect', 'fallback | no fallback', 'The guest fell back from the paravisor SynIC to the hypervisor SynIC (probe design).');
 kw('confidential', 'expect', 'confidential | not confidential', 'The VMBus connection is (not) confidential: it runs through the paravisor SynIC.');
 kw('version', 'expect', 'version 6.0', 'The negotiated VMBus version.');
-kw('log', 'expect', 'log "TEXT" | no log "TEXT"', 'A guest/paravisor log line contains TEXT ("..." matches anything).');
+kw('features', 'expect', 'features NAME ... | features 0xHEX | features none', 'The feature flags granted in the VERSION_RESPONSE the guest accepted (exactly these; 0 below 6.0).');
+kw('log', 'expect', 'log "TEXT" | no log "TEXT"', 'A guest or paravisor log line contains TEXT.');
 kw('page', 'expect', 'page ring(relid N) | "PAGE-ID" encrypted|host-visible', 'The visibility of a guest page at the end.');
-kw('message', 'expect', 'message MSGTYPE [on paravisor|hypervisor synic] [from P] [to P]', 'A channel message was (not) delivered as described.');
+kw('message', 'expect', 'message MSGTYPE [on paravisor|hypervisor synic] [from P] [to P] [device NAME]', 'A channel message was (not) delivered as described (device: about that device\'s channel).');
 kw('channel', 'expect', 'channel DEVICE STATE', 'The guest-side state of the device\'s primary channel (offered, open, closed, rescinded, released, rejected).');
 kw('invariants', 'expect', 'invariants hold | broken', 'The engine\'s safety invariants held (or at least one broke).');
 
-export const TOP_KEYWORDS = ['scenario', 'seed', 'include', 'platform', 'paravisor', 'host', 'device', 'fault', 'faults', 'expect', 'run', 'stop', 'rescind', 'close', 'unload'];
+export const TOP_KEYWORDS = ['scenario', 'seed', 'include', 'platform', 'paravisor', 'host', 'device', 'fault', 'faults', 'expect', 'run', 'stop', 'rescind', 'close', 'unload', 'reopen', 'connect', 'modify', 'hvsock', 'reset'];
 export const SECTION_KEYWORDS: Record<string, string[]> = {
   platform: ['isolation', 'vps', 'design', 'max_version', 'auto_eoi'],
   paravisor: ['present', 'confidential_vmbus', 'versions'],
   host: ['versions', 'features'],
   device: ['class', 'instance', 'service', 'hosted_by', 'flags', 'monitor', 'subchannels', 'ring', 'buffer_gpadl', 'packets', 'mmio', 'open'],
-  expect: ['offer', 'fallback', 'no', 'not', 'confidential', 'version', 'log', 'page', 'message', 'channel', 'invariants'],
-  run: ['stop', 'rescind', 'close', 'unload'],
+  expect: ['offer', 'fallback', 'no', 'not', 'confidential', 'version', 'features', 'log', 'page', 'message', 'channel', 'invariants'],
+  run: ['stop', 'rescind', 'close', 'unload', 'reopen', 'connect', 'modify', 'hvsock', 'reset'],
 };
 export const ISOLATIONS = ['none', 'vbs', 'snp', 'tdx'] as const;
 export const DESIGNS = ['probe', 'cpuid'] as const;

@@ -63,6 +63,11 @@ export interface MessageEvent extends Base {
   vtl?: number;
   /** Whether the paravisor saw it as trusted (direct vmcall on a CVM). Additive (engine). */
   trusted?: boolean;
+  /**
+   * hv_message payload_size when it differs from the bytes carried (a host claiming more than it
+   * sent, e.g. over 240). Absent: the size is hex.length / 2. Additive (engine).
+   */
+  payloadSize?: number;
 }
 
 export interface RegisterEvent extends Base {

@@ -4,6 +4,7 @@
 // (importers/trace.ts) builds its matchers from them.
 import type { MessageEvent, TraceEvent } from './events';
 import type { Trace } from './buffer';
+import { linuxMsgDpc } from '../protocol/linuxDpc';
 
 export interface TraceCmdFormat {
   /** Event name (TRACE_SYSTEM hyperv). */
@@ -194,6 +195,9 @@ export function traceCmdRecords(events: Trace): TraceCmdRecord[] {
   function received(e: MessageEvent): void {
     const d = e.decoded as Record<string, unknown>;
     push(e, 'vmbus_on_msg_dpc', { msgtype: e.msgtypeValue }, IRQ_TASK, 0);
+    // vmbus_on_msg_dpc traces every message, then drops what fails its checks (unknown msgtype,
+    // payload over 240, no handler, under the handler's minimum): no vmbus_on_message, no handler event.
+    if (!linuxMsgDpc(e.msgtypeValue, e.payloadSize ?? e.hex.length / 2).handled) return;
     switch (e.msgtype) {
       case 'CHANNELMSG_OFFERCHANNEL': {
         const o = (d.offer ?? {}) as Record<string, unknown>;

@@ -15,12 +15,18 @@ describe('scenario checker', () => {
     assert.ok(r.config, 'a warning does not invalidate the scenario');
   });
 
-  it('explains confidential flags on host offers: stripped by the relay, rejected without a paravisor', () => {
+  it('explains confidential flags on host offers: stripped by the relay, masked by the host\'s server without a paravisor', () => {
     const relay = parseMem(base('device n netvsc {\n  flags confidential_ring_buffer\n}\n'));
     assert.equal(relay.diagnostics[0]?.code, 'combo.relay-strips');
+    // openvmm §1.4 "Masking when the offer is sent": without confidential_channels negotiated,
+    // send_offer clears 0x2/0x4, so the guest sees chn_flags 0 and accepts; only a hostile host
+    // (fault host-offer-confidential-flags) makes Linux say "no support for confidential VMBus".
     const none = parseMem(base('device n netvsc {\n  flags confidential_ring_buffer\n}\n', 'isolation snp', 'paravisor none'));
-    assert.equal(none.diagnostics[0]?.code, 'combo.no-confidential');
-    assert.match(none.diagnostics[0].message, /no support for confidential VMBus/);
+    assert.deepEqual(none.diagnostics.map((d) => [d.severity, d.code]), [['info', 'combo.flags-masked']]);
+    assert.match(none.diagnostics[0].message, /chn_flags 0x0/);
+    // The same masking hides 0x4 without 0x2 from the guest: no "ring buffer isn't encrypted" warning.
+    const ext = parseMem(base('device n netvsc {\n  flags confidential_external_memory\n}\n', 'isolation snp', 'paravisor none'));
+    assert.deepEqual(ext.diagnostics.map((d) => [d.severity, d.code]), [['info', 'combo.flags-masked']]);
   });
 
   it('refuses a paravisor-hosted device when there is no paravisor', () => {
@@ -53,6 +59,6 @@ describe('scenario checker', () => {
 
   it('checks fault parameters and triggers against the catalogue', () => {
     const r = parseMem('device d storvsc\nfault drop device d bogus=1\nfault open-fails on OFFERCHANNEL device d\n');
-    assert.deepEqual(r.diagnostics.map((d) => [d.severity, d.code, d.range.line]), [['warning', 'unknown.param', 1], ['warning', 'fault.trigger', 2]]);
+    assert.deepEqual(r.diagnostics.map((d) => [d.severity, d.code, d.range.line]), [['warning', 'unknown.param', 1], ['error', 'fault.trigger', 2]]);
   });
 });
