@@ -3,4 +3,5 @@ import './decode';
 import './encode';
 import './run';
 import './import';
+import './faults';
 export {};
