@@ -10,7 +10,8 @@ import type { ExpectationEvent, Granularity, TraceEvent } from '../trace/events'
 import type { Trace } from '../trace/buffer';
 import { queryTrace, type TraceQuery } from '../trace/store';
 import type { EventPredicate, SessionOptions, SimulationSession, SimulationState, StopInfo } from './api';
-import { Simulator, eventMatchesStop, type PageRec, type SimEdit } from '../model/simulator';
+import { Simulator, eventMatchesStop, LANE_DELAYS, type PageRec, type SimEdit } from '../model/simulator';
+import { Scheduler } from './scheduler';
 import { versionString } from '../protocol/constants';
 import { applyEvent, cloneState, initialState, publicState, type ProjectionState } from './projection';
 
@@ -51,6 +52,8 @@ const SLICE_STEP = 2048;
 export class Session implements SimulationSession {
   readonly config: ScenarioConfig;
   private sim: Simulator;
+  /** The clock the model runs on (engine/scheduler.ts). */
+  private clock: Scheduler;
   private pos = -1;
   private edits: { at: number; edit: SimEdit }[] = [];
   private finalized = false;
@@ -67,7 +70,8 @@ export class Session implements SimulationSession {
     if (opts.seed !== undefined) cfg.seed = opts.seed;
     if (opts.design !== undefined) cfg.platform.design = opts.design;
     this.config = cfg;
-    this.sim = new Simulator(cfg, [], { compactTrace: opts.compactTrace });
+    this.clock = new Scheduler(LANE_DELAYS);
+    this.sim = new Simulator(cfg, this.clock, [], { compactTrace: opts.compactTrace });
     this.snapshotInterval = opts.snapshotInterval ?? 1024;
     this.proj = initialState(cfg);
     this.snapshots.set(-1, cloneState(this.proj));
@@ -79,7 +83,7 @@ export class Session implements SimulationSession {
   private ensure(n: number): boolean {
     const ev = this.sim.events;
     while (ev.length <= n) {
-      if (!this.sim.stepAction()) {
+      if (!this.clock.step()) {
         if (!this.finalized) this.finalize();
         if (ev.length <= n) return false;
       }
@@ -206,7 +210,7 @@ export class Session implements SimulationSession {
   }
 
   runToEnd(): StopInfo {
-    this.sim.runAll();
+    while (this.clock.step()) { /* keep going */ }
     if (!this.finalized) this.finalize();
     this.pos = this.sim.events.length - 1;
     return this.stop('end');
@@ -225,12 +229,13 @@ export class Session implements SimulationSession {
       // Events cost very different amounts (an offer is encoded, posted, decoded and checked; a
       // packet is a few numbers), so the slice also ends on time, checked every SLICE_STEP events.
       do {
-        this.sim.runUntilEvents(Math.min(target, this.sim.events.length + SLICE_STEP));
+        const until = Math.min(target, this.sim.events.length + SLICE_STEP);
+        while (this.sim.events.length < until && this.clock.step()) { /* keep going */ }
         // Project as we go: the views' first inspect() after a long run then has nothing left
         // to replay (a whole 1M-packet run replays in about a second, too long for one turn).
         this.projectTo(this.sim.events.length - 1);
-      } while (this.sim.events.length < target && !this.sim.finished && performance.now() - t0 < SLICE_BUDGET_MS);
-      const more = !this.sim.finished;
+      } while (this.sim.events.length < target && !this.clock.finished && performance.now() - t0 < SLICE_BUDGET_MS);
+      const more = !this.clock.finished;
       this.pos = this.sim.events.length - 1;
       this.flush();
       onProgress?.(this.pos);
@@ -291,19 +296,21 @@ export class Session implements SimulationSession {
   private regenerate(extra: SimEdit): string | null {
     const at = this.pos;
     this.edits = this.edits.filter((e) => e.at <= at);
-    const sim = new Simulator(this.config, [], { compactTrace: this.opts.compactTrace });
+    const clock = new Scheduler(LANE_DELAYS);
+    const sim = new Simulator(this.config, clock, [], { compactTrace: this.opts.compactTrace });
     let err: string | null = null;
     const all = [...this.edits, { at, edit: extra }];
     for (let k = 0; k < all.length; k++) {
       const { at: p, edit } = all[k];
       let guard = 0;
-      while (sim.events.length <= p && sim.stepAction()) { if (++guard > MAX_REGEN_GUARD) break; }
+      while (sim.events.length <= p && clock.step()) { if (++guard > MAX_REGEN_GUARD) break; }
       const r = sim.applyEdit(edit);
       if (k === all.length - 1) err = r;
     }
     if (err) return err;
     this.edits = all;
     this.sim = sim;
+    this.clock = clock;
     this.finalized = false;
     this.results = [];
     // The projection and snapshots after the position are stale.

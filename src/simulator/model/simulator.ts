@@ -5,17 +5,17 @@
 // Every channel message that crosses a boundary is encoded by the protocol core and decoded by it
 // on the receiving side (decodeMessage with Linux's checks for the guest, allowOpenVmm for servers).
 import type { DeviceConfig, FaultConfig, ScenarioConfig, SourceRef, StopPoint } from './config';
+import type { Clock, LaneDelays, Runner } from './ports';
 import type {
   AccessPath, Granularity, MessageEvent, Party, SynicId, TraceEvent, Visibility,
 } from '../trace/events';
-import { EventHeap } from '../engine/heap';
 import { TraceBuffer, decimal } from '../trace/buffer';
 import { decodeMessage, encodeMessage, pagesSpanned } from '../protocol/codec';
 import { hexNum, toHex } from '../protocol/hex';
 import { classByGuid } from '../protocol/guid';
 import { checkOffer, LINUX_LOG_PREFIX } from '../protocol/offer';
 import { LINUX_VERSION_ORDER, OPENVMM_CLIENT_VERSION_ORDER, messageTypeName, parseVersion, versionString } from '../protocol/constants';
-import { faultById } from '../engine/faults';
+import { faultById } from './faults/catalogue';
 import { prng } from '../util/prng';
 import {
   HV_STATUS, HVCALL_POST_MESSAGE, HVCALL_SIGNAL_EVENT, LEGACY_PARAVISOR_DIRECT_POST_STATUS, MONITOR_ID_INVALID, MSR,
@@ -28,8 +28,6 @@ import {
 
 type Json = Record<string, unknown>;
 type Emit = Omit<TraceEvent, 'seq' | 'time' | 'phase' | 'granularity' | 'vp'> & { vp?: number | null; granularity?: Granularity; source?: SourceRef };
-
-interface Action { t: number; seq: number; fn: () => void }
 
 interface SlotItem { bytes: Uint8Array; msgtype: string; from: Party; payloadSize: number; fault?: string; source?: SourceRef }
 
@@ -215,84 +213,8 @@ class EventFlags {
   }
 }
 
-/** What a lane entry runs: a plain action, or a data-path step of a channel (no closure per call). */
-const RUN_FN = 0;
-const RUN_PUMP = 1;
-const RUN_DRAIN_OUT = 2;
-const RUN_DRAIN_IN = 3;
-
-/**
- * A FIFO of scheduler actions with one fixed delay: a growable ring buffer of parallel arrays
- * (due time, sequence number, what to run), so queuing an action allocates nothing and no
- * shift() copying happens. An entry is a function (RUN_FN) or a channel whose pump / drain runs.
- */
-class Lane {
-  private items: (GuestChannel | (() => void) | undefined)[] = new Array<GuestChannel | (() => void) | undefined>(64).fill(undefined);
-  private codes: number[] = new Array<number>(64).fill(0);
-  private ts: number[] = new Array<number>(64).fill(0);
-  private seqs: number[] = new Array<number>(64).fill(0);
-  private mask = 63;
-  private head = 0;
-  /** Queued entries. */
-  n = 0;
-
-  /** Due time of the first entry (only when n > 0). */
-  headT(): number {
-    return this.ts[this.head];
-  }
-
-  /** Sequence number of the first entry (only when n > 0). */
-  headSeq(): number {
-    return this.seqs[this.head];
-  }
-
-  /** What the first entry runs (RUN_*; only when n > 0). */
-  headCode(): number {
-    return this.codes[this.head];
-  }
-
-  push(t: number, seq: number, code: number, item: GuestChannel | (() => void)): void {
-    if (this.n === this.mask + 1) this.grow();
-    const i = (this.head + this.n) & this.mask;
-    this.ts[i] = t;
-    this.seqs[i] = seq;
-    this.codes[i] = code;
-    this.items[i] = item;
-    this.n++;
-  }
-
-  /** Removes the first entry and returns its item (see headCode for what it is). */
-  shift(): GuestChannel | (() => void) {
-    const h = this.head;
-    const item = this.items[h]!;
-    this.items[h] = undefined;
-    this.head = (h + 1) & this.mask;
-    this.n--;
-    return item;
-  }
-
-  private grow(): void {
-    const cap = this.mask + 1;
-    const items = new Array<GuestChannel | (() => void) | undefined>(cap * 2).fill(undefined);
-    const codes = new Array<number>(cap * 2).fill(0);
-    const ts = new Array<number>(cap * 2).fill(0);
-    const seqs = new Array<number>(cap * 2).fill(0);
-    for (let i = 0; i < cap; i++) {
-      const j = (this.head + i) & this.mask;
-      items[i] = this.items[j];
-      codes[i] = this.codes[j];
-      ts[i] = this.ts[j];
-      seqs[i] = this.seqs[j];
-    }
-    this.items = items;
-    this.codes = codes;
-    this.ts = ts;
-    this.seqs = seqs;
-    this.mask = cap * 2 - 1;
-    this.head = 0;
-  }
-}
-
+/** The fixed delays the data path schedules with (a clock may keep a FIFO lane for each). */
+export const LANE_DELAYS: LaneDelays = [T.packetGap, T.drain, T.isr];
 
 const LINUX_MIN_PAYLOAD: Record<number, number> = { 1: 196, 2: 12, 6: 20, 10: 20, 12: 12, 15: 16, 24: 16 };
 /** msgtypes Linux has a handler for (channel_message_table). */
@@ -335,9 +257,7 @@ export class Simulator {
   readonly cfg: ScenarioConfig;
   /** The trace; the data path's events are stored compactly (trace/buffer.ts). */
   readonly events: TraceBuffer;
-  private now = 0;
-  private seqNo = 0;
-  private heap = new EventHeap<Action>();
+  private readonly clock: Clock;
   private phaseStack: string[] = [];
   private phaseArr: string[] = [];
   private rand: () => number;
@@ -400,8 +320,9 @@ export class Simulator {
   private stepsStarted = false;
   private packetPhase: string[] = [];
 
-  constructor(cfg: ScenarioConfig, edits: SimEdit[] = [], opts: { compactTrace?: boolean } = {}) {
+  constructor(cfg: ScenarioConfig, clock: Clock, edits: SimEdit[] = [], opts: { compactTrace?: boolean } = {}) {
     this.cfg = cfg;
+    this.clock = clock;
     this.events = new TraceBuffer(opts.compactTrace ?? true);
     this.edits = edits;
     const p = cfg.platform;
@@ -476,104 +397,26 @@ export class Simulator {
 
   // ------------------------------------------------------------------------------ scheduler
 
-  /** Recycled queue entries (the data path schedules millions; avoid allocating each). */
-  private pool: Action[] = [];
-  /**
-   * FIFO lanes for the data path's fixed delays. Actions scheduled with the same constant delay
-   * come due in (time, seq) order, so a lane needs no sorting; stepAction takes the smallest
-   * (time, seq) of the lane heads and the heap top, the same order the heap alone would give.
-   */
-  private lanePacket = new Lane();
-  private laneDrain = new Lane();
-  private laneIsr = new Lane();
-  private queued = 0;
-
   schedule(delay: number, fn: () => void): void {
-    const t = this.now + delay;
-    const seq = this.seqNo++;
-    this.queued++;
-    if (delay === T.packetGap) { this.lanePacket.push(t, seq, RUN_FN, fn); return; }
-    if (delay === T.drain) { this.laneDrain.push(t, seq, RUN_FN, fn); return; }
-    if (delay === T.isr) { this.laneIsr.push(t, seq, RUN_FN, fn); return; }
-    let a = this.pool.pop();
-    if (a) {
-      a.t = t;
-      a.seq = seq;
-      a.fn = fn;
-    } else {
-      a = { t, seq, fn };
-    }
-    this.heap.push(a);
+    this.clock.schedule(delay, fn);
   }
+
+  private readonly pumpRunner: Runner<GuestChannel> = { run: (c) => this.pump(c) };
+  private readonly drainOutRunner: Runner<GuestChannel> = { run: (c) => this.drain(c, c.outRing!) };
+  private readonly drainInRunner: Runner<GuestChannel> = { run: (c) => this.drain(c, c.inRing!) };
 
   /** schedule(T.packetGap, () => this.pump(c)) without a closure (same time and sequence number). */
   private schedulePump(c: GuestChannel): void {
-    this.queued++;
-    this.lanePacket.push(this.now + T.packetGap, this.seqNo++, RUN_PUMP, c);
+    this.clock.scheduleRun(T.packetGap, this.pumpRunner, c);
   }
 
   /** schedule(T.drain, () => this.drain(c, ring)) without a closure (same time and sequence number). */
   private scheduleDrain(c: GuestChannel, outbound: boolean): void {
-    this.queued++;
-    this.laneDrain.push(this.now + T.drain, this.seqNo++, outbound ? RUN_DRAIN_OUT : RUN_DRAIN_IN, c);
+    this.clock.scheduleRun(T.drain, outbound ? this.drainOutRunner : this.drainInRunner, c);
   }
 
-  /** Runs one scheduled action. Returns false when nothing is left. */
-  stepAction(): boolean {
-    if (this.queued === 0) return false;
-    // The smallest (time, seq) of the heap top and the lane heads.
-    const top = this.heap.peek();
-    let from: Lane | null = null;
-    let bt = top === undefined ? Infinity : top.t;
-    let bs = top === undefined ? Infinity : top.seq;
-    const lp = this.lanePacket;
-    if (lp.n > 0) {
-      const t = lp.headT();
-      if (t < bt || (t === bt && lp.headSeq() < bs)) { from = lp; bt = t; bs = lp.headSeq(); }
-    }
-    const ld = this.laneDrain;
-    if (ld.n > 0) {
-      const t = ld.headT();
-      if (t < bt || (t === bt && ld.headSeq() < bs)) { from = ld; bt = t; bs = ld.headSeq(); }
-    }
-    const li = this.laneIsr;
-    if (li.n > 0) {
-      const t = li.headT();
-      if (t < bt || (t === bt && li.headSeq() < bs)) { from = li; bt = t; }
-    }
-    this.queued--;
-    this.now = bt;
-    if (from === null) {
-      const a = this.heap.pop()!;
-      const fn = a.fn;
-      this.pool.push(a);
-      fn();
-      return true;
-    }
-    const code = from.headCode();
-    const item = from.shift();
-    if (code === RUN_PUMP) this.pump(item as GuestChannel);
-    else if (code === RUN_DRAIN_OUT) this.drain(item as GuestChannel, (item as GuestChannel).outRing!);
-    else if (code === RUN_DRAIN_IN) this.drain(item as GuestChannel, (item as GuestChannel).inRing!);
-    else (item as () => void)();
-    return true;
-  }
-
-  /** Runs actions until at least `n` events exist or the queue is empty. */
-  runUntilEvents(n: number): void {
-    while (this.events.length < n && this.stepAction()) { /* keep going */ }
-  }
-
-  runAll(): void {
-    while (this.stepAction()) { /* keep going */ }
-  }
-
-  get finished(): boolean {
-    return this.queued === 0;
-  }
-
-  get time(): number {
-    return this.now;
+  private get now(): number {
+    return this.clock.now;
   }
 
   // ------------------------------------------------------------------------------ trace

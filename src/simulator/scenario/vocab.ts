@@ -3,7 +3,7 @@
 // only adds the spellings the language accepts and one-line explanations for hover/completion.
 import { ChnFlags, FeatureFlags, MessageType, VERSIONS, versionName } from '../protocol/constants';
 import { DEVICE_CLASSES, classByName, classByGuid, type DeviceClass } from '../protocol/guid';
-import { FAULT_CATALOGUE } from '../engine/faults';
+import { FAULT_CATALOGUE } from '../model/faults/catalogue';
 
 export { versionName };
 

@@ -3,7 +3,8 @@
 import * as assert from 'node:assert/strict';
 import type { MessageEvent, RegisterEvent, StateEvent, TraceEvent } from '../../../src/simulator/trace/events';
 import { STORVSC_CLASS } from '../../../src/simulator/engine/defaults';
-import { Simulator } from '../../../src/simulator/model/simulator';
+import { LANE_DELAYS, Simulator } from '../../../src/simulator/model/simulator';
+import { Scheduler } from '../../../src/simulator/engine/scheduler';
 import { cfg, messages, noParavisor, run } from './helpers';
 import type { Trace } from '../../../src/simulator/trace/buffer';
 
@@ -226,7 +227,9 @@ describe('audit: OpenVMM channel states around a close (openvmm §2.2)', () => {
     events: TraceEvent[];
   }
   function openPlain(): Internals {
-    const sim = new Simulator(cfg((c) => { noParavisor(c, 'none'); c.devices = [{ ...c.devices[0], packets: 0 }]; })) as unknown as Internals;
+    const clock = new Scheduler(LANE_DELAYS);
+    const sim = new Simulator(cfg((c) => { noParavisor(c, 'none'); c.devices = [{ ...c.devices[0], packets: 0 }]; }), clock) as unknown as Internals;
+    sim.runAll = () => { while (clock.step()) { /* keep going */ } };
     sim.runAll();
     return sim;
   }
