@@ -4,4 +4,5 @@ import './encode';
 import './run';
 import './import';
 import './faults';
+import './check';
 export {};

@@ -9,8 +9,10 @@ import { parseScenarioFile } from '../../node/loadScenario';
 import { formatExpectations, traceLines, type ExpectationResult } from '../../simulator/scenario/report';
 import { runScenario } from '../../simulator/engine/session';
 import { toTraceCmd } from '../../simulator/trace/traceCmd';
+import { runLogCommand } from './runLog';
 
 const USAGE = `usage: vmbus-lab run FILE.vmbus... [--json] [--trace-cmd] [--junit FILE] [--seed N] [--design probe|cpuid] [--substeps] [--root DIR]
+       vmbus-lab run --log LOG [--json] [--format F]   (a real trace-cmd text or dmesg as a trace)
   --json          print the trace events as JSON lines (one event per line) instead of the readable trace
   --trace-cmd     print the guest's hyperv:vmbus_* trace events in trace-cmd report layout instead
   --junit FILE    also write the expectation results as JUnit XML to FILE
@@ -62,6 +64,8 @@ export function junitXmlSuites(suites: readonly JunitSuite[]): string {
 }
 
 async function runCommand(args: string[], io: CliIo): Promise<number> {
+  // A real log instead of a scenario: its own command file (runLog.ts).
+  if (args.some((a) => a === '--log' || a.startsWith('--log='))) return runLogCommand(args, io);
   const files: string[] = [];
   let json = false;
   let traceCmd = false;

@@ -33,6 +33,23 @@ interface Base {
   phase: string[];
   /** The scenario line that caused it (device declaration, fault, step), if any. */
   source?: SourceRef;
+  /** Set on events read from a real log instead of simulated (src/simulator/logtrace). */
+  log?: LogOrigin;
+}
+
+/**
+ * Where a log-read event came from. The event's other fields hold what the log line says; the
+ * fields it does not say are listed in `unknown` and hold placeholders that views show as unknown.
+ */
+export interface LogOrigin {
+  /** 1-based line of the log file. */
+  line: number;
+  /** Record name: the hv_trace.h event (vmbus_onoffer ...) or the importer's name for a dmesg line. */
+  name: string;
+  /** The fields the log line gives, as read (Linux names). */
+  fields: Record<string, string | number>;
+  /** Names of this event's fields the log does not give (placeholders, never facts). */
+  unknown: string[];
 }
 
 export interface MessageEvent extends Base {
