@@ -21,6 +21,14 @@ function firstDifference(a: string, b: string): string {
   return 'no line differs';
 }
 
+/**
+ * Source refs carry the absolute path of the checkout that ran the scenario; the goldens were
+ * recorded in another worktree. Compare them relative to the repository root.
+ */
+function checkoutRelative(trace: string): string {
+  return trace.replace(/"file":"[^"]*?\/(examples|test\/fixtures)\//g, '"file":"<root>/$1/');
+}
+
 describe('golden traces (byte-identical JSON lines)', function () {
   this.timeout(120_000);
   const cases = goldenCases();
@@ -39,14 +47,15 @@ describe('golden traces (byte-identical JSON lines)', function () {
 
   for (const c of cases) {
     it(c.name, () => {
-      const now = c.run();
+      let now = c.run();
       const file = path.join(GOLDEN_DIR, `${c.name}.jsonl.gz`);
       if (RECORD) {
         fs.mkdirSync(GOLDEN_DIR, { recursive: true });
         fs.writeFileSync(file, zlib.gzipSync(Buffer.from(now, 'utf8'), { level: 9 }));
         return;
       }
-      const golden = zlib.gunzipSync(fs.readFileSync(file)).toString('utf8');
+      const golden = checkoutRelative(zlib.gunzipSync(fs.readFileSync(file)).toString('utf8'));
+      now = checkoutRelative(now);
       if (now !== golden) assert.fail(`${c.name}: trace differs from ${path.relative(process.cwd(), file)} at ${firstDifference(now, golden)}`);
     });
   }
