@@ -1,28 +1,40 @@
 // vmbus-lab run FILE.vmbus... [--json] [--trace-cmd] [--junit FILE] [--seed N] [--design probe|cpuid] [--substeps] [--root DIR]
 // Runs scenarios headless: prints the readable trace and the expectation results of each.
-// Exit codes: 0 all expectations hold, 1 one failed, 2 an invalid file or bad arguments.
+// Exit codes: 0 all expectations hold, 1 one failed, 2 an invalid file, a budget or bad arguments,
+// 3 the simulator failed on a file (the batch goes on).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { commands, type CliIo } from '../cli';
 import type { ScenarioDiagnostic } from '../../simulator/scenario/index';
 import { parseScenarioFile } from '../../node/loadScenario';
 import { formatExpectations, traceLines, type ExpectationResult } from '../../simulator/scenario/report';
 import { runScenario } from '../../simulator/engine/session';
+import { DEFAULT_MAX_EVENTS } from '../../simulator/engine/api';
+import { DEFAULT_SCENARIO_BUDGET } from '../../simulator/scenario/files';
 import { toTraceCmd } from '../../simulator/trace/traceCmd';
 import { runLogCommand } from './runLog';
 
+/** Default bytes of trace output per run (a 27-line scenario can ask for gigabytes). */
+export const DEFAULT_MAX_OUTPUT = 256 * 1024 * 1024;
+const MAX_PRINTED_DIAGNOSTICS = 100;
+
 const USAGE = `usage: vmbus-lab run FILE.vmbus... [--json] [--trace-cmd] [--junit FILE] [--seed N] [--design probe|cpuid] [--substeps] [--root DIR]
        vmbus-lab run --log LOG [--json] [--format F]   (a real trace-cmd text or dmesg as a trace)
-  --json          print the trace events as JSON lines (one event per line) instead of the readable trace
-  --trace-cmd     print the guest's hyperv:vmbus_* trace events in trace-cmd report layout instead
-  --junit FILE    also write the expectation results as JUnit XML to FILE
-  --seed N        override the scenario's seed
-  --design D      override the discovery design: probe (try the paravisor, fall back) or cpuid (merged)
-  --substeps      include register accesses and hypercalls in the readable trace
-  --root DIR      includes must stay inside DIR (default: the current directory, or the file's folder)
+  --json            print the trace events as JSON lines (one event per line) instead of the readable trace
+  --trace-cmd       print the guest's hyperv:vmbus_* trace events in trace-cmd report layout instead
+  --junit FILE      also write the expectation results as JUnit XML to FILE (never a .vmbus file or an input)
+  --seed N          override the scenario's seed
+  --design D        override the discovery design: probe (try the paravisor, fall back) or cpuid (merged)
+  --substeps        include register accesses and hypercalls in the readable trace
+  --root DIR        includes must stay inside DIR (default: the current directory, or the file's folder)
+  --max-events N    events budget of each run (default ${DEFAULT_MAX_EVENTS})
+  --max-output N    bytes of trace output of each run (default ${DEFAULT_MAX_OUTPUT}); 0 = unlimited
+  --max-bytes N     bytes of one scenario file, includes too (default ${DEFAULT_SCENARIO_BUDGET.maxFileBytes})
 Several files (vmbus-lab run examples/*.vmbus) run one after the other; --junit then writes one
 testsuite per file.
-Exit code: 0 when every expectation holds, 1 when one fails, 2 when a file is invalid.
+Exit code: 0 when every expectation holds, 1 when one fails, 2 when a file is invalid, exceeds a
+budget or the arguments are wrong, 3 when the simulator failed on a file (reported, the batch goes on).
 `;
 
 export function formatDiagnostic(d: ScenarioDiagnostic, display: (f: string) => string): string {
@@ -63,76 +75,144 @@ export function junitXmlSuites(suites: readonly JunitSuite[]): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites tests="${tests}" failures="${failures}"${errors ? ` errors="${errors}"` : ''}>\n${parts.join('\n')}\n</testsuites>\n`;
 }
 
+const RUN_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  'trace-cmd': { type: 'boolean' },
+  substeps: { type: 'boolean' },
+  junit: { type: 'string' },
+  root: { type: 'string' },
+  seed: { type: 'string' },
+  design: { type: 'string' },
+  'max-events': { type: 'string' },
+  'max-output': { type: 'string' },
+  'max-bytes': { type: 'string' },
+} as const;
+
+/** A non-negative integer option (decimal or 0x hex), or an error text. */
+function intOption(name: string, v: string | undefined, min: number, max: number): number | string {
+  const n = v !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) return `--${name} needs a number from ${min} to ${max}, not '${v ?? ''}'`;
+  return n;
+}
+
+/** Refuses a --junit path that would destroy a scenario or an input of the run. */
+function junitTargetProblem(junit: string, inputs: readonly string[]): string | undefined {
+  if (/\.vmbus$/i.test(junit)) return `--junit ${junit}: refusing to write a report over a .vmbus file (did you mean --junit REPORT.xml ${junit}?)`;
+  const target = path.resolve(junit);
+  let real: string | undefined;
+  try { real = fs.realpathSync(target); } catch { real = undefined; }
+  for (const f of inputs) {
+    const abs = path.resolve(f);
+    let r: string | undefined;
+    try { r = fs.realpathSync(abs); } catch { r = undefined; }
+    if (abs === target || (real !== undefined && r === real)) return `--junit ${junit}: refusing to overwrite ${f}, an input of this run`;
+  }
+  try {
+    if (real !== undefined && !fs.statSync(real).isFile()) return `--junit ${junit}: not a regular file`;
+  } catch { /* does not exist yet */ }
+  return undefined;
+}
+
+/** Writes the report atomically: a temporary file beside it, then a rename. */
+function writeAtomically(file: string, text: string): void {
+  const dir = path.dirname(path.resolve(file));
+  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    fs.writeFileSync(tmp, text, { flag: 'wx' });
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    try { fs.rmSync(tmp, { force: true }); } catch { /* nothing to remove */ }
+    throw e;
+  }
+}
+
 async function runCommand(args: string[], io: CliIo): Promise<number> {
   // A real log instead of a scenario: its own command file (runLog.ts).
   if (args.some((a) => a === '--log' || a.startsWith('--log='))) return runLogCommand(args, io);
-  const files: string[] = [];
-  let json = false;
-  let traceCmd = false;
-  let substeps = false;
-  let junit: string | undefined;
-  let seed: number | undefined;
-  let design: 'probe' | 'cpuid' | undefined;
-  let root: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = (): string | undefined => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i]);
-    if (a === '--help' || a === '-h') { io.stdout(USAGE); return 0; }
-    else if (a === '--json') json = true;
-    else if (a === '--trace-cmd') traceCmd = true;
-    else if (a === '--substeps') substeps = true;
-    else if (a === '--junit' || a.startsWith('--junit=')) junit = value();
-    else if (a === '--root' || a.startsWith('--root=')) root = value();
-    else if (a === '--seed' || a.startsWith('--seed=')) {
-      const v = value();
-      const n = v !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN;
-      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) { io.stderr(`vmbus-lab run: --seed needs a number from 0 to 4294967295, not '${v ?? ''}'\n`); return 2; }
-      seed = n;
-    } else if (a === '--design' || a.startsWith('--design=')) {
-      const v = value();
-      if (v !== 'probe' && v !== 'cpuid') { io.stderr(`vmbus-lab run: --design is probe or cpuid, not '${v ?? ''}'\n`); return 2; }
-      design = v;
-    } else if (a.startsWith('-')) { io.stderr(`vmbus-lab run: unknown option '${a}'\n${USAGE}`); return 2; }
-    else files.push(a);
-    if ((a === '--junit' || a === '--root') && (args[i] === undefined)) { io.stderr(`vmbus-lab run: ${a} needs a value\n`); return 2; }
+  let parsedArgs;
+  try {
+    parsedArgs = parseArgs({ args, options: RUN_OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    io.stderr(`vmbus-lab run: ${(e as Error).message}\n${USAGE}`);
+    return 2;
   }
+  const { values: v, positionals: files } = parsedArgs;
+  if (v.help) { io.stdout(USAGE); return 0; }
+  const fail = (msg: string): number => { io.stderr(`vmbus-lab run: ${msg}\n`); return 2; };
+  let seed: number | undefined;
+  if (v.seed !== undefined) { const n = intOption('seed', v.seed, 0, 0xffffffff); if (typeof n === 'string') return fail(n); seed = n; }
+  if (v.design !== undefined && v.design !== 'probe' && v.design !== 'cpuid') return fail(`--design is probe or cpuid, not '${v.design}'`);
+  const design = v.design as 'probe' | 'cpuid' | undefined;
+  const budgets = { maxEvents: DEFAULT_MAX_EVENTS, maxOutput: DEFAULT_MAX_OUTPUT, maxBytes: DEFAULT_SCENARIO_BUDGET.maxFileBytes };
+  for (const [opt, key] of [['max-events', 'maxEvents'], ['max-output', 'maxOutput'], ['max-bytes', 'maxBytes']] as const) {
+    if (v[opt] === undefined) continue;
+    const n = intOption(opt, v[opt], opt === 'max-output' ? 0 : 1, Number.MAX_SAFE_INTEGER);
+    if (typeof n === 'string') return fail(n);
+    budgets[key] = n;
+  }
+  for (const opt of ['junit', 'root'] as const) if (v[opt] === '') return fail(`--${opt} needs a value`);
   if (!files.length) { io.stderr(USAGE); return 2; }
+  const junit = v.junit;
+  if (junit !== undefined) {
+    const problem = junitTargetProblem(junit, files);
+    if (problem) return fail(problem);
+  }
+  const opts: RunOptions = { json: !!v.json, traceCmd: !!v['trace-cmd'], substeps: !!v.substeps, seed, design, root: v.root, ...budgets };
   const suites: JunitSuite[] = [];
   const codes: number[] = [];
   for (const [n, file] of files.entries()) {
-    if (files.length > 1 && !json && !traceCmd) io.stdout(`${n ? '\n' : ''}━━ ${file} ━━\n`);
-    const r = await runOne(file, { json, traceCmd, substeps, seed, design, root }, io);
+    if (files.length > 1 && !opts.json && !opts.traceCmd) io.stdout(`${n ? '\n' : ''}━━ ${file} ━━\n`);
+    let r: { code: number; suite?: JunitSuite };
+    try {
+      r = await runOne(file, opts, io);
+    } catch (e) {
+      // A failure of the simulator itself: this file's result, not the end of the batch.
+      const msg = `internal error of the simulator: ${e instanceof Error ? e.message : String(e)}`;
+      io.stderr(`${file}: ${msg} (please report it with the scenario)\n`);
+      r = { code: 3, suite: { suite: file, file, results: [], error: msg } };
+    }
     codes.push(r.code);
     if (r.suite) suites.push(r.suite);
   }
-  const worst = codes.includes(2) ? 2 : codes.includes(1) ? 1 : 0;
+  const worst = codes.includes(3) ? 3 : codes.includes(2) ? 2 : codes.includes(1) ? 1 : 0;
   if (files.length > 1) {
     const count = (c: number) => codes.filter((x) => x === c).length;
-    const summary = `${files.length} scenarios: ${count(0)} passed, ${count(1)} failed, ${count(2)} invalid\n`;
-    if (json || traceCmd) io.stderr(summary); else io.stdout('\n' + summary);
+    const summary = `${files.length} scenarios: ${count(0)} passed, ${count(1)} failed, ${count(2)} invalid${count(3) ? `, ${count(3)} internal errors` : ''}\n`;
+    if (opts.json || opts.traceCmd) io.stderr(summary); else io.stdout('\n' + summary);
   }
-  if (junit) {
+  if (junit !== undefined) {
     try {
-      fs.writeFileSync(junit, junitXmlSuites(suites));
+      writeAtomically(junit, junitXmlSuites(suites));
     } catch (e) {
       io.stderr(`vmbus-lab run: cannot write ${junit}: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-      return 2;
+      return Math.max(worst, 2);
     }
   }
   return worst;
 }
 
 /** Writes lines in chunks of about 64 KiB: a long run's trace is never held whole as text. */
-function writeLines(io: CliIo, lines: Iterable<string>): void {
+function writeLines(io: CliIo, lines: Iterable<string>, maxOutput = 0): boolean {
   let buf = '';
+  let written = 0;
   for (const l of lines) {
     buf += l + '\n';
-    if (buf.length >= 65536) { io.stdout(buf); buf = ''; }
+    if (buf.length >= 65536) {
+      const n = Buffer.byteLength(buf);
+      if (maxOutput > 0 && written + n > maxOutput) return false;
+      io.stdout(buf); written += n; buf = '';
+    }
   }
+  if (maxOutput > 0 && written + Buffer.byteLength(buf) > maxOutput) return false;
   if (buf) io.stdout(buf);
+  return true;
 }
 
 interface RunOptions {
+  maxEvents: number;
+  maxOutput: number;
+  maxBytes: number;
   json: boolean;
   traceCmd: boolean;
   substeps: boolean;
@@ -142,7 +222,7 @@ interface RunOptions {
 }
 
 /** Runs one scenario file: exit code and, unless it could not be read, its JUnit suite. */
-async function runOne(file: string, { json, traceCmd, substeps, seed, design, root }: RunOptions, io: CliIo): Promise<{ code: number; suite?: JunitSuite }> {
+async function runOne(file: string, { json, traceCmd, substeps, seed, design, root, maxEvents, maxOutput, maxBytes }: RunOptions, io: CliIo): Promise<{ code: number; suite?: JunitSuite }> {
   const abs = path.resolve(file);
   const cwd = process.cwd();
   const workspaceRoot = path.resolve(root ?? (abs.startsWith(cwd + path.sep) ? cwd : path.dirname(abs)));
@@ -150,13 +230,15 @@ async function runOne(file: string, { json, traceCmd, substeps, seed, design, ro
     const rel = path.relative(cwd, f);
     return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : f;
   };
-  const loaded = await parseScenarioFile(abs, { workspaceRoot, seed, design });
+  const loaded = await parseScenarioFile(abs, { workspaceRoot, seed, design, budget: { maxFileBytes: maxBytes, maxTotalBytes: Math.max(maxBytes, DEFAULT_SCENARIO_BUDGET.maxTotalBytes) } });
   if (!loaded.ok) {
     io.stderr(`${file}: ${loaded.reason}\n`);
     return { code: 2, suite: { suite: file, file, results: [], error: loaded.reason } };
   }
   const parsed = loaded.parsed;
-  for (const d of parsed.diagnostics) io.stderr(formatDiagnostic(d, display) + '\n');
+  // A hostile file can hold a diagnostic per byte: print the first ones and count the rest.
+  for (const d of parsed.diagnostics.slice(0, MAX_PRINTED_DIAGNOSTICS)) io.stderr(formatDiagnostic(d, display) + '\n');
+  if (parsed.diagnostics.length > MAX_PRINTED_DIAGNOSTICS) io.stderr(`${display(abs)}: ... and ${parsed.diagnostics.length - MAX_PRINTED_DIAGNOSTICS} more diagnostics\n`);
   if (!parsed.config) {
     const n = parsed.diagnostics.filter((d) => d.severity === 'error').length;
     const msg = `${display(abs)} is not a valid scenario (${n} error${n === 1 ? '' : 's'})`;
@@ -165,18 +247,26 @@ async function runOne(file: string, { json, traceCmd, substeps, seed, design, ro
     return { code: 2, suite: { suite: display(abs), file: display(abs), results: [], error: first ? formatDiagnostic(first, display) : msg } };
   }
   const started = Date.now();
-  const result = runScenario(parsed.config, { seed, design });
+  const result = runScenario(parsed.config, { seed, design, maxEvents });
   const elapsed = (Date.now() - started) / 1000;
   const results: ExpectationResult[] = result.expectationResults.map((r) => ({ ...r }));
+  let complete = true;
   if (json) {
-    writeLines(io, (function* () { for (const e of result.events) yield JSON.stringify(e); })());
+    complete = writeLines(io, (function* () { for (const e of result.events) yield JSON.stringify(e); })(), maxOutput);
   } else if (traceCmd) {
-    io.stdout(toTraceCmd(result.events));
+    const text = toTraceCmd(result.events);
+    complete = maxOutput === 0 || Buffer.byteLength(text) <= maxOutput;
+    if (complete) io.stdout(text);
   } else {
     io.stdout(`scenario: ${parsed.config.name} (${display(abs)}, seed ${parsed.config.seed}, design ${parsed.config.platform.design})\n`);
-    writeLines(io, traceLines(result.events, { substeps }));
+    complete = writeLines(io, traceLines(result.events, { substeps }), maxOutput);
     io.stdout('\n');
-    io.stdout(formatExpectations(results, display).join('\n') + '\n');
+    if (!result.budget) io.stdout(formatExpectations(results, display).join('\n') + '\n');
+  }
+  const budget = result.budget ?? (complete ? undefined : `the trace output exceeded the budget of ${maxOutput} bytes (raise it with --max-output, 0 = unlimited)`);
+  if (budget) {
+    io.stderr(`${display(abs)}: stopped: ${budget}\n`);
+    return { code: 2, suite: { suite: parsed.config.name, file: display(abs), results: [], error: `stopped: ${budget}` } };
   }
   if (json || traceCmd) {
     const failed = results.filter((r) => !r.ok);

@@ -179,4 +179,13 @@ export interface SessionOptions {
   snapshotInterval?: number;
   /** Store the data path's events compactly (default true; false keeps every event as an object). */
   compactTrace?: boolean;
+  /**
+   * The events budget: the run stops (reason 'budget') once it has produced this many events,
+   * before its natural end (default DEFAULT_MAX_EVENTS). Bounds the time and memory of a scenario
+   * whose every value is in range but whose product is not (many channels × many packets).
+   */
+  maxEvents?: number;
 }
+
+/** The default events budget of a run (the CLI's --max-events raises it). */
+export const DEFAULT_MAX_EVENTS = 5_000_000;

@@ -9,7 +9,7 @@ import type { Expectation, ScenarioConfig, StopPoint } from '../model/config';
 import type { ExpectationEvent, Granularity, TraceEvent } from '../trace/events';
 import type { Trace } from '../trace/buffer';
 import { queryTrace, type TraceQuery } from '../trace/store';
-import type { EventPredicate, SessionOptions, SimulationSession, SimulationState, StopInfo } from './api';
+import { DEFAULT_MAX_EVENTS, type EventPredicate, type SessionOptions, type SimulationSession, type SimulationState, type StopInfo } from './api';
 import { Simulator, eventMatchesStop, LANE_DELAYS, type PageRec, type SimEdit } from '../model/simulator';
 import { Scheduler } from './scheduler';
 import { versionString } from '../protocol/constants';
@@ -28,6 +28,8 @@ export interface ExpectationResult {
 export interface RunResult {
   /** The whole trace (compact: read with at(i), iterate, filter...). */
   events: Trace;
+  /** Set when the run stopped at the events budget: the trace is cut short, expectations were not evaluated. */
+  budget?: string;
   state: SimulationState;
   expectationResults: ExpectationResult[];
 }
@@ -35,8 +37,10 @@ export interface RunResult {
 /** Runs a scenario to its end (sync). */
 export function runScenario(config: ScenarioConfig, opts: SessionOptions = {}): RunResult {
   const s = createSession(config, opts) as Session;
-  s.runToEnd();
-  return { events: s.events(), state: s.inspect(), expectationResults: s.expectationResults() };
+  const stop = s.runToEnd();
+  const r: RunResult = { events: s.events(), state: s.inspect(), expectationResults: s.expectationResults() };
+  if (stop.reason === 'budget') r.budget = stop.description;
+  return r;
 }
 
 /** Creates a stepping session (nothing has run yet: position -1). */
@@ -64,6 +68,9 @@ export class Session implements SimulationSession {
   private snapshotInterval: number;
   private lastSnap = -1;
   private listeners = new Set<(events: Trace, from: number) => void>();
+  private readonly maxEvents: number;
+  /** The run stopped at the events budget, before its end. */
+  budgetExceeded = false;
 
   constructor(config: ScenarioConfig, private opts: SessionOptions = {}) {
     const cfg: ScenarioConfig = { ...config, platform: { ...config.platform } };
@@ -73,6 +80,7 @@ export class Session implements SimulationSession {
     this.clock = new Scheduler(LANE_DELAYS);
     this.sim = new Simulator(cfg, this.clock, [], { compactTrace: opts.compactTrace });
     this.snapshotInterval = opts.snapshotInterval ?? 1024;
+    this.maxEvents = opts.maxEvents ?? DEFAULT_MAX_EVENTS;
     this.proj = initialState(cfg);
     this.snapshots.set(-1, cloneState(this.proj));
   }
@@ -83,6 +91,7 @@ export class Session implements SimulationSession {
   private ensure(n: number): boolean {
     const ev = this.sim.events;
     while (ev.length <= n) {
+      if (ev.length >= this.maxEvents && !this.clock.finished) { this.budgetExceeded = true; return false; }
       if (!this.clock.step()) {
         if (!this.finalized) this.finalize();
         if (ev.length <= n) return false;
@@ -209,8 +218,18 @@ export class Session implements SimulationSession {
     return r.reason === 'predicate' ? { ...r, reason: 'breakpoint', description: label } : r;
   }
 
+  /** The stop at the events budget (the run is cut short; expectations are not evaluated). */
+  private budgetStop(): StopInfo {
+    this.budgetExceeded = true;
+    this.pos = this.sim.events.length - 1;
+    this.flush();
+    return this.stop('budget', `the run exceeded the events budget of ${this.maxEvents} events (raise it with --max-events)`);
+  }
+
   runToEnd(): StopInfo {
-    while (this.clock.step()) { /* keep going */ }
+    const ev = this.sim.events;
+    while (ev.length < this.maxEvents && this.clock.step()) { /* keep going */ }
+    if (!this.clock.finished) return this.budgetStop();
     if (!this.finalized) this.finalize();
     this.pos = this.sim.events.length - 1;
     return this.stop('end');
@@ -225,7 +244,8 @@ export class Session implements SimulationSession {
     for (;;) {
       if (signal?.aborted) return this.stop('pause', 'cancelled');
       const t0 = performance.now();
-      const target = this.sim.events.length + sliceEvents;
+      if (!this.clock.finished && this.sim.events.length >= this.maxEvents) return this.budgetStop();
+      const target = Math.min(this.maxEvents, this.sim.events.length + sliceEvents);
       // Events cost very different amounts (an offer is encoded, posted, decoded and checked; a
       // packet is a few numbers), so the slice also ends on time, checked every SLICE_STEP events.
       do {

@@ -4,6 +4,7 @@ import type { ScenarioConfig, SourceRef } from '../model/config';
 import type { Range } from './syntax';
 import type { ScenarioDiagnostic } from './types';
 import { ChnFlags, versionName, versionString } from '../protocol/constants';
+import { checkLimits } from './limits';
 import { knownVersion, lookupClassName } from './vocab';
 import { offerFlagsSent, relayOfferFlags } from '../protocol/offer';
 
@@ -144,6 +145,8 @@ export function checkScenario(config: ScenarioConfig, ctx: CheckContext): void {
       }
     }
   }
+  // Ranges the parser cannot see alone (ring pairs, sizes with units, device count).
+  checkLimits(config, { devices: ctx.devices, diag: ctx.diag });
 }
 
 function vs(v: number): string {

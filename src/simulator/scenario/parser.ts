@@ -13,6 +13,7 @@ import {
 import { ChnFlags } from '../protocol/constants';
 import { checkScenario, type DeviceInfo } from './checker';
 import { dirname, joinPath, isInside, isAbsolutePath } from './paths';
+import { GPADL_MAX_PAGES, U16, checkFaultParam } from './limits';
 import { DEFAULT_SCENARIO_BUDGET, countStatements, tooLargeReason, type ScenarioBudget } from './files';
 import type { SyntaxTree } from './syntax';
 
@@ -652,7 +653,7 @@ class Parser {
         while (!w.done()) {
           const t = w.next()!;
           if (t.kind === 'comma') continue;
-          pages.push(w.int(t, 1, 1 << 20));
+          pages.push(w.int(t, 1, GPADL_MAX_PAGES));
         }
         d.bufferGpadlPages = pages;
         break;
@@ -662,7 +663,7 @@ class Parser {
         break;
       case 'mmio': {
         const t = w.need('a size in MiB');
-        d.mmioMegabytes = t.kind === 'size' ? Math.ceil((t.value ?? 0) / (1024 * 1024)) : w.int(t, 0, 1 << 20);
+        d.mmioMegabytes = t.kind === 'size' ? Math.ceil((t.value ?? 0) / (1024 * 1024)) : w.int(t, 0, U16);
         break;
       }
       case 'open':
@@ -692,6 +693,8 @@ class Parser {
           this.diag(file, 'warning', tokenRange(t), f.params.length ? `fault '${f.id}' has no parameter '${t.text}'; it takes: ${f.params.join(', ')}` : `fault '${f.id}' takes no parameters`, 'unknown.param');
         }
         params[t.text] = paramValue(v);
+        const bad = checkFaultParam(f.id, t.text, params[t.text]);
+        if (bad) this.diag(file, 'error', tokenRange(v), bad, 'range.param');
         if (t.text === 'class' && f.params.includes('class')) {
           // A class the engine would not know must not fall back silently to some other class.
           const val = String(params.class);
