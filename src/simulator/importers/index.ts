@@ -4,7 +4,9 @@
 import { isLsvmbusLine, parseLsvmbus } from './lsvmbus';
 import { isSysfsLine, parseSysfs } from './sysfs';
 import { isDmesgVmbusLine, isKernelLogLine, parseDmesg } from './dmesg';
-import { isUdevLine, parseUdev } from './udev';
+import { isUdevInfoLine, isUdevLine, parseUdev } from './udev';
+import { isDriverctlLine, parseDriverctl } from './driverctl';
+import { isMixedSession, parseMixed } from './mixed';
 import { isTraceLine, parseTrace } from './trace';
 import { splitLines } from './common';
 import { IMPORT_FORMATS, type ImportFormat, type ImportResult } from './types';
@@ -15,6 +17,8 @@ export { parseSysfs } from './sysfs';
 export { parseDmesg } from './dmesg';
 export { parseUdev } from './udev';
 export { parseTrace } from './trace';
+export { parseDriverctl } from './driverctl';
+export { sessionParts, formatOfCommand } from './mixed';
 export { importedToScenario, type ScenarioOptions } from './scenario';
 
 export const PARSERS: Readonly<Record<ImportFormat, (text: string) => ImportResult>> = {
@@ -23,6 +27,8 @@ export const PARSERS: Readonly<Record<ImportFormat, (text: string) => ImportResu
   dmesg: parseDmesg,
   udev: parseUdev,
   trace: parseTrace,
+  driverctl: parseDriverctl,
+  mixed: (text) => parseMixed(text, (f, t) => PARSERS[f](t), (t) => detectSingle(t)),
 };
 
 export interface Detection {
@@ -33,14 +39,15 @@ export interface Detection {
 
 /** Counts, per format, the lines that look like it. */
 export function scoreFormats(text: string): Record<ImportFormat, number> {
-  const scores: Record<ImportFormat, number> = { lsvmbus: 0, sysfs: 0, dmesg: 0, udev: 0, trace: 0 };
+  const scores: Record<ImportFormat, number> = { lsvmbus: 0, sysfs: 0, dmesg: 0, udev: 0, trace: 0, driverctl: 0, mixed: 0 };
   let kernel = 0;
   for (const l of splitLines(typeof text === 'string' ? text : '')) {
     const raw = l.text;
     const t = raw.trim().replace(/^#+\s?/, '');
     if (!t) continue;
     if (isTraceLine(raw)) scores.trace++;
-    else if (isUdevLine(t)) scores.udev++;
+    else if (isUdevLine(t) || isUdevInfoLine(t)) scores.udev++;
+    else if (isDriverctlLine(t)) scores.driverctl++;
     else if (isLsvmbusLine(t)) scores.lsvmbus++;
     else if (isSysfsLine(t)) scores.sysfs++;
     else if (isDmesgVmbusLine(t)) scores.dmesg += 2;
@@ -51,6 +58,14 @@ export function scoreFormats(text: string): Record<ImportFormat, number> {
   return scores;
 }
 
+/** The single format a part of a session is in (never 'mixed'). */
+function detectSingle(text: string): Exclude<ImportFormat, 'mixed'> | undefined {
+  const scores = scoreFormats(text);
+  let best: Exclude<ImportFormat, 'mixed'> | undefined;
+  for (const f of IMPORT_FORMATS) if (f !== 'mixed' && scores[f] > 0 && (best === undefined || scores[f] > scores[best])) best = f;
+  return best;
+}
+
 /** The format `text` is in, by which kind of line it has most of; undefined when none matches. */
 export function detectFormat(text: string): ImportFormat | undefined {
   return detect(text).format;
@@ -58,6 +73,8 @@ export function detectFormat(text: string): ImportFormat | undefined {
 
 export function detect(text: string): Detection {
   const scores = scoreFormats(text);
+  // A session whose prompts run commands of two formats is read part by part.
+  if (typeof text === 'string' && isMixedSession(text)) return { format: 'mixed', scores: { ...scores, mixed: 1 } };
   let best: ImportFormat | undefined;
   for (const f of IMPORT_FORMATS) if (scores[f] > 0 && (best === undefined || scores[f] > scores[best])) best = f;
   return { format: best, scores };

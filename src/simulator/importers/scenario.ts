@@ -30,6 +30,8 @@ const FORMAT_NAMES: Record<ImportResult['kind'], string> = {
   dmesg: 'a kernel log (dmesg)',
   udev: 'udevadm monitor output',
   trace: 'a trace-cmd / ftrace trace of the hyperv events',
+  driverctl: 'a driverctl -b vmbus list-devices listing',
+  mixed: 'a pasted session of several commands',
 };
 
 export function importedToScenario(r: ImportResult, opts: ScenarioOptions = {}): string {

@@ -1,8 +1,8 @@
 // Types shared by the importers: real text from a Linux guest (lsvmbus, sysfs, dmesg, udevadm
 // monitor, trace-cmd / ftrace) → a channel set, events and diagnostics. Plain JSON-able data.
 
-export type ImportFormat = 'lsvmbus' | 'sysfs' | 'dmesg' | 'udev' | 'trace';
-export const IMPORT_FORMATS: readonly ImportFormat[] = ['lsvmbus', 'sysfs', 'dmesg', 'udev', 'trace'];
+export type ImportFormat = 'lsvmbus' | 'sysfs' | 'dmesg' | 'udev' | 'trace' | 'driverctl' | 'mixed';
+export const IMPORT_FORMATS: readonly ImportFormat[] = ['lsvmbus', 'sysfs', 'dmesg', 'udev', 'trace', 'driverctl', 'mixed'];
 
 export interface ImportDiagnostic {
   /** 1-based line of the input. */
@@ -109,4 +109,6 @@ export interface ImportResult {
   unrecognized: { line: number; text: string }[];
   /** Number of non-empty lines read, and of those that were recognised. */
   stats: { lines: number; recognized: number; comments: number };
+  /** A mixed session: its parts (a prompt and its command's output) and the reader each was read with. */
+  parts?: { from: number; to: number; command?: string; format?: Exclude<ImportFormat, 'mixed'> }[];
 }

@@ -12,6 +12,15 @@ const RE_INFO_PATH = /^P:\s*(\/\S+)\s*$/;
 const RE_INFO_OTHER = /^[NLSMRJUTDIQV]:\s/;
 const RE_VMBUS_PATH = new RegExp(`/(${GUID_TEXT})(?:/channels/(\\d+))?(?:/(.*))?$`);
 
+/**
+ * Whether a line is `udevadm info` output about a vmbus device: `-q property` (`DEVPATH=…/VMBUS:…`,
+ * `MODALIAS=vmbus:…`) or `--export-db` / `-q all` records (`P: /devices/…/VMBUS:…`, `E: KEY=VALUE`).
+ */
+export function isUdevInfoLine(text: string): boolean {
+  const t = text.trim();
+  return /^(?:E:\s*)?DEVPATH=\/devices\/.*\/VMBUS:/i.test(t) || /^(?:E:\s*)?MODALIAS=vmbus:/.test(t) || /^P:\s*\/devices\/.*\/VMBUS:/i.test(t);
+}
+
 /** Whether a line is a udevadm monitor event line (used by detectFormat). */
 export function isUdevLine(text: string): boolean {
   return RE_EVENT.test(text.trim());
@@ -105,6 +114,8 @@ export function parseUdev(text: string): ImportResult {
       else b.diag(l.no, 'info', `property outside an event block: ${clip(t)}`);
       return true;
     }
+    // systemd 247+: `V:` names the bound driver in --export-db / -q all.
+    if ((m = /^V:\s*(\S+)\s*$/.exec(t))) { if (ctx?.device && ctx.relid === undefined) ctx.device.driver = m[1]; return true; }
     if (RE_INFO_OTHER.test(t)) return true;
     return false;
   };

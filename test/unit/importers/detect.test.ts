@@ -14,7 +14,7 @@ describe('importers: detectFormat', () => {
     assert.equal(detectFormat('[    1.5] VFS: Disk quotas dquot_6.6.0\n'), 'dmesg');
     assert.equal(detectFormat('hello\nworld\n'), undefined);
     assert.equal(detectFormat(''), undefined);
-    assert.deepEqual(detect('').scores, { lsvmbus: 0, sysfs: 0, dmesg: 0, udev: 0, trace: 0 });
+    assert.deepEqual(detect('').scores, { lsvmbus: 0, sysfs: 0, dmesg: 0, udev: 0, trace: 0, driverctl: 0, mixed: 0 });
   });
 
   it('importLog reports undetectable text with an error on line 1 and every line kept', () => {
