@@ -2,10 +2,11 @@
 // and whose runtime is a simulator session. No VS Code API here, so it runs inline in the
 // extension host (DebugAdapterInlineImplementation), as a stand-alone process
 // (debugAdapterMain.ts), and inside plain-Node tests.
-import * as fs from 'fs';
 import * as path from 'path';
 import {
   BreakpointEvent,
+  ErrorDestination,
+  Response,
   ExitedEvent,
   Handles,
   InitializedEvent,
@@ -26,6 +27,8 @@ import type { LogEvent, TraceEvent } from '../../simulator/trace/events';
 import { createSession } from '../../simulator/engine/session';
 import { findLastOfKind } from '../../simulator/trace/buffer';
 import { parseScenario } from '../../simulator/scenario';
+import { loadScenarioFiles, type ScenarioFileReader } from '../../simulator/scenario/files';
+import { createContainedReader } from '../../node/containedReader';
 import { BreakpointManager, EXCEPTION_FILTERS, classifyException, type ExceptionHit, type StopHit } from './breakpoints';
 import { evaluateCommand } from './console';
 import { readRegion, resolveMemory } from './memory';
@@ -61,8 +64,12 @@ export interface LoadResult {
 export interface DebugHost {
   /** Read the scenario file. */
   readFile(file: string): Promise<string>;
-  /** Read an included file synchronously (undefined if missing). Default: node fs. */
-  readIncluded?(file: string): string | undefined;
+  /**
+   * The contained reader for the includes of `program` and the workspace root they must stay in.
+   * Default: the Node reader rooted at the current directory when the program lies inside it,
+   * else at the program's folder (as the CLI does).
+   */
+  includes?(program: string): { reader: ScenarioFileReader; root: string } | undefined;
   /** Scenario text → config. Default: the scenario language's parser. */
   load?(text: string, file: string, opts: { seed?: number; design?: 'probe' | 'cpuid' }): LoadResult;
   /** Config → session. Default: the engine's createSession. */
@@ -76,6 +83,34 @@ export interface DebugHost {
   /** Events per slice of a continue (default 5000); between slices a pause request can get in. */
   runChunk?: number;
 }
+
+/** Includes of a program outside the editor: inside the current directory if the program is, else its folder. */
+function defaultIncludes(program: string): { reader: ScenarioFileReader; root: string } {
+  const cwd = process.cwd();
+  const root = program.startsWith(cwd + path.sep) ? cwd : path.dirname(program);
+  return { reader: createContainedReader(root), root };
+}
+
+/** Why launch arguments are unusable, or undefined when they are fine (they come from a launch.json). */
+export function launchArgumentsProblem(args: unknown): string | undefined {
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) return 'the launch arguments must be an object';
+  const a = args as Record<string, unknown>;
+  if (typeof a.program !== 'string' || a.program.trim() === '') return 'No scenario: set "program" to the path of a .vmbus file (a string).';
+  if (a.seed !== undefined && !(typeof a.seed === 'number' && Number.isInteger(a.seed) && a.seed >= 0 && a.seed <= 0xffffffff)) return '"seed" must be a whole number from 0 to 4294967295.';
+  if (a.design !== undefined && a.design !== 'probe' && a.design !== 'cpuid') return '"design" must be "probe" or "cpuid".';
+  if (a.granularity !== undefined && a.granularity !== 'event' && a.granularity !== 'substep') return '"granularity" must be "event" or "substep".';
+  for (const k of ['stopOnEntry', 'noDebug'] as const) if (a[k] !== undefined && typeof a[k] !== 'boolean') return `"${k}" must be true or false.`;
+  return undefined;
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Largest DAP message accepted (a launch configuration or a setBreakpoints is a few KiB). */
+const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+const CONTENT_LENGTH = /Content-Length: *(\d+)/i;
+const HEADER_END = Buffer.from('\r\n\r\n');
 
 /** Events per chunk of a continue: between chunks the adapter yields so pause can get in. */
 const RUN_CHUNK = 5000;
@@ -123,10 +158,98 @@ export class VmbusDebugSession extends LoggingDebugSession {
 
   constructor(private readonly host: DebugHost) {
     super();
+    // The protocol layer reports a frame it cannot parse as an 'error' event; without a listener
+    // Node would end the process. Report it to the client and keep serving.
+    this.on('error', (e: { body?: unknown }) => this.sendEvent(new OutputEvent(`vmbus debug adapter: ignored a malformed message (${String(e?.body ?? 'unreadable')})\n`, 'stderr')));
+    // Our own framing (replacing the library's): it resynchronises on the next Content-Length
+    // header after a frame whose length was wrong, bounds a frame's size, and never goes deaf.
+    (this as unknown as { _handleData: (d: Buffer) => void })._handleData = (d: Buffer) => this.handleData(d);
     this.setDebuggerLinesStartAt1(false);
     this.setDebuggerColumnsStartAt1(false);
     this.bps = new BreakpointManager((text) => this.sendEvent(new OutputEvent(text + '\n', 'console')));
     this.resetConfigurationDone();
+  }
+
+  private raw = Buffer.alloc(0);
+  private contentLength = -1;
+
+  private handleData(data: Buffer): void {
+    this.raw = Buffer.concat([this.raw, data]);
+    for (;;) {
+      if (this.contentLength >= 0) {
+        if (this.raw.length < this.contentLength) return;
+        const body = this.raw.subarray(0, this.contentLength).toString('utf8');
+        this.raw = this.raw.subarray(this.contentLength);
+        this.contentLength = -1;
+        this.handleFrame(body);
+        continue;
+      }
+      const end = this.raw.indexOf(HEADER_END);
+      if (end < 0) {
+        // No header in sight: keep a bounded tail (a header may be split across reads).
+        if (this.raw.length > 65536) this.raw = this.raw.subarray(this.raw.length - 1024);
+        return;
+      }
+      const header = this.raw.subarray(0, end).toString('utf8');
+      this.raw = this.raw.subarray(end + HEADER_END.length);
+      // The last Content-Length of the block: garbage left by a short frame may precede it.
+      const all = [...header.matchAll(new RegExp(CONTENT_LENGTH.source, 'gi'))];
+      const n = all.length ? Number(all[all.length - 1][1]) : NaN;
+      if (!Number.isSafeInteger(n) || n > MAX_FRAME_BYTES) {
+        this.sendEvent(new OutputEvent(`vmbus debug adapter: ignored a frame without a usable Content-Length\n`, 'stderr'));
+        continue;
+      }
+      this.contentLength = n;
+    }
+  }
+
+  private handleFrame(body: string): void {
+    let msg: unknown;
+    try {
+      msg = JSON.parse(body);
+    } catch {
+      // A frame whose Content-Length was too long swallowed the next header: find it again.
+      const at = body.search(CONTENT_LENGTH);
+      this.sendEvent(new OutputEvent('vmbus debug adapter: ignored a message that is not JSON\n', 'stderr'));
+      if (at > 0) { this.raw = Buffer.concat([Buffer.from(body.slice(at), 'utf8'), this.raw]); }
+      return;
+    }
+    if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
+      this.sendEvent(new OutputEvent('vmbus debug adapter: ignored a message that is not a JSON object\n', 'stderr'));
+      return;
+    }
+    try {
+      this.handleMessage(msg as DebugProtocol.ProtocolMessage);
+    } catch (e) {
+      this.sendEvent(new OutputEvent(`vmbus debug adapter: could not handle a message: ${errorText(e)}\n`, 'stderr'));
+    }
+  }
+
+  /** Every request gets an answer: a malformed one an error response, never a stack trace. */
+  protected override dispatchRequest(request: DebugProtocol.Request): void {
+    const r = request as unknown as Record<string, unknown>;
+    if (typeof r.command !== 'string' || typeof r.seq !== 'number') {
+      const response = new Response({ seq: typeof r.seq === 'number' ? r.seq : 0, command: typeof r.command === 'string' ? r.command : 'unknown', type: 'request' });
+      this.sendErrorResponse(response, { id: 1010, format: 'malformed request: it needs a numeric "seq" and a "command" string' });
+      return;
+    }
+    if (r.arguments === undefined) r.arguments = {};
+    if (r.arguments === null || typeof r.arguments !== 'object' || Array.isArray(r.arguments)) {
+      this.sendErrorResponse(new Response(request), { id: 1011, format: `malformed request '${request.command}': "arguments" must be an object` });
+      return;
+    }
+    super.dispatchRequest(request);
+  }
+
+  /** The library answers a handler's exception with its stack; answer with its message only. */
+  protected override sendErrorResponse(response: DebugProtocol.Response, codeOrMessage: number | DebugProtocol.Message, format?: string, variables?: Record<string, string>, dest?: ErrorDestination): void {
+    if (typeof codeOrMessage === 'number' && format?.includes('{_stack}')) {
+      const what = variables?._exception ?? 'unknown error';
+      super.sendErrorResponse(response, { id: codeOrMessage, format: `'${response.command}' failed: ${what.replace(/[{}]/g, '')}` });
+      return;
+    }
+    if (typeof codeOrMessage === 'number') super.sendErrorResponse(response, codeOrMessage, format, variables, dest);
+    else super.sendErrorResponse(response, codeOrMessage);
   }
 
   private resetConfigurationDone(): void {
@@ -170,6 +293,20 @@ export class VmbusDebugSession extends LoggingDebugSession {
   }
 
   protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: VmbusLaunchArguments): Promise<void> {
+    try {
+      await this.launch(response, args);
+    } catch (e) {
+      // Never an unhandled rejection (it would end the adapter) and never a stack in the answer.
+      this.sendErrorResponse(response, { id: 1003, format: `The launch failed: ${errorText(e)}`, showUser: true });
+    }
+  }
+
+  private async launch(response: DebugProtocol.LaunchResponse, args: VmbusLaunchArguments): Promise<void> {
+    const bad = launchArgumentsProblem(args);
+    if (bad) {
+      this.sendErrorResponse(response, { id: 1001, format: bad, showUser: true });
+      return;
+    }
     this.launchArgs = args;
     const err = await this.load(args);
     if (err) {
@@ -203,7 +340,20 @@ export class VmbusDebugSession extends LoggingDebugSession {
   }
 
   protected override async restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
-    const launch = (args.arguments as VmbusLaunchArguments | undefined) ?? this.launchArgs;
+    try {
+      await this.restart(response, args);
+    } catch (e) {
+      this.sendErrorResponse(response, { id: 1003, format: `The restart failed: ${errorText(e)}`, showUser: true });
+    }
+  }
+
+  private async restart(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
+    const launch = (args?.arguments as VmbusLaunchArguments | undefined) ?? this.launchArgs;
+    const bad = launch ? launchArgumentsProblem(launch) : undefined;
+    if (bad) {
+      this.sendErrorResponse(response, { id: 1001, format: bad, showUser: true });
+      return;
+    }
     if (!launch) {
       this.sendErrorResponse(response, 1002, 'Nothing to restart.');
       return;
@@ -255,13 +405,14 @@ export class VmbusDebugSession extends LoggingDebugSession {
     const opts = { seed: args.seed, design: args.design };
     let result: LoadResult;
     try {
-      result = this.host.load
-        ? this.host.load(text, program, opts)
-        : parseScenario(text, program, {
-            readFile: this.host.readIncluded ?? ((f: string) => (fs.existsSync(f) ? fs.readFileSync(f, 'utf8') : undefined)),
-            seed: args.seed,
-            design: args.design,
-          });
+      if (this.host.load) {
+        result = this.host.load(text, program, opts);
+      } else {
+        // Includes are read once each, through the contained reader, before the parse.
+        const inc = this.host.includes ? this.host.includes(program) : defaultIncludes(program);
+        const files = inc ? await loadScenarioFiles(program, text, inc.reader, { workspaceRoot: inc.root }) : undefined;
+        result = parseScenario(text, program, { files, workspaceRoot: inc?.root, seed: args.seed, design: args.design });
+      }
     } catch (e) {
       return `Cannot parse ${program}: ${(e as Error).message}`;
     }

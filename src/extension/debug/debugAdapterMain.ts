@@ -1,13 +1,21 @@
 // Stand-alone entry of the VMBus debug adapter: speaks DAP on stdin/stdout, or on a TCP port with
 // --server=PORT (so an extension, a test or another DAP client can attach to it). The extension
 // itself runs the same adapter inline in the extension host (see register.ts).
-import * as fs from 'fs';
 import * as net from 'net';
 import { VmbusDebugSession, type DebugHost } from './adapter';
+import { readRegularFile } from '../../node/containedReader';
 
 const host: DebugHost = {
-  readFile: (file) => fs.promises.readFile(file, 'utf8'),
+  // A regular file under the size cap: never a FIFO (it would block) or /dev/zero.
+  async readFile(file) {
+    const r = await readRegularFile(file);
+    if (!r.ok) throw new Error(r.reason);
+    return r.text;
+  },
 };
+
+// Whatever slips through is reported, never a silent exit.
+process.on('unhandledRejection', (e) => process.stderr.write(`vmbus debug adapter: ${e instanceof Error ? e.message : String(e)}\n`));
 
 const serverArg = process.argv.slice(2).find((a) => a.startsWith('--server='));
 if (serverArg) {

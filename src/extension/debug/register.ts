@@ -4,6 +4,8 @@
 import * as vscode from 'vscode';
 import type { SessionHub } from '../session/hub';
 import { VmbusDebugSession, type DebugHost } from './adapter';
+import { readRegularFile } from '../../node/containedReader';
+import { EDITOR_BUDGET, readerFor, workspaceRootOf } from '../scenarioFiles';
 import { DEBUG_TYPE, VmbusConfigurationProvider, VmbusDynamicConfigurationProvider } from './configuration';
 
 export function registerDebug(context: vscode.ExtensionContext, hub: SessionHub): void {
@@ -24,7 +26,17 @@ export function registerDebug(context: vscode.ExtensionContext, hub: SessionHub)
           // Unsaved edits count: read the open document if there is one.
           const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file);
           if (open) return open.getText();
-          return new TextDecoder().decode(await vscode.workspace.fs.readFile(vscode.Uri.file(file)));
+          // Else a regular file under the cap (never a FIFO or /dev/zero).
+          const r = await readRegularFile(file, EDITOR_BUDGET.maxFileBytes);
+          if (!r.ok) throw new Error(r.reason);
+          return r.text;
+        },
+        // Includes stay inside the program's workspace folder, through the contained reader.
+        includes(program) {
+          const uri = vscode.Uri.file(program);
+          const reader = readerFor(uri);
+          const root = workspaceRootOf(uri);
+          return reader && root !== undefined ? { reader, root } : undefined;
         },
         sessionStarted(session, program) {
           hub.setActive({ session, uri: vscode.Uri.file(program), driver: 'debug', debugSessionId: debugSession.id });

@@ -3,12 +3,13 @@
 // CodeLens with their commands. All language logic lives in src/simulator/scenario; this file
 // only adapts it to the VS Code API. Scenario files are data: nothing in them is executed.
 import * as vscode from 'vscode';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SessionHub } from '../session/hub';
 import { listScenarios } from '../views/actions';
 import { runWithProgress } from '../session/run';
-import { parseScenario, formatScenario, type ParseResult, type ScenarioDiagnostic, type ScenarioSymbol, type Range } from '../../simulator/scenario/index';
+import { parseScenarioDocument, parseWithIncludes, loadIncludes, scenarioPathOf } from '../scenarioFiles';
+import type { LoadedScenarioFiles } from '../../simulator/scenario/files';
+import { formatScenario, type ParseResult, type ScenarioDiagnostic, type ScenarioSymbol, type Range } from '../../simulator/scenario/index';
 import { completeAt, definitionAt, foldingRanges, hoverAt, type CompletionKind } from '../../simulator/scenario/services';
 import { formatExpectations, traceLines } from '../../simulator/scenario/report';
 
@@ -27,49 +28,46 @@ const SEVERITY: Record<ScenarioDiagnostic['severity'], vscode.DiagnosticSeverity
   info: vscode.DiagnosticSeverity.Information,
 };
 
-/** Parses documents once per version; every provider reads from here. */
+/**
+ * Parses documents once per version; every provider reads from here. Includes are read
+ * asynchronously through the contained reader (refresh); the synchronous get() used by hover,
+ * outline and the like parses with the includes read last, never touching the disk itself.
+ */
 export class ScenarioDocuments {
   private readonly cache = new Map<string, { version: number; result: ParseResult }>();
+  private readonly includes = new Map<string, LoadedScenarioFiles | undefined>();
 
   get(doc: vscode.TextDocument): ParseResult {
     const key = doc.uri.toString();
     const hit = this.cache.get(key);
     if (hit && hit.version === doc.version) return hit.result;
-    const result = parseDocument(doc);
+    const result = parseWithIncludes(doc, this.includes.get(key));
     this.cache.set(key, { version: doc.version, result });
+    return result;
+  }
+
+  /** Reads the document's includes again, then parses it. */
+  async refresh(doc: vscode.TextDocument): Promise<ParseResult> {
+    const key = doc.uri.toString();
+    const version = doc.version;
+    const files = await loadIncludes(doc);
+    const result = parseWithIncludes(doc, files);
+    if (doc.version === version) {
+      this.includes.set(key, files);
+      this.cache.set(key, { version, result });
+    }
     return result;
   }
 
   forget(doc: vscode.TextDocument): void {
     this.cache.delete(doc.uri.toString());
+    this.includes.delete(doc.uri.toString());
   }
 }
 
-function workspaceRootOf(uri: vscode.Uri): string | undefined {
-  return vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
-}
-
-/** Reads an included file: an open editor's text first, else the disk (file: scheme only). */
-function readIncluded(p: string): string | undefined {
-  const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === p);
-  if (open) return open.getText();
-  try {
-    const st = fs.statSync(p);
-    if (!st.isFile() || st.size > 4 * 1024 * 1024) return undefined;
-    return fs.readFileSync(p, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
-export function parseDocument(doc: vscode.TextDocument, overrides: { seed?: number; design?: 'probe' | 'cpuid' } = {}): ParseResult {
-  const isFile = doc.uri.scheme === 'file';
-  const file = isFile ? doc.uri.fsPath : doc.uri.toString();
-  return parseScenario(doc.getText(), file, {
-    readFile: isFile ? readIncluded : undefined,
-    workspaceRoot: isFile ? workspaceRootOf(doc.uri) ?? path.dirname(doc.uri.fsPath) : undefined,
-    ...overrides,
-  });
+/** Parses a document with its includes read through the contained reader. */
+export function parseDocument(doc: vscode.TextDocument, overrides: { seed?: number; design?: 'probe' | 'cpuid' } = {}): Promise<ParseResult> {
+  return parseScenarioDocument(doc, overrides);
 }
 
 function symbolKind(k: ScenarioSymbol['kind']): vscode.SymbolKind {
@@ -138,10 +136,18 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
   let output: vscode.OutputChannel | undefined;
   const timers = new Map<string, ReturnType<typeof setTimeout>>();
 
-  const publish = (doc: vscode.TextDocument): void => {
+  const publish = async (doc: vscode.TextDocument): Promise<void> => {
     if (doc.languageId !== LANGUAGE_ID) return;
-    const result = docs.get(doc);
-    const own = result.diagnostics.filter((d) => d.file === (doc.uri.scheme === 'file' ? doc.uri.fsPath : doc.uri.toString()));
+    const version = doc.version;
+    let result: ParseResult;
+    try {
+      result = await docs.refresh(doc);
+    } catch (e) {
+      // Never let one file take the language features down: report it on the file instead.
+      result = { diagnostics: [{ severity: 'error', message: `VMBus Lab could not check this file: ${e instanceof Error ? e.message : String(e)}`, range: { line: 0, column: 0, endLine: 0, endColumn: 0 }, file: scenarioPathOf(doc.uri) }] } as unknown as ParseResult;
+    }
+    if (doc.version !== version || doc.isClosed) return;
+    const own = result.diagnostics.filter((d) => d.file === scenarioPathOf(doc.uri));
     diagnostics.set(doc.uri, own.map((d) => {
       const diag = new vscode.Diagnostic(toRange(d.range), d.message, SEVERITY[d.severity]);
       diag.source = 'vmbus';
@@ -154,13 +160,13 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
     const key = doc.uri.toString();
     const t = timers.get(key);
     if (t) clearTimeout(t);
-    timers.set(key, setTimeout(() => { timers.delete(key); publish(doc); }, DEBOUNCE_MS));
+    timers.set(key, setTimeout(() => { timers.delete(key); void publish(doc); }, DEBOUNCE_MS));
   };
 
   context.subscriptions.push(
     diagnostics,
     { dispose: () => { for (const t of timers.values()) clearTimeout(t); timers.clear(); } },
-    vscode.workspace.onDidOpenTextDocument((d) => publish(d)),
+    vscode.workspace.onDidOpenTextDocument((d) => void publish(d)),
     vscode.workspace.onDidChangeTextDocument((e) => {
       schedule(e.document);
       // Files that include the changed one may change too: re-check open scenarios.
@@ -234,7 +240,7 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
       const uri = await chooseTarget(arg, context.extensionUri, 'run');
       if (!uri) return undefined;
       const doc = await vscode.workspace.openTextDocument(uri);
-      const parsed = parseDocument(doc);
+      const parsed = await parseDocument(doc);
       if (!output) {
         output = vscode.window.createOutputChannel('VMBus Lab');
         context.subscriptions.push(output);
@@ -254,7 +260,16 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
       // One session, run in slices (a long scenario must not freeze the extension host), then
       // handed to the views as it stands.
       const session = engine.createSession(parsed.config, {});
-      const stop = await runWithProgress(session, `Running ${name}`);
+      let stop: Awaited<ReturnType<typeof runWithProgress>>;
+      try {
+        stop = await runWithProgress(session, `Running ${name}`);
+      } catch (e) {
+        // A failure of the simulator on this file: say so, keep the extension host going.
+        const msg = e instanceof Error ? e.message : String(e);
+        out.appendLine(`The simulator failed on ${name}: ${msg}`);
+        void vscode.window.showErrorMessage(`The simulator failed on ${name}: ${msg}`);
+        return { ok: false, error: msg };
+      }
       hub.setActive({ session, uri, driver: 'run' });
       const events = session.events();
       // The Output channel gets the start of a long trace; the timeline shows every event.
@@ -268,6 +283,11 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
         text += line + '\n';
       }
       out.append(text + '\n');
+      if (stop.reason === 'budget') {
+        out.appendLine(`Run stopped after ${events.length} events: ${stop.description ?? 'a budget was exceeded'}; expectations were not evaluated.`);
+        void vscode.window.showWarningMessage(`${name}: ${stop.description ?? 'the run exceeded its budget'}.`);
+        return { ok: false, events: events.length, failed: 0, budget: true };
+      }
       if (stop.reason !== 'end') {
         out.appendLine(`Run cancelled after ${events.length} events; expectations were not evaluated.`);
         return { ok: false, events: events.length, failed: 0, cancelled: true };
@@ -289,5 +309,5 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
     }),
   );
 
-  for (const d of vscode.workspace.textDocuments) publish(d);
+  for (const d of vscode.workspace.textDocuments) void publish(d);
 }

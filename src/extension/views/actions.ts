@@ -2,13 +2,12 @@
 // drive hub.active whether a debug session or the sidebar owns it), and the Channels view's
 // context actions (reveal, copy as hex/JSON, inject a rescind or a fault).
 import { runWithProgress } from '../session/run';
-import * as fs from 'fs';
 import * as vscode from 'vscode';
 import type { ActiveSimulation, SessionHub } from '../session/hub';
 import type { SimulationSession, StopInfo } from '../../simulator/engine/api';
 import type { ScenarioConfig } from '../../simulator/model/config';
 import { createSession } from '../../simulator/engine/session';
-import { parseScenario } from '../../simulator/scenario/index';
+import { parseScenarioDocument } from '../scenarioFiles';
 import { decodeMessage, parseHex } from '../../simulator/protocol/index';
 import { FAULT_CATALOGUE } from '../../simulator/engine/faults';
 import type { ViewNode } from './model/node';
@@ -67,19 +66,8 @@ export async function listScenarios(extensionUri: vscode.Uri): Promise<{ label: 
 /** Parse a scenario (the open document's text if it is open, unsaved edits included) into a config. */
 export async function loadScenario(uri: vscode.Uri, design?: 'probe' | 'cpuid'): Promise<ScenarioConfig | undefined> {
   const doc = await vscode.workspace.openTextDocument(uri);
-  const root = vscode.workspace.getWorkspaceFolder(uri)?.uri.fsPath;
-  const file = uri.scheme === 'file' ? uri.fsPath : uri.toString();
-  const res = parseScenario(doc.getText(), file, {
-    readFile: (p: string) => {
-      try {
-        return fs.readFileSync(p, 'utf8');
-      } catch {
-        return undefined;
-      }
-    },
-    workspaceRoot: root,
-    design,
-  });
+  // Includes through the contained reader (inside the workspace folder, regular files, capped).
+  const res = await parseScenarioDocument(doc, { design });
   const errors = res.diagnostics.filter((d) => d.severity === 'error');
   if (!res.config || errors.length) {
     const first = errors[0];
