@@ -9,6 +9,7 @@ import { createSession } from '../src/simulator/engine/session';
 import { defaultConfig, STORVSC_CLASS, NETVSC_CLASS } from '../src/simulator/engine/defaults';
 import { EventHeap } from '../src/simulator/engine/heap';
 import type { DeviceConfig } from '../src/simulator/model/config';
+import { recordFigure } from './record';
 
 const CHANNELS = Number(process.argv[2] ?? 256);
 const PACKETS = Number(process.argv[3] ?? 1_000_000);
@@ -79,7 +80,13 @@ function main(): void {
   console.log(`run: ${CHANNELS} channels (${opened} open), ${packets} packets, ${evs.length} events in ${(dt * 1000).toFixed(0)} ms CPU (${(wall * 1000).toFixed(0)} ms wall)`);
   console.log(`engine:   ${(rate / 1e6).toFixed(2)} M events/s`);
   console.log(`baseline: ${(base / 1e6).toFixed(2)} M events/s (bare binary heap, same event count)`);
-  console.log(`ratio:    ${(rate / base).toFixed(3)} (engine / baseline; target >= 0.2)`);
+  console.log(`ratio:    ${(rate / base).toFixed(3)} (engine / baseline; target >= 0.33 and >= 2.5 M events/s)`);
+  recordFigure({
+    id: 'engine.rate', title: `engine, ${CHANNELS} channels, ${evs.length.toLocaleString('en')} events`, value: rate / 1e6, unit: 'M events/s',
+    baseline: { value: base / 1e6, unit: 'M events/s', what: 'bare binary heap, same event count' }, ratio: rate / base,
+    target: { text: '≥ 0.33× baseline, ≥ 2.5 M/s', bounds: [{ of: 'ratio', op: '>=', limit: 0.33 }, { of: 'value', op: '>=', limit: 2.5 }] },
+    command: 'npm run bench:engine',
+  });
 
   // Snapshot / restore of the state projection at event 500,000.
   const at = Math.min(500_000, evs.length - 1);
@@ -124,6 +131,10 @@ function main(): void {
   console.log(`first projection of the whole run: ${tProjectAll.toFixed(0)} ms (${(evs.length / tProjectAll / 1000).toFixed(2)} M events/s replayed, snapshots taken)`);
   console.log(`snapshot at event ${at}: ${tSnap.toFixed(2)} ms, ${snapKiB.toFixed(0)} KiB each`);
   console.log(`restore + inspect at event ${st.position}: ${tRestore.toFixed(2)} ms (target < 10 ms)`);
+  recordFigure({
+    id: 'engine.restore', title: `snapshot restore + inspect at event ${st.position.toLocaleString('en')}`, value: tRestore, unit: 'ms', baseline: null, ratio: null,
+    target: { text: '< 10 ms', bounds: [{ of: 'value', op: '<', limit: 10 }] }, command: 'npm run bench:engine',
+  });
   console.log(`step back from the end to ${STEPS - 1} positions across the run (goTo + inspect): p50 ${q(0.5).toFixed(2)} ms, p95 ${q(0.95).toFixed(2)} ms, max ${backs[backs.length - 1].toFixed(2)} ms (at event ${worstAt})`);
   console.log(`memory after the run: ${(heapAfterRun / 1048576).toFixed(0)} MiB heap + array buffers (${(heapAfterRun / evs.length).toFixed(0)} bytes/event, trace + model)`);
 }

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { recordFigure } from './record.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const secIdx = process.argv.indexOf('--seconds');
@@ -68,6 +69,7 @@ function compare(fns, seconds) {
 const fmt = (r) => (r >= 1e6 ? `${(r / 1e6).toFixed(2)}M` : `${(r / 1e3).toFixed(1)}k`).padStart(8);
 let sink = 0;
 let offerRatio = 0;
+let offerRates = [0, 0];
 console.log(`node ${process.version}; baseline and codec measured in alternating slices, medians of 9 rounds\n`);
 console.log(`${'message'.padEnd(30)} ${'bytes'.padStart(5)} ${'copy/s'.padStart(8)} ${'decode/s'.padStart(8)} ${'encode/s'.padStart(8)}  decode:copy  encode:copy`);
 for (const [name, json] of Object.entries(samples)) {
@@ -81,7 +83,7 @@ for (const [name, json] of Object.entries(samples)) {
     () => { const r = P.decodeMessage(bytes); if (r.ok) sink++; },
     () => { const r = P.encodeMessage(json); if (r.ok) sink += r.bytes.length; },
   ], 3 * SECONDS);
-  if (name === 'CHANNELMSG_OFFERCHANNEL') offerRatio = dr;
+  if (name === 'CHANNELMSG_OFFERCHANNEL') { offerRatio = dr; offerRates = [decRate, copyRate]; }
   console.log(`${name.padEnd(30)} ${String(bytes.length).padStart(5)} ${fmt(copyRate)} ${fmt(decRate)} ${fmt(encRate)}  1:${(1 / dr).toFixed(1).padEnd(9)}  1:${(1 / er).toFixed(1)}`);
 }
 // Worst case for the GUID cache: 4096 offers with distinct instance GUIDs, cycled.
@@ -106,4 +108,9 @@ for (const [name, json] of Object.entries(samples)) {
 const pass = offerRatio >= 1 / 20;
 console.log(`\nOFFERCHANNEL decode / Buffer.copy baseline = ${offerRatio.toFixed(3)} (1:${(1 / offerRatio).toFixed(1)}); target >= 0.050 (1:20): ${pass ? 'PASS' : 'FAIL'}`);
 if (sink === -1) console.log('');
-process.exitCode = pass ? 0 : 1;
+recordFigure({
+  id: 'protocol.decode-offer', title: 'OFFERCHANNEL decode rate', value: offerRates[0] / 1e6, unit: 'M msg/s',
+  baseline: { value: offerRates[1] / 1e6, unit: 'M copy/s', what: 'Buffer.copy of the same 196 bytes' }, ratio: offerRatio,
+  target: { text: '≥ 1/20 of the copy rate', bounds: [{ of: 'ratio', op: '>=', limit: 0.05 }] },
+  command: 'npm run bench:protocol',
+});

@@ -15,6 +15,7 @@ import { performance } from 'perf_hooks';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { VmbusDebugSession } from '../../src/extension/debug/adapter';
+import { recordFigure } from '../record';
 
 const CHANNELS = Number(process.argv[2] ?? 256);
 const STEPS = Number(process.argv[3] ?? 200);
@@ -149,6 +150,13 @@ async function main(): Promise<void> {
   console.log(`overall command→stopped: ${stats(all)}`);
   console.log(`baseline: 'threads' request round trip (same socket, one after each stop): ${stats(baseline)}`);
   console.log(`ratio step latency / baseline: ${ratios(all, baseline)}`);
+  const bp95 = [...baseline].sort((a, b) => a - b)[Math.floor(0.95 * baseline.length)];
+  recordFigure({
+    id: 'debug.step-latency.p95', title: `debugger step, ${open} channels open, command → stopped, p95`, value: p95, unit: 'ms',
+    baseline: { value: bp95, unit: 'ms', what: "'threads' request round trip on the same socket, p95" }, ratio: bp95 > 0 ? p95 / bp95 : null,
+    target: { text: '< 50 ms', bounds: [{ of: 'value', op: '<', limit: 50 }] }, command: 'npm run bench:step-latency',
+    note: `max ${worst.toFixed(2)} ms`,
+  });
   console.log(`RESULT: step latency with ${open} channels open: p95 ${p95.toFixed(2)} ms, max ${worst.toFixed(2)} ms (budget 50 ms) → ${worst < 50 ? 'PASS' : p95 < 50 ? 'PASS (p95; some outliers)' : 'FAIL'}`);
 
   await dc.stop();

@@ -15,6 +15,7 @@ import { buildExposureModel, newExposureCache } from '../../src/extension/views/
 import { buildSynicsModel } from '../../src/extension/views/model/synics';
 import { buildNegotiationModel, newNegotiationCache } from '../../src/extension/views/model/negotiation';
 import { diffModels, type TreeModel, type ViewNode } from '../../src/extension/views/model/node';
+import { recordFigure } from '../record';
 
 const CHANNELS = Number(process.argv[2] ?? 1000);
 const STEPS = Number(process.argv[3] ?? 200);
@@ -165,6 +166,13 @@ function part1(): void {
   const r = (a: number, b: number) => (a / b).toFixed(3);
   console.log(`  ratio incremental / naive (baseline)               : mean ${r(mean(incremental), mean(full))} · p50 ${r(quantile(incremental, 0.5), quantile(full, 0.5))} · p95 ${r(quantile(incremental, 0.95), quantile(full, 0.95))}`);
   console.log(`  fired per step: ${(fired / STEPS).toFixed(1)} elements, re-rendered ${(rendered / STEPS).toFixed(1)} nodes (of ${nodes})`);
+  const p95 = quantile(incremental, 0.95);
+  const b95 = quantile(full, 0.95);
+  recordFigure({
+    id: 'views.step.p95', title: `sidebar views, ${CHANNELS} channels, one step (build + diff + render), p95`, value: p95, unit: 'ms',
+    baseline: { value: b95, unit: 'ms', what: 'rebuild + re-render every node, p95' }, ratio: b95 > 0 ? p95 / b95 : null,
+    target: { text: 'below the full re-render', bounds: [{ of: 'ratio', op: '<', limit: 1 }] }, command: 'npm run bench:views',
+  });
 }
 
 async function part2(): Promise<void> {

@@ -131,6 +131,7 @@ const KIND_SIGNIFICANCE: Record<TraceEventKind, number> = {
   message: 4, phase: 3, hypercall: 2, interrupt: 2, packet: 2, register: 1, page: 1, state: 1, expectation: 1, log: 0, fault: 0, invariant: 0,
 };
 const NEVER_ALARM = new Set<TraceEventKind>(['hypercall', 'interrupt', 'packet', 'register', 'page', 'state', 'log']);
+const NEVER_ALARM_KIND: Partial<Record<TraceEventKind, true>> = Object.fromEntries([...NEVER_ALARM].map((k) => [k, true]));
 
 /** How much an event matters when only one item of a bucket can be drawn. */
 export function significance(e: TraceEvent): number {
@@ -273,8 +274,11 @@ export function sliceWindow(cols: TimelineColumns, from: number, to: number, fil
         const e = evs.at(c)!;
         if (!pass(e)) continue;
         count++;
-        if (isAlarm(e)) { if (alarm < 0) alarm = c; continue; }
-        const sc = significance(e);
+        // The overview of a whole long trace reads every event (so no alarm is missed): one
+        // table lookup for the kinds that never alarm, isAlarm() only for the rest.
+        const k = e.kind;
+        if (!NEVER_ALARM_KIND[k] && isAlarm(e)) { if (alarm < 0) alarm = c; continue; }
+        const sc = KIND_SIGNIFICANCE[k];
         if (sc > bestScore) { bestScore = sc; best = c; }
       }
       const first = best >= 0 && (alarm < 0 || best < alarm) ? best : alarm;

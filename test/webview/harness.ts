@@ -15,6 +15,9 @@ interface Harness {
   events: TraceEvent[];
   send(m: HostToWebview): void;
   openSingle(n: number, vpCount?: number, position?: number): void;
+  /** openSingle in two halves, so a bench can settle the page between making the trace and showing it. */
+  prepareSingle(n: number, vpCount?: number): void;
+  openPrepared(position?: number): void;
   openCompare(n: number): void;
   openTrace(evs: TraceEvent[], vpCount: number, title: string, position?: number): void;
   openCompareTraces(a: TraceEvent[], b: TraceEvent[], labels: [string, string], vpCount: number, title: string): void;
@@ -29,6 +32,7 @@ let cols: TimelineColumns = singleRunColumns([]);
 let events: TraceEvent[] = [];
 let runs: [TraceEvent[], TraceEvent[]] | null = null;
 let hostDelayMs = Number(params.get('delay') ?? '0');
+let preparedVps = 2;
 
 document.addEventListener('securitypolicyviolation', (e) => violations.push(`${e.violatedDirective}: ${e.blockedURI || 'inline'}`));
 
@@ -72,10 +76,17 @@ const harness: Harness = {
   get events() { return events; },
   send,
   openSingle(n, vpCount = 2, position = -1) {
+    harness.prepareSingle(n, vpCount);
+    harness.openPrepared(position);
+  },
+  prepareSingle(n, vpCount = 2) {
     events = fixtureTrace(n, vpCount);
     runs = null;
     cols = singleRunColumns(events);
-    send({ type: 'session', info: { mode: 'single', title: 'connect.vmbus (probe design)', total: events.length, vpCount, runs: ['connect'], position } });
+    preparedVps = vpCount;
+  },
+  openPrepared(position = -1) {
+    send({ type: 'session', info: { mode: 'single', title: 'connect.vmbus (probe design)', total: events.length, vpCount: preparedVps, runs: ['connect'], position } });
   },
   openCompare(n) {
     runs = [fixtureTrace(n, 1, 'a'), fixtureTrace(n, 1, 'b')];

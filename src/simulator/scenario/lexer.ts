@@ -57,9 +57,11 @@ function isIdentPart(c: number): boolean {
 }
 
 const GUID_GROUPS = [8, 4, 4, 4, 12];
+/** Slots of the per-file table of distinct words (a power of two); past half full, words are not shared. */
+const WORD_SLOTS = 4096;
 
 /** Length of a bare GUID starting at i (8-4-4-4-12 hex digits), or 0. */
-function guidLength(s: string, i: number): number {
+export function guidLength(s: string, i: number): number {
   let p = i;
   for (let g = 0; g < GUID_GROUPS.length; g++) {
     for (let k = 0; k < GUID_GROUPS[g]; k++) {
@@ -77,17 +79,37 @@ function guidLength(s: string, i: number): number {
 
 /** Tokenize a whole file. Lines end with \n, \r\n or \r; a final 'newline' token always closes the last line. */
 export function lex(text: string): Token[] {
-  const out: Token[] = [];
+  // Sized up front from the text (scenario text averages more than 4 characters a token) and
+  // trimmed at the end, so a large file's token list is not copied as it grows.
+  const out: Token[] = text.length > 4096 ? new Array<Token>((text.length >> 2) + 16) : [];
+  let count = 0;
   let line = 0;
   let lineStart = 0;
   let i = 0;
   const n = text.length;
-  const push = (kind: TokenKind, start: number, end: number, extra?: Partial<Token>): void => {
-    // Every token gets the same shape (monomorphic objects keep the parser fast).
-    out.push({
-      kind, text: text.slice(start, end), line, col: start - lineStart, endCol: end - lineStart,
-      value: extra?.value, str: extra?.str, error: extra?.error, role: undefined,
-    });
+  // Every token gets the same shape (monomorphic objects keep the parser fast); the optional
+  // fields are arguments, not an object, so a token is the only allocation.
+  const push = (kind: TokenKind, start: number, end: number, value?: number, str?: string, error?: string, word?: string): void => {
+    out[count++] = {
+      kind, text: word ?? text.slice(start, end), line, col: start - lineStart, endCol: end - lineStart,
+      value, str, error, role: undefined,
+    };
+  };
+  // A file repeats few distinct words (keywords, device names): tokens of the same word share
+  // one string, found by its hash without slicing. The tokens outlive the parse (the editor keeps
+  // them), and each string saved is one object less for the garbage collector to move.
+  const words = new Array<string | undefined>(WORD_SLOTS);
+  let distinct = 0;
+  const word = (start: number, end: number, h: number): string => {
+    if (distinct >= WORD_SLOTS / 2) return text.slice(start, end);
+    const len = end - start;
+    let slot = (h ^ (h >>> 15)) & (WORD_SLOTS - 1);
+    for (let w = words[slot]; w !== undefined; w = words[slot]) {
+      if (w.length === len && text.startsWith(w, start)) return w;
+      slot = (slot + 1) & (WORD_SLOTS - 1);
+    }
+    distinct++;
+    return (words[slot] = text.slice(start, end));
   };
   while (i < n) {
     const c = text.charCodeAt(i);
@@ -124,7 +146,7 @@ export function lex(text: string): Token[] {
         val += text[j];
         j++;
       }
-      push('string', i, j, closed ? { str: val } : { str: val, error: 'this string is not closed before the end of the line' });
+      push('string', i, j, undefined, val, closed ? undefined : 'this string is not closed before the end of the line');
       i = j;
       continue;
     }
@@ -132,7 +154,7 @@ export function lex(text: string): Token[] {
       // A braced GUID {xxxxxxxx-...}?
       const g = guidLength(text, i + 1);
       if (g && text.charCodeAt(i + 1 + g) === 125) {
-        push('guid', i, i + g + 2, { str: text.slice(i + 1, i + 1 + g).toLowerCase() });
+        push('guid', i, i + g + 2, undefined, text.slice(i + 1, i + 1 + g).toLowerCase());
         i += g + 2;
         continue;
       }
@@ -148,7 +170,7 @@ export function lex(text: string): Token[] {
     if (isHex(c)) {
       const g = guidLength(text, i);
       if (g) {
-        push('guid', i, i + g, { str: text.slice(i, i + g).toLowerCase() });
+        push('guid', i, i + g, undefined, text.slice(i, i + g).toLowerCase());
         i += g;
         continue;
       }
@@ -185,18 +207,19 @@ export function lex(text: string): Token[] {
       let k = j;
       while (k < n && isIdentPart(text.charCodeAt(k))) k++;
       if (k > j || Number.isNaN(value)) {
-        push('error', i, k, { error: `'${text.slice(i, k)}' is not a number, version, size or GUID` });
+        push('error', i, k, undefined, undefined, `'${text.slice(i, k)}' is not a number, version, size or GUID`);
         i = k;
         continue;
       }
-      push(kind, i, j, { value });
+      push(kind, i, j, value);
       i = j;
       continue;
     }
     if (isIdentStart(c)) {
       let j = i + 1;
-      while (j < n && isIdentPart(text.charCodeAt(j))) j++;
-      push('ident', i, j);
+      let h = c;
+      for (let d = 0; j < n && isIdentPart((d = text.charCodeAt(j))); j++) h = (Math.imul(h, 31) + d) | 0;
+      push('ident', i, j, undefined, undefined, undefined, word(i, j, h));
       i = j;
       continue;
     }
@@ -207,9 +230,10 @@ export function lex(text: string): Token[] {
       if (d === 32 || d === 9 || d === 10 || d === 13 || d === 35 || isIdentPart(d) || '{}(),="\''.includes(text[j])) break;
       j++;
     }
-    push('error', i, j, { error: `unexpected character${j - i > 1 ? 's' : ''} '${text.slice(i, j)}'` });
+    push('error', i, j, undefined, undefined, `unexpected character${j - i > 1 ? 's' : ''} '${text.slice(i, j)}'`);
     i = j;
   }
   push('newline', n, n);
+  out.length = count;
   return out;
 }

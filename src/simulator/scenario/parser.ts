@@ -94,8 +94,34 @@ class Parser {
   }
 
   role(file: string, t: Token, r: TokenRole): void {
-    if (file === this.mainFile) t.role = r;
+    if (file === this.mainFile) t.role = this.shared(r);
   }
+
+  /**
+   * Roles repeat (every 'device' keyword has the same one): tokens share one object per distinct
+   * role, so a large file keeps thousands fewer objects alive (bench/scenario).
+   */
+  private shared(r: TokenRole): TokenRole {
+    // Keyed by kind, then the role's word or name (a keyword's also by its context); a role with
+    // anything else in it (a value's doc, a class GUID) is shared only if that matches too.
+    let byWord = this.roles.get(r.kind);
+    if (!byWord) this.roles.set(r.kind, (byWord = new Map()));
+    const word = r.kind === 'keyword' || r.kind === 'value' ? r.word : r.kind === 'fault' ? r.id : r.kind === 'version' ? r.value : r.name;
+    if (r.kind === 'keyword') {
+      let byContext = this.keywordRoles.get(word as string);
+      if (!byContext) this.keywordRoles.set(word as string, (byContext = new Map()));
+      const hit = byContext.get(r.context);
+      if (hit) return hit;
+      byContext.set(r.context, r);
+      return r;
+    }
+    const hit = byWord.get(word);
+    if (hit && (r.kind !== 'value' || (hit as typeof r).doc === r.doc) && (r.kind !== 'class' || (hit as typeof r).guid === r.guid)) return hit;
+    if (!hit) byWord.set(word, r);
+    return r;
+  }
+  private readonly roles = new Map<TokenRole['kind'], Map<string | number, TokenRole>>();
+  private readonly keywordRoles = new Map<string, Map<string, TokenRole>>();
 
   // ---------------------------------------------------------------- files
 
@@ -120,7 +146,7 @@ class Parser {
     }
     for (const p of tree.problems) this.diag(file, 'error', p.range, p.message, p.code);
     this.includeStack.push(file);
-    for (const st of tree.statements) this.topStatement(st, file);
+    for (let i = 0; i < tree.statements.length; i++) this.topStatement(tree.statements[i], file);
     this.includeStack.pop();
     if (file === this.rootFile) this.tree = tree;
     return true;
@@ -347,9 +373,10 @@ class Parser {
       return;
     }
     const nSyms = this.symbols.length;
-    for (const s of st.block.body) {
+    const body = st.block.body;
+    for (let i = 0; i < body.length; i++) {
       try {
-        item(s);
+        item(body[i]);
       } catch (e) {
         if (!(e instanceof Abort)) throw e;
       }
@@ -709,7 +736,7 @@ class Parser {
       }
       if (t.kind !== 'ident') w.fail(`expected a trigger (on MSGTYPE, nth N, at PHASE, relid N, device NAME) or key=value, found '${t.text}'`, t);
       this.role(file, t, { kind: 'keyword', word: t.text, context: 'clause' });
-      const field = ({ on: 'msgtype', nth: 'nth', at: 'phase', phase: 'phase', relid: 'relid', device: 'device' } as Record<string, string>)[t.text];
+      const field = TRIGGER_FIELDS[t.text];
       if (field && f.triggers && !f.triggers.includes(field)) {
         // The engine cannot honour it: an error, not a fault that silently fires elsewhere.
         this.diag(file, 'error', tokenRange(t), `fault '${f.id}' cannot honour a '${t.text}' trigger; it takes: ${f.triggers.map(triggerWord).join(', ') || 'none'}`, 'fault.trigger');
@@ -770,8 +797,7 @@ class Parser {
     }
     this.role(file, t, { kind: 'keyword', word: t.text, context: 'expect' });
     const source = this.ref(file, st.range);
-    const negatable = ['fallback', 'confidential', 'log', 'message'];
-    if (negate && !negatable.includes(t.text)) w.fail(`'${t.text}' cannot be negated; only ${negatable.join(', ')} can`, t);
+    if (negate && !NEGATABLE.includes(t.text)) w.fail(`'${t.text}' cannot be negated; only ${NEGATABLE.join(', ')} can`, t);
     let e: Expectation;
     switch (t.text) {
       case 'offer': {
@@ -1162,6 +1188,9 @@ class Parser {
   }
 }
 
+const TRIGGER_FIELDS: Record<string, string | undefined> = { on: 'msgtype', nth: 'nth', at: 'phase', phase: 'phase', relid: 'relid', device: 'device' };
+const NEGATABLE = ['fallback', 'confidential', 'log', 'message'];
+
 const ISOLATION_DOCS: Record<string, string> = {
   none: 'No isolation: memory is not encrypted; the host can read it.',
   vbs: 'Virtualization-based security (software isolation, no memory encryption by hardware).',
@@ -1298,6 +1327,8 @@ function baseName(file: string): string {
   return b.replace(/\.vmbus$/i, '');
 }
 
+const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
+
 /** A GUID that depends only on (seed, key): xorshift-mixed FNV-1a, shaped as a v4 GUID. */
 export function deterministicGuid(seed: number, key: string): string {
   let h = 0x811c9dc5 ^ (seed >>> 0);
@@ -1305,18 +1336,19 @@ export function deterministicGuid(seed: number, key: string): string {
     h ^= key.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
   }
-  const bytes: number[] = [];
+  let out = '';
   let x = h || 0x9e3779b9;
   for (let i = 0; i < 16; i++) {
     x ^= x << 13; x >>>= 0;
     x ^= x >>> 17;
     x ^= x << 5; x >>>= 0;
-    bytes.push((x >>> 8) & 0xff);
+    let b = (x >>> 8) & 0xff;
+    if (i === 6) b = (b & 0x0f) | 0x40;
+    else if (i === 8) b = (b & 0x3f) | 0x80;
+    if (i === 4 || i === 6 || i === 8 || i === 10) out += '-';
+    out += HEX_BYTE[b];
   }
-  bytes[6] = (bytes[6] & 0x0f) | 0x40;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const hex = bytes.map((b) => b.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return out;
 }
 
 export function parseScenario(text: string, file: string, opts: ParseOptions = {}): ParseResult {

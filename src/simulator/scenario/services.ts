@@ -1,7 +1,7 @@
 // Editor services computed without the VS Code API (so they are unit-tested in Node): completion,
 // hover, folding ranges, definitions and CodeLens positions. src/extension/language adapts them.
 import type { Token } from './lexer';
-import { lex } from './lexer';
+import { guidLength, lex } from './lexer';
 import type { Range } from './syntax';
 import type { ScenarioAst, ScenarioSymbol, TokenRole } from './types';
 import {
@@ -23,47 +23,118 @@ export interface CompletionEntry {
 }
 
 
-/** The block a position is in: the first word of the statement owning the innermost open '{'. */
-function contextAt(tokens: Token[], line: number): { block: string; deviceNames: string[]; stopLabels: string[] } {
+/**
+ * What completion needs from the rest of the file, in one pass over the characters that keeps
+ * no tokens (completion runs on every trigger, on the whole text; lexing it all made a request
+ * cost as much as a full re-check, bench/scenario/completion.ts). Word boundaries follow the
+ * lexer: whitespace, newlines, comments, strings, braces (a braced GUID is a word), ( ) , =.
+ *   block: the first word of the statement owning the innermost '{' opened before `line`
+ *          ('top' outside any block); only the text before `line` is read for it.
+ *   names: when asked, the device names and stop labels declared anywhere in the file.
+ */
+function scanContext(text: string, line: number, names: boolean): { block: string; deviceNames: string[]; stopLabels: string[] } {
   const stack: string[] = [];
   const deviceNames: string[] = [];
   const stopLabels: string[] = [];
-  let stmt: Token[] = [];
-  for (const t of tokens) {
-    if (t.kind === 'comment') continue;
-    if (t.kind === 'newline') {
-      if (stmt[0]?.text === 'device' && stmt[1]) deviceNames.push(stmt[1].text);
-      if (stmt[0]?.text === 'stop' && stmt[1] && stmt[1].text !== 'at') stopLabels.push(stmt[1].text);
-      stmt = [];
+  // The first two words of the current statement, as [start, end) offsets (-1: none yet).
+  let s0 = -1, e0 = -1, s1 = -1, e1 = -1;
+  const is = (s: number, e: number, w: string): boolean => e - s === w.length && text.startsWith(w, s);
+  const word = (s: number, e: number): void => {
+    if (s0 < 0) { s0 = s; e0 = e; } else if (s1 < 0) { s1 = s; e1 = e; }
+  };
+  const endStatement = (atNewline: boolean): void => {
+    if (names && s1 >= 0) {
+      if (is(s0, e0, 'device')) deviceNames.push(text.slice(s1, e1));
+      else if (atNewline && is(s0, e0, 'stop') && !is(s1, e1, 'at')) stopLabels.push(text.slice(s1, e1));
+    }
+    s0 = e0 = s1 = e1 = -1;
+  };
+  const n = text.length;
+  let ln = 0;
+  let i = 0;
+  while (i < n) {
+    if (ln >= line && !names) break;
+    const c = text.charCodeAt(i);
+    if (c === 10 || c === 13) {
+      endStatement(true);
+      i += c === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
+      ln++;
       continue;
     }
-    if (t.kind === 'lbrace' || t.kind === 'rbrace') {
-      // Only braces before the cursor's line decide the block it is in.
-      if (t.line < line) {
-        if (t.kind === 'lbrace') stack.push(stmt[0]?.text ?? '');
-        else stack.pop();
+    if (c === 32 || c === 9 || c === 0xfeff) { i++; continue; }
+    if (c === 35 /* # */) {
+      while (i < n && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++;
+      continue;
+    }
+    if (c === 34 || c === 39) {
+      // A string (single line, \ escapes) is one word, quotes included.
+      let j = i + 1;
+      while (j < n) {
+        const d = text.charCodeAt(j);
+        if (d === 10 || d === 13) break;
+        if (d === c) { j++; break; }
+        j += d === 92 && j + 1 < n && text.charCodeAt(j + 1) !== 10 && text.charCodeAt(j + 1) !== 13 ? 2 : 1;
       }
-      if (stmt[0]?.text === 'device' && stmt[1]) deviceNames.push(stmt[1].text);
-      stmt = [];
+      word(i, j);
+      i = j;
       continue;
     }
-    stmt.push(t);
+    if (c === 123 /* { */) {
+      const g = guidLength(text, i + 1);
+      if (g && text.charCodeAt(i + 1 + g) === 125) { word(i, i + g + 2); i += g + 2; continue; }
+      if (ln < line) stack.push(s0 >= 0 ? text.slice(s0, e0) : '');
+      endStatement(false);
+      i++;
+      continue;
+    }
+    if (c === 125 /* } */) {
+      if (ln < line) stack.pop();
+      endStatement(false);
+      i++;
+      continue;
+    }
+    if (c === 40 || c === 41 || c === 44 || c === 61) { word(i, i + 1); i++; continue; }
+    let j = i + 1;
+    while (j < n) {
+      const d = text.charCodeAt(j);
+      if (d === 32 || d === 9 || d === 10 || d === 13 || d === 35 || d === 34 || d === 39 || d === 123 || d === 125 || d === 40 || d === 41 || d === 44 || d === 61 || d === 0xfeff) break;
+      j++;
+    }
+    word(i, j);
+    i = j;
   }
+  endStatement(true);
   return { block: stack.length ? stack[stack.length - 1] : 'top', deviceNames, stopLabels };
+}
+
+/** The text of one line (0-based; '' past the end). Lines end with \n, \r\n or \r, as in the lexer. */
+function lineText(text: string, line: number): string {
+  const n = text.length;
+  let i = 0;
+  for (let l = 0; l < line; l++) {
+    while (i < n && text.charCodeAt(i) !== 10 && text.charCodeAt(i) !== 13) i++;
+    if (i >= n) return '';
+    i += text.charCodeAt(i) === 13 && text.charCodeAt(i + 1) === 10 ? 2 : 1;
+  }
+  let j = i;
+  while (j < n && text.charCodeAt(j) !== 10 && text.charCodeAt(j) !== 13) j++;
+  return text.slice(i, j);
 }
 
 const FAULT_CLAUSES = ['on', 'nth', 'at', 'relid', 'device'];
 
 export function completeAt(text: string, line: number, character: number): CompletionEntry[] {
-  const tokens = lex(text);
-  const ctx = contextAt(tokens, line);
+  // Only the cursor's line is lexed; the rest of the file is scanned for what the answer needs.
+  const tokens = lex(lineText(text, line));
   // Words on this line before the cursor (a word the cursor touches is being typed: left out).
-  const lineToks = tokens.filter((t) => t.line === line && t.kind !== 'newline' && t.kind !== 'comment');
+  const lineToks = tokens.filter((t) => t.kind !== 'newline' && t.kind !== 'comment');
   const words = lineToks.filter((t) => t.endCol < character || (t.endCol === character && (t.kind === 'lbrace' || t.kind === 'rbrace' || t.kind === 'equals' || t.kind === 'lparen' || t.kind === 'comma')));
-  const inComment = tokens.some((t) => t.line === line && t.kind === 'comment' && t.col < character);
+  const inComment = tokens.some((t) => t.kind === 'comment' && t.col < character);
   if (inComment) return [];
   const ws = words.filter((t) => t.kind !== 'lbrace' && t.kind !== 'rbrace');
-  const block = ctx.block;
+  const block = scanContext(text, line, false).block;
+  let named: ReturnType<typeof scanContext> | undefined;
+  const ctx = { get deviceNames() { return (named ??= scanContext(text, line, true)).deviceNames; }, get stopLabels() { return (named ??= scanContext(text, line, true)).stopLabels; } };
   const devices = (): CompletionEntry[] => ctx.deviceNames.map((n) => ({ label: n, kind: 'device', detail: 'device' }));
   const kws = (list: string[], context: string): CompletionEntry[] =>
     list.map((k) => {
@@ -271,9 +342,13 @@ export function foldingRanges(ast: ScenarioAst): FoldingRange[] {
   // Runs of comment-only lines.
   let runStart = -1;
   let prevLine = -2;
-  for (const t of ast.tree.tokens) {
+  const toks = ast.tree.tokens;
+  for (let i = 0; i < toks.length; i++) {
+    const t = toks[i];
     if (t.kind !== 'comment') continue;
-    const onlyThing = !ast.tree.tokens.some((x) => x.line === t.line && x.kind !== 'comment' && x.kind !== 'newline' && x.col < t.col);
+    // A comment ends its line, so the tokens before it on the line are the ones just before it.
+    const prev = toks[i - 1];
+    const onlyThing = !prev || prev.kind === 'newline' || prev.line !== t.line;
     if (!onlyThing) continue;
     if (t.line === prevLine + 1 && runStart >= 0) { prevLine = t.line; continue; }
     if (runStart >= 0 && prevLine > runStart) out.push({ start: runStart, end: prevLine, kind: 'comment' });

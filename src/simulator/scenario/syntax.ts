@@ -50,18 +50,25 @@ export function parseSyntax(text: string): SyntaxTree {
   const problems: SyntaxProblem[] = [];
   const root: Statement[] = [];
   const stack: { block: Block; owner: Statement }[] = [];
-  let current: Token[] = [];
+  // Words collect in one scratch array; each statement keeps an exact-size copy (a growing array
+  // would hold ~17 slots for a 3-word statement, and the tree lives as long as the document).
+  const current: Token[] = [];
   const body = (): Statement[] => (stack.length ? stack[stack.length - 1].block.body : root);
 
   const flush = (): Statement | undefined => {
     if (!current.length) return undefined;
-    const st: Statement = { words: current, range: spanRange(current[0], current[current.length - 1]) };
+    const words = current.slice();
+    // block is part of the literal so every statement has one shape.
+    const st: Statement = { words, block: undefined, range: spanRange(words[0], words[words.length - 1]) };
     body().push(st);
-    current = [];
+    current.length = 0;
     return st;
   };
 
-  for (const t of tokens) {
+  // Indexed loops here and in the parser: a for-of that runs once per parse over thousands of
+  // items allocates an iterator result per item until the optimizer takes it over.
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
     switch (t.kind) {
       case 'comment':
         break;
@@ -73,13 +80,12 @@ export function parseSyntax(text: string): SyntaxTree {
         if (!st) {
           problems.push({ message: "'{' must follow a statement such as 'platform' or 'device NAME CLASS'", range: tokenRange(t), code: 'syntax.brace' });
           // Still open a block so the matching '}' pairs up; its body is dropped.
-          const orphan: Statement = { words: [t], range: tokenRange(t) };
-          orphan.block = { open: t, body: [] };
-          stack.push({ block: orphan.block, owner: orphan });
+          const orphan: Statement = { words: [t], block: { open: t, close: undefined, body: [] }, range: tokenRange(t) };
+          stack.push({ block: orphan.block!, owner: orphan });
           break;
         }
         if (st.block) break; // cannot happen: a fresh statement has no block
-        st.block = { open: t, body: [] };
+        st.block = { open: t, close: undefined, body: [] };
         stack.push({ block: st.block, owner: st });
         break;
       }

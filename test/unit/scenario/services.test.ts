@@ -36,6 +36,26 @@ describe('scenario editor services', () => {
     assert.deepEqual(labels('# platform ', 0, 11), []);
   });
 
+  it('finds the block and the names around the cursor without lexing the file (braces in comments, strings and GUIDs, CRLF)', () => {
+    // Only a real '{' opens a block: not one in a comment or a string, nor a braced GUID.
+    assert.ok(labels('# device x {\n', 1, 0).includes('platform'));
+    assert.ok(labels('scenario "a { b"\n', 1, 0).includes('platform'));
+    assert.ok(labels("scenario 'a { b'\n", 1, 0).includes('platform'));
+    assert.ok(labels('device d {f8615163-df3e-46c5-913f-f2d2f965ed0e}\n', 1, 0).includes('platform'));
+    assert.ok(labels('device d {f8615163-df3e-46c5-913f-f2d2f965ed0e} {\n  \n}', 1, 2).includes('hosted_by'));
+    // A block opened and closed on an earlier line is left; one still open is the context.
+    assert.ok(labels('platform { vps 2 }\n', 1, 0).includes('device'));
+    assert.ok(labels('device d storvsc {\r\n  \r\n}', 1, 2).includes('hosted_by'));
+    assert.ok(labels('device d storvsc {\r  \r}', 1, 2).includes('hosted_by'));
+    assert.ok(!labels('device d storvsc {\n}\n', 2, 0).includes('hosted_by'));
+    // Names come from the whole file, also below the cursor, and from after a closing brace.
+    assert.deepEqual(labels('expect {\n  offer \n}\ndevice late storvsc\n', 1, 8), ['late']);
+    assert.deepEqual(labels('platform { vps 2 } device d2 netvsc\nexpect channel ', 1, 15), ['d2']);
+    assert.deepEqual(labels('run {\n  stop s1 at phase offers\n  stop at phase open\n  rescind d after \n}', 3, 18).filter((l) => l !== 'phase' && l !== 'message'), ['s1']);
+    // A '#' inside a string is not a comment.
+    assert.ok(labels('log "#x" \ndevice d storvsc {\n  \n}', 2, 2).includes('hosted_by'));
+  });
+
   it('hovers keywords, flags, classes, message types, versions and faults with values', () => {
     const text = MINIMAL + 'fault drop on CHANNELMSG_OFFERCHANNEL\nhost {\n  versions 6.0\n}\n';
     const ast = parseMem(text).ast;
