@@ -1,4 +1,4 @@
-// createSession / runScenario: the engine entry points. A session owns a live Simulator (which
+// createSession / runScenario: the engine entry points. A session owns a live World (model/world.ts, which
 // appends events lazily as the stepper advances), the trace, and a projection of the trace into
 // SimulationState with periodic snapshots for exact, cheap stepping backwards.
 //
@@ -10,7 +10,7 @@ import type { ExpectationEvent, Granularity, TraceEvent } from '../trace/events'
 import type { Trace } from '../trace/buffer';
 import { queryTrace, type TraceQuery } from '../trace/store';
 import { DEFAULT_MAX_EVENTS, type EventPredicate, type SessionOptions, type SimulationSession, type SimulationState, type StopInfo } from './api';
-import { Simulator, eventMatchesStop, LANE_DELAYS, type PageRec, type SimEdit } from '../model/simulator';
+import { World, eventMatchesStop, LANE_DELAYS, type PageRec, type SimEdit } from '../model/world';
 import { Scheduler } from './scheduler';
 import { versionString } from '../protocol/constants';
 import { applyEvent, cloneState, initialState, publicState, type ProjectionState } from './projection';
@@ -55,7 +55,7 @@ const SLICE_STEP = 2048;
 
 export class Session implements SimulationSession {
   readonly config: ScenarioConfig;
-  private sim: Simulator;
+  private sim: World;
   /** The clock the model runs on (engine/scheduler.ts). */
   private clock: Scheduler;
   private pos = -1;
@@ -78,7 +78,7 @@ export class Session implements SimulationSession {
     if (opts.design !== undefined) cfg.platform.design = opts.design;
     this.config = cfg;
     this.clock = new Scheduler(LANE_DELAYS);
-    this.sim = new Simulator(cfg, this.clock, [], { compactTrace: opts.compactTrace });
+    this.sim = new World(cfg, this.clock, { compactTrace: opts.compactTrace });
     this.snapshotInterval = opts.snapshotInterval ?? 1024;
     this.maxEvents = opts.maxEvents ?? DEFAULT_MAX_EVENTS;
     this.proj = initialState(cfg);
@@ -317,7 +317,7 @@ export class Session implements SimulationSession {
     const at = this.pos;
     this.edits = this.edits.filter((e) => e.at <= at);
     const clock = new Scheduler(LANE_DELAYS);
-    const sim = new Simulator(this.config, clock, [], { compactTrace: this.opts.compactTrace });
+    const sim = new World(this.config, clock, { compactTrace: this.opts.compactTrace });
     let err: string | null = null;
     const all = [...this.edits, { at, edit: extra }];
     for (let k = 0; k < all.length; k++) {
@@ -392,7 +392,7 @@ export function matchesStop(stop: StopPoint, e: TraceEvent, deviceOf?: (e: Trace
  * names KIND of every guest channel of that device: the primary and its subchannels
  * ("relid1.ring", "relid3.ring"...). Otherwise a page whose id ends with the text.
  */
-function resolvePages(cfg: ScenarioConfig, sim: Simulator, id: string): PageRec[] {
+function resolvePages(cfg: ScenarioConfig, sim: World, id: string): PageRec[] {
   const exact = sim.pages.get(id);
   if (exact) return [exact];
   const dot = id.indexOf('.');
@@ -418,7 +418,7 @@ function resolvePages(cfg: ScenarioConfig, sim: Simulator, id: string): PageRec[
  * VersionResponse2's supported_features (u32 at byte 16, openvmm §1.6); 0 for the 16-byte form
  * (below 6.0, or a server without feature flags). Read from the bytes on the wire.
  */
-function acceptedFeatures(sim: Simulator): number | undefined {
+function acceptedFeatures(sim: World): number | undefined {
   let out: number | undefined;
   for (const e of sim.events) {
     if (e.kind !== 'message' || e.to !== 'guest' || e.msgtype !== 'CHANNELMSG_VERSION_RESPONSE' || e.status !== 'HV_STATUS_SUCCESS') continue;
@@ -428,7 +428,7 @@ function acceptedFeatures(sim: Simulator): number | undefined {
   return out;
 }
 
-function evaluateExpectations(cfg: ScenarioConfig, sim: Simulator): ExpectationResult[] {
+function evaluateExpectations(cfg: ScenarioConfig, sim: World): ExpectationResult[] {
   const out: ExpectationResult[] = [];
   const g = sim.guest;
   for (const x of cfg.expectations) {

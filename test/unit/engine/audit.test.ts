@@ -1,9 +1,10 @@
 // Trace audit against the references (shared/reference/linux-vmbus.md, openvmm-vmbus.md). Every
 // expected value below is typed from the reference text, not taken from an engine run.
 import * as assert from 'node:assert/strict';
-import type { MessageEvent, RegisterEvent, StateEvent, TraceEvent } from '../../../src/simulator/trace/events';
+import type { MessageEvent, RegisterEvent, StateEvent } from '../../../src/simulator/trace/events';
 import { STORVSC_CLASS } from '../../../src/simulator/engine/defaults';
-import { LANE_DELAYS, Simulator } from '../../../src/simulator/model/simulator';
+import { LANE_DELAYS, World } from '../../../src/simulator/model/world';
+import { encodeMessage } from '../../../src/simulator/protocol/codec';
 import { Scheduler } from '../../../src/simulator/engine/scheduler';
 import { cfg, messages, noParavisor, run } from './helpers';
 import type { Trace } from '../../../src/simulator/trace/buffer';
@@ -218,42 +219,41 @@ describe('audit: UNLOAD with a relayed channel open (openvmm §2.1 request_disco
 });
 
 describe('audit: OpenVMM channel states around a close (openvmm §2.2)', () => {
-  interface Internals {
-    host: { channels: { id: number; state: string; dev: { name: string } }[] };
-    srvClose(server: unknown, j: Record<string, unknown>): void;
-    srvOpen(server: unknown, j: Record<string, unknown>): void;
-    srvRelease(server: unknown, j: Record<string, unknown>): void;
-    runAll(): void;
-    events: TraceEvent[];
-  }
-  function openPlain(): Internals {
+  // The host's server is driven through its port with raw channel messages, as the guest would.
+  function openPlain(): { world: World; clock: Scheduler; runAll: () => void } {
     const clock = new Scheduler(LANE_DELAYS);
-    const sim = new Simulator(cfg((c) => { noParavisor(c, 'none'); c.devices = [{ ...c.devices[0], packets: 0 }]; }), clock) as unknown as Internals;
-    sim.runAll = () => { while (clock.step()) { /* keep going */ } };
-    sim.runAll();
-    return sim;
+    const world = new World(cfg((c) => { noParavisor(c, 'none'); c.devices = [{ ...c.devices[0], packets: 0 }]; }), clock);
+    const runAll = () => { while (clock.step()) { /* keep going */ } };
+    runAll();
+    return { world, clock, runAll };
+  }
+  function post(world: World, json: Record<string, unknown>): void {
+    const r = encodeMessage(json);
+    if (!r.ok) throw new Error(r.error.message);
+    world.host.receive('guest', r.bytes, false, false);
   }
   it('OPEN_CHANNEL while Closing → ClosingReopen; the open runs when the close completes', () => {
-    const sim = openPlain();
-    const ch = sim.host.channels[0];
+    const { world, runAll } = openPlain();
+    const ch = world.host.channels[0];
     assert.equal(ch.state, 'Open');
-    sim.srvClose(sim.host, { child_relid: ch.id });
+    post(world, { msgtype: 'CHANNELMSG_CLOSECHANNEL', child_relid: ch.id });
     assert.equal(ch.state, 'Closing');
-    sim.srvOpen(sim.host, { child_relid: ch.id, openid: ch.id });
+    post(world, { msgtype: 'CHANNELMSG_OPENCHANNEL', child_relid: ch.id, openid: ch.id, ringbuffer_gpadlhandle: 0, target_vp: 0, downstream_ringbuffer_pageoffset: 0 });
     assert.equal(ch.state, 'ClosingReopen');
-    const before = sim.events.length;
-    sim.runAll();
-    const trail = states(sim.events.slice(before)).filter((e) => e.party === 'host' && e.object === 'channel').map((e) => `${e.from}>${e.to}`);
+    const before = world.events.length;
+    runAll();
+    const after = world.events.slice(before);
+    const trail = states(after).filter((e) => e.party === 'host' && e.object === 'channel').map((e) => `${e.from}>${e.to}`);
     assert.deepEqual(trail, ['ClosingReopen>Closed', 'Closed>Opening', 'Opening>Open']);
-    assert.equal(toGuest(sim.events.slice(before), 'CHANNELMSG_OPENCHANNEL_RESULT').length, 1);
+    assert.equal(toGuest(after, 'CHANNELMSG_OPENCHANNEL_RESULT').length, 1);
   });
   it('RELID_RELEASED while Closing → ClosingClientRelease → ClientReleased when the close completes', () => {
-    const sim = openPlain();
-    const ch = sim.host.channels[0];
-    sim.srvClose(sim.host, { child_relid: ch.id });
-    sim.srvRelease(sim.host, { child_relid: ch.id });
+    const { world, runAll } = openPlain();
+    const ch = world.host.channels[0];
+    post(world, { msgtype: 'CHANNELMSG_CLOSECHANNEL', child_relid: ch.id });
+    post(world, { msgtype: 'CHANNELMSG_RELID_RELEASED', child_relid: ch.id });
     assert.equal(ch.state, 'ClosingClientRelease');
-    sim.runAll();
+    runAll();
     assert.equal(ch.state, 'ClientReleased');
     assert.equal(ch.id, 0);
   });

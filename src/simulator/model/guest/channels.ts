@@ -1,0 +1,276 @@
+// The Linux guest's channel operations (channel.c, channel_mgmt.c): opening a channel (ring GPADL,
+// OPENCHANNEL, the driver's extra buffer GPADLs), GPADL establishment and teardown, rescind
+// handling and relid release, close and unload. The state lives in LinuxGuest (guest.ts).
+import type { SourceRef } from '../config';
+import type { Visibility } from '../../trace/events';
+import type { LinuxGuest } from './guest';
+import type { GuestChannel } from './types';
+import type { DataPath } from './datapath';
+import { hexNum } from '../../protocol/hex';
+import { T } from '../constants';
+import { GPADL_BODY_MAX_PFNS, GPADL_HEADER_MAX_PFNS } from '../../protocol/layouts';
+
+
+export class GuestChannels {
+  constructor(private readonly g: LinuxGuest, private readonly data: DataPath) {}
+
+  // ---------------------------------------------------------------------------- open (vmbus_open)
+
+  openNext(): void {
+    const g = this.g;
+    const ch = g.openQueue.shift();
+    if (!ch) {
+      // Subchannel offers follow a primary's open by a few µs: give them time to arrive.
+      g.clock.schedule(T.hostWork * 3, () => {
+        if (g.openQueue.length > 0) this.openNext();
+        else this.data.start();
+      });
+      return;
+    }
+    if (ch.rescinded || ch.state !== 'offered') { this.openNext(); return; }
+    g.tracer.beginPhase(`open ${ch.className ?? ch.device} (relid ${ch.relid})`, 0, ch.source);
+    ch.state = 'opening';
+    g.state('channel', 'offered', 'opening', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'opening' }, source: ch.source });
+    const dev = ch.dev;
+    const sendBytes = dev?.sendRingBytes ?? 0x10000;
+    const recvBytes = dev?.recvRingBytes ?? 0x10000;
+    const pages = (sendBytes + recvBytes) / 4096;
+    // Ring visibility: decrypted unless co_ring_buffer (per-channel truth table, P7/13).
+    const vis = this.ringVisibility(ch, 'ring');
+    const pageId = `relid${ch.relid}.ring`;
+    g.memory.page(pageId, pages, `ring buffer of ${ch.device} (relid ${ch.relid})`, 'guest', vis.visibility, vis.reason, undefined, ch.source);
+    this.checkExposure(ch, 'ring', vis.visibility);
+    this.gpadl(ch, 'ring', pageId, pages, (ok, handle) => {
+      if (!ok) { this.openFailed(ch, ch.rescinded ? 'rescind' : 'gpadl'); return; }
+      ch.ringGpadl = handle;
+      this.openChannel(ch, handle, sendBytes / 4096);
+    });
+  }
+
+  private ringVisibility(ch: GuestChannel, kind: 'ring' | 'buffer'): { visibility: Visibility; reason: string } {
+    if (!this.g.platform.cvm) return this.g.platform.defaultVisibility(true);
+    const enc = kind === 'ring' ? ch.coRing : ch.coExternal;
+    if (enc) return { visibility: 'encrypted', reason: kind === 'ring' ? 'co_ring_buffer (chn_flags 0x2): ring stays encrypted' : 'co_external_memory (chn_flags 0x4): GPADL stays encrypted' };
+    return { visibility: 'host-visible', reason: kind === 'ring' ? 'no 0x2: gpadl->decrypted, set_memory_decrypted' : 'no 0x4: HV_GPADL_BUFFER decrypted, set_memory_decrypted' };
+  }
+
+  private checkExposure(ch: GuestChannel, kind: 'ring' | 'buffer', vis: Visibility): void {
+    if (!this.g.platform.cvm) return;
+    const enc = kind === 'ring' ? ch.coRing : ch.coExternal;
+    if (enc && vis !== 'encrypted') this.g.tracer.invariant('confidential-ring-private', `relid ${ch.relid}: confidential ${kind} is host-visible`, ch.source);
+    if (!enc && vis !== 'host-visible') this.g.tracer.invariant('shared-ring-visible', `relid ${ch.relid}: non-confidential ${kind} on a CVM is not host-visible`, ch.source);
+  }
+
+  /** __vmbus_establish_gpadl: GPADL_HEADER (+ BODY...) → wait GPADL_CREATED. */
+  private gpadl(ch: GuestChannel, kind: 'ring' | 'buffer', pageId: string, pages: number, done: (ok: boolean, handle: number) => void): void {
+    const g = this.g;
+    const handle = g.nextGpadl++;
+    g.tracer.beginPhase(`gpadl ${hexNum(handle)}`, 0, ch.source);
+    const rec = g.memory.get(pageId)!;
+    const pfn0 = Math.floor(rec.gpa / 4096);
+    const pfns: number[] = [];
+    for (let i = 0; i < pages; i++) pfns.push(pfn0 + i);
+    const gp = { handle, kind, pages, gpa: rec.gpa, visibility: rec.visibility, state: 'creating' as const, pageId };
+    const gpadl: GuestChannel['gpadls'][number] = gp;
+    ch.gpadls.push(gpadl);
+    g.state('gpadl', 'none', 'creating', { relid: ch.relid, gpadl: handle, vp: 0, detail: { handle, kind, pages, gpa: hexNum(rec.gpa), visibility: rec.visibility } });
+    // create_gpadl_header: the header carries up to 26 PFNs ((240 - 20 - 8) / 8), each body up to
+    // 28 ((240 - 16) / 8). range_buflen describes the WHOLE range (sizeof(gpa_range) + 8 * pagecount,
+    // linux §1.3), not just the PFNs in this message: the server sizes its buffer from it.
+    const first = pfns.slice(0, GPADL_HEADER_MAX_PFNS);
+    const rangeBuflen = 8 + 8 * pages;
+    const connId = g.connId;
+    const failed = (why: string) => {
+      gpadl.state = 'failed';
+      g.state('gpadl', 'creating', 'failed', { relid: ch.relid, gpadl: handle, vp: 0, detail: { handle, state: 'failed' } });
+      if (rec.visibility === 'host-visible' && g.platform.cvm) g.memory.setVisibility(pageId, 'encrypted', 'GPADL failed: set_memory_encrypted');
+      g.tracer.endPhase(`gpadl ${hexNum(handle)}`, 'failed', why);
+      done(false, handle);
+    };
+    g.wait(10, (j) => Number(j.child_relid) === ch.relid && Number(j.gpadl) === handle, (j) => {
+      const st = Number(j.creation_status);
+      if (st !== 0) {
+        g.log('err', `hv_vmbus: Failed to establish GPADL: err = ${hexNum(st)}`, ch.source);
+        failed(hexNum(st));
+        return;
+      }
+      gpadl.state = 'created';
+      g.state('gpadl', 'creating', 'created', { relid: ch.relid, gpadl: handle, vp: 0, detail: { handle, state: 'created' } });
+      g.tracer.endPhase(`gpadl ${hexNum(handle)}`, 'ok');
+      done(true, handle);
+    }, ch.relid, () => failed('rescinded (-ENODEV)'));
+    g.post({ msgtype: 'CHANNELMSG_GPADL_HEADER', child_relid: ch.relid, gpadl: handle, range_buflen: rangeBuflen, rangecount: 1, range: [{ byte_count: pages * 4096, byte_offset: 0, pfn_array: first }] }, connId, undefined, ch.source);
+    for (let i = GPADL_HEADER_MAX_PFNS; i < pfns.length; i += GPADL_BODY_MAX_PFNS) {
+      g.post({ msgtype: 'CHANNELMSG_GPADL_BODY', msgnumber: 0, gpadl: handle, pfn: pfns.slice(i, i + GPADL_BODY_MAX_PFNS) }, connId, undefined, ch.source);
+    }
+  }
+
+  private openChannel(ch: GuestChannel, handle: number, sendPages: number): void {
+    const g = this.g;
+    g.wait(6, (j) => Number(j.child_relid) === ch.relid && Number(j.openid) === ch.relid, (j) => {
+      if (ch.rescinded) { this.openFailed(ch, 'rescind'); return; }
+      if (Number(j.status) !== 0) { this.openFailed(ch, 'status'); return; }
+      ch.state = 'open';
+      const dev = ch.dev;
+      ch.outRing = { size: (dev?.sendRingBytes ?? 0x10000) - 4096, in: 0, out: 0, mask: 0, pss: 0, packets: 0 };
+      ch.inRing = { size: (dev?.recvRingBytes ?? 0x10000) - 4096, in: 0, out: 0, mask: 0, pss: 0, packets: 0 };
+      g.state('channel', 'opening', 'open', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'open' }, source: ch.source });
+      this.buffers(ch, 0, () => {
+        g.tracer.endPhase(`open ${ch.className ?? ch.device} (relid ${ch.relid})`, 'ok');
+        g.clock.schedule(T.guestWork, () => this.openNext());
+      });
+    }, ch.relid, () => this.openFailed(ch, 'rescind'));
+    g.post({
+      msgtype: 'CHANNELMSG_OPENCHANNEL', child_relid: ch.relid, openid: ch.relid, ringbuffer_gpadlhandle: handle, target_vp: ch.targetVp ?? 0,
+      downstream_ringbuffer_pageoffset: sendPages,
+    }, g.connId, undefined, ch.source);
+  }
+
+  /** Extra HV_GPADL_BUFFER GPADLs the driver sets up after open (netvsc receive/send buffers...). */
+  private buffers(ch: GuestChannel, i: number, done: () => void): void {
+    const list = ch.dev?.bufferGpadlPages ?? [];
+    if (i >= list.length || ch.rescinded) { done(); return; }
+    const pages = list[i];
+    const vis = this.ringVisibility(ch, 'buffer');
+    const pageId = `relid${ch.relid}.buf${i}`;
+    this.g.memory.page(pageId, pages, `buffer ${i} of ${ch.device} (relid ${ch.relid})`, 'guest', vis.visibility, vis.reason, undefined, ch.source);
+    this.checkExposure(ch, 'buffer', vis.visibility);
+    this.gpadl(ch, 'buffer', pageId, pages, () => this.buffers(ch, i + 1, done));
+  }
+
+  private openFailed(ch: GuestChannel, why: 'gpadl' | 'status' | 'rescind'): void {
+    const g = this.g;
+    const phase = `open ${ch.className ?? ch.device} (relid ${ch.relid})`;
+    const next = () => {
+      g.tracer.endPhase(phase, 'failed', why);
+      g.clock.schedule(T.guestWork, () => this.openNext());
+    };
+    if (why === 'gpadl') {
+      ch.state = 'offered';
+      g.state('channel', 'opening', 'offered', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'offered', rejectReason: 'GPADL failed (-EDQUOT)' } });
+      g.memory.free(`relid${ch.relid}.ring`, 'ring freed after GPADL failure');
+      next();
+      return;
+    }
+    // Open failed (-EAGAIN) or rescinded (-ENODEV): tear the ring GPADL down (error_clean_ring).
+    const prevState = ch.state;
+    ch.state = why === 'rescind' ? 'rescinded' : 'offered';
+    // A rescind has already moved the channel to 'rescinded' (onRescind).
+    if (prevState !== ch.state) g.state('channel', 'opening', ch.state, { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: ch.state, rejectReason: why === 'rescind' ? 'rescinded during open (-ENODEV)' : 'OPENCHANNEL_RESULT status != 0 (-EAGAIN)' } });
+    this.teardownGpadls(ch, () => {
+      if (why === 'rescind') {
+        g.memory.free(`relid${ch.relid}.ring`, 'ring freed after the open failed (-ENODEV)');
+        this.releaseRelid(ch);
+      }
+      next();
+    });
+  }
+
+  // ---------------------------------------------------------------------------- rescind
+
+  /** vmbus_onoffer_rescind. */
+  onRescind(relid: number): void {
+    const g = this.g;
+    const ch = g.channels.get(relid);
+    if (!ch || ch.rescinded) return; // relid2channel finds nothing: ignored
+    ch.rescinded = true;
+    const wasOpening = ch.state === 'opening';
+    const prev = ch.state;
+    ch.state = 'rescinded';
+    const detail = wasOpening ? { state: 'rescinded', rejectReason: 'rescinded during open (-ENODEV)' } : { state: 'rescinded' };
+    g.state('channel', prev, 'rescinded', { relid, vp: 0, granularity: 'event', detail, source: ch.source });
+    // vmbus_rescind_cleanup: requests waiting on this channel (GPADL_CREATED, OPENCHANNEL_RESULT)
+    // complete at once; __vmbus_establish_gpadl / __vmbus_open then see channel->rescind (-ENODEV).
+    const cancelled = g.waiters.filter((x) => x.relid === relid && x.cancel !== undefined);
+    if (cancelled.length > 0) {
+      g.waiters = g.waiters.filter((x) => !cancelled.includes(x));
+      for (const w of cancelled) g.clock.schedule(T.guestWork, w.cancel!);
+    }
+    if (wasOpening) return; // the open path fails and releases the relid
+    // Device removal: vmbus_close (if open) then hv_process_channel_removal → RELID_RELEASED.
+    g.clock.schedule(T.guestWork, () => {
+      if (prev === 'open') {
+        g.post({ msgtype: 'CHANNELMSG_CLOSECHANNEL', child_relid: relid }, g.connId);
+        this.teardownGpadls(ch, () => this.releaseRelid(ch));
+      } else {
+        this.releaseRelid(ch);
+      }
+    });
+  }
+
+  private releaseRelid(ch: GuestChannel): void {
+    const g = this.g;
+    g.post({ msgtype: 'CHANNELMSG_RELID_RELEASED', child_relid: ch.relid }, g.connId);
+    ch.state = 'released';
+    g.state('channel', 'rescinded', 'released', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'released' } });
+    g.ports.relidReleased(ch.relid);
+  }
+
+  /** vmbus_teardown_gpadl for every live GPADL (buffers first, the ring last). */
+  private teardownGpadls(ch: GuestChannel, done: () => void): void {
+    const g = this.g;
+    const live = ch.gpadls.filter((x) => x.state === 'created');
+    const ordered = [...live.filter((x) => x.kind === 'buffer').reverse(), ...live.filter((x) => x.kind === 'ring')];
+    const next = (i: number) => {
+      if (i >= ordered.length) { done(); return; }
+      const gp = ordered[i];
+      gp.state = 'tearing-down';
+      g.state('gpadl', 'created', 'tearing-down', { relid: ch.relid, gpadl: gp.handle, vp: 0, detail: { handle: gp.handle, state: 'tearing-down' } });
+      g.wait(12, (j) => Number(j.gpadl) === gp.handle, () => {
+        gp.state = 'torn-down';
+        g.state('gpadl', 'tearing-down', 'torn-down', { relid: ch.relid, gpadl: gp.handle, vp: 0, detail: { handle: gp.handle, state: 'torn-down' } });
+        if (gp.visibility === 'host-visible' && g.platform.cvm) g.memory.setVisibility(gp.pageId, 'encrypted', 'GPADL teardown: set_memory_encrypted (gpadl->decrypted)');
+        g.memory.free(gp.pageId, 'GPADL torn down');
+        next(i + 1);
+      });
+      g.post({ msgtype: 'CHANNELMSG_GPADL_TEARDOWN', child_relid: ch.relid, gpadl: gp.handle }, g.connId);
+    };
+    next(0);
+  }
+
+  // ---------------------------------------------------------------------------- close and unload (scripted steps)
+
+  /** The driver closes its channel (vmbus_close). */
+  close(device: string, source: SourceRef | undefined, done: () => void): void {
+    const g = this.g;
+    const ch = g.unloaded ? undefined : g.channelOrder.find((c) => c.device === device && c.state === 'open');
+    g.tracer.beginPhase(`close ${ch ? (ch.className ?? ch.device) + ` (relid ${ch.relid})` : device}`, 0, source);
+    const phase = g.tracer.currentPhase;
+    if (!ch) { g.tracer.endPhase(phase, 'skipped'); done(); return; }
+    ch.state = 'closed';
+    g.state('channel', 'open', 'closed', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'closed' }, source });
+    g.post({ msgtype: 'CHANNELMSG_CLOSECHANNEL', child_relid: ch.relid }, g.connId, undefined, source);
+    this.teardownGpadls(ch, () => { g.tracer.endPhase(phase, 'ok'); done(); });
+  }
+
+  /** vmbus_initiate_unload: CHANNELMSG_UNLOAD, then wait for UNLOAD_RESPONSE (logging while it does not come). */
+  unload(source?: SourceRef, done?: () => void): void {
+    const g = this.g;
+    g.tracer.beginPhase('unload', 0, source);
+    if (g.unloaded || g.conn !== 'connected') { g.tracer.endPhase('unload', 'skipped', 'not connected'); done?.(); return; }
+    if ((g.version ?? 0) < 0x30000) { g.tracer.endPhase('unload', 'skipped', 'version < 3.0'); done?.(); return; }
+    // Model shortcut: the 5 s waits are scheduled only when the host is configured to ignore
+    // UNLOAD, so an answered unload leaves no timers behind (Linux polls either way).
+    const hostIgnores = g.faults.find('host-ignores-unload');
+    g.wait(17, () => true, () => {
+      g.conn = 'unloaded';
+      g.unloaded = true;
+      g.state('connection', 'connected', 'unloaded', { vp: 0, granularity: 'event' });
+      g.tracer.endPhase('unload', 'ok');
+      done?.();
+    });
+    g.post({ msgtype: 'CHANNELMSG_UNLOAD' }, g.connId, undefined, source);
+    if (hostIgnores) {
+      for (let s = 5; s <= 100; s += 5) {
+        g.clock.schedule(s * 1e9, () => {
+          if (g.unloaded) return;
+          if (s < 100) g.log('err', 'hv_vmbus: Waiting for VMBus UNLOAD to complete');
+          else {
+            g.log('err', 'hv_vmbus: Continuing even though VMBus UNLOAD did not complete');
+            g.tracer.endPhase('unload', 'failed', 'no UNLOAD_RESPONSE');
+          }
+        });
+      }
+    }
+  }
+}

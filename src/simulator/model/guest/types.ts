@@ -1,0 +1,109 @@
+// The Linux guest's types (drivers/hv: struct vmbus_channel, the connection states) and the ports
+// it reaches the world through: the hypervisor's MSRs and hypercalls (HypervisorPort), the CPUID
+// leaf the paravisor answers, and the scenario's driver configuration for an offered device.
+import type { AccessPath, Party, SynicId, Visibility } from '../../trace/events';
+import type { DeviceConfig, SourceRef } from '../config';
+import type { PostContext } from '../hypervisor/hypervisor';
+import type { SlotItem, SynicRegister } from '../hypervisor/synic';
+
+/** Linux's vmbus_connection.conn_state, as the trace names it. */
+export type GuestConnState = 'disconnected' | 'connecting' | 'connected' | 'failed' | 'unloaded';
+
+/** A guest channel's life (vmbus_channel + the driver's view), as the trace names it. */
+export type GuestChannelState = 'offered' | 'rejected' | 'opening' | 'open' | 'closed' | 'rescinded' | 'released';
+
+export type GuestGpadlState = 'creating' | 'created' | 'failed' | 'tearing-down' | 'torn-down';
+
+/** One ring of a channel: the ring-buffer indices the data path moves (bytes). */
+export interface Ring {
+  size: number; // data bytes
+  in: number;
+  out: number;
+  mask: number;
+  pss: number;
+  packets: number;
+}
+
+export interface GuestGpadl {
+  handle: number;
+  kind: 'ring' | 'buffer';
+  pages: number;
+  gpa: number;
+  visibility: Visibility;
+  state: GuestGpadlState;
+  pageId: string;
+}
+
+/** One channel from the guest's point of view (Linux struct vmbus_channel). */
+export interface GuestChannel {
+  relid: number;
+  device: string;
+  dev?: DeviceConfig;
+  classGuid: string;
+  className?: string;
+  instanceGuid: string;
+  chnFlags: number;
+  connectionId: number;
+  monitorId?: number;
+  subIndex: number;
+  state: GuestChannelState;
+  coRing: boolean;
+  coExternal: boolean;
+  rescinded: boolean;
+  offerHex: string;
+  hostedBy: 'paravisor' | 'host';
+  relayed: boolean;
+  originalChnFlags?: number;
+  ringGpadl?: number;
+  gpadls: GuestGpadl[];
+  outRing?: Ring;
+  inRing?: Ring;
+  sent: number;
+  target: number;
+  blocked?: boolean;
+  rejectReason?: string;
+  source?: SourceRef;
+  /** VP the channel's interrupts go to (OPENCHANNEL target_vp; Linux init_vp_index). */
+  targetVp?: number;
+}
+
+/** The hypervisor as the guest reaches it: SynIC MSRs, HvPostMessage, HvSignalEvent, its SIM/SIEF pages. */
+export interface HypervisorPort {
+  readonly vpCount: number;
+  hasParavisorSynic(vp: number): boolean;
+  reg(vp: number, owner: SynicId, reg: Exclude<SynicRegister, 'EOM'>): number;
+  access(vp: number, owner: SynicId, reg: SynicRegister, op: 'read' | 'write', value: number, path: AccessPath): void;
+  /** With a paravisor on a CVM: the page OpenHCL supplies for the hypervisor SynIC's SIMP/SIEFP (read back by the guest). */
+  supplySynicPage(vp: number, reg: 'SIMP' | 'SIEFP', gpa: number): void;
+  postMessage(bytes: Uint8Array, connId: number, path: AccessPath, ctx: PostContext, source?: SourceRef): string;
+  signalEvent(target: Party, connectionId: number): void;
+  hasEvents(vp: number, owner: SynicId): boolean;
+  hasMessage(vp: number, owner: SynicId): boolean;
+  takeEvents(vp: number, owner: SynicId): number[] | Float64Array;
+  takeMessage(vp: number, owner: SynicId): { item: SlotItem; pending: boolean; queued: number } | null;
+  /** The host's (or paravisor's) end of a channel signals the guest (data path). */
+  signalGuest(vp: number, paravisorHosted: boolean, relid: number, device: string): void;
+}
+
+/** What the scenario says about an offered device: the driver's configuration and the trace's labels. */
+export interface OfferedDevice {
+  /** The scenario device (ring sizes, packets, buffers, whether the driver opens it). */
+  dev: DeviceConfig;
+  /** Trace labels: who hosts the channel, whether OpenHCL relays it, the flags before the relay stripped them. */
+  hostedBy: 'paravisor' | 'host';
+  relayed: boolean;
+  originalFlags: number;
+}
+
+export interface GuestPorts {
+  /** CPUID 0x40000082 EAX as the guest reads it (the paravisor's intercept answers when there is one). */
+  cpuidVsEax(): number;
+  /** The scenario device behind an offer (matched by relid and instance GUID), if any. */
+  offeredDevice(relid: number, instance: string): OfferedDevice | undefined;
+  /** All offers are in (CHANNELMSG_ALLOFFERS_DELIVERED handled). */
+  allOffersDelivered(): void;
+  /** The driver's data phase is over: the scenario's scripted steps run. */
+  dataDone(): void;
+  /** The guest released a relid (RELID_RELEASED sent). */
+  relidReleased(relid: number): void;
+}

@@ -1,0 +1,190 @@
+// OpenHCL's VMBus relay: a client of the host's VMBus server (vmbus_client, over the hypervisor's
+// redirect connection id) and the feeder of the paravisor's own server, which re-offers the host's
+// channels to VTL0 with the confidential flags stripped, and forwards their GPADLs, opens and
+// closes to the host. It is the paravisor server's RelayBackend.
+import type { DeviceConfig, SourceRef } from '../config';
+import type { Clock } from '../ports';
+import type { Emit, Json, Tracer } from '../tracer';
+import type { FaultInjector, Wire } from '../faults/injector';
+import type { RelayBackend, VmbusServer } from '../server/server';
+import type { ServerChannel } from '../server/types';
+import { encodeOrThrow } from '../server/server';
+import { decodeMessage } from '../../protocol/codec';
+import { hexNum } from '../../protocol/hex';
+import { OPENVMM_CLIENT_VERSION_ORDER, versionString } from '../../protocol/constants';
+import { HVCALL_POST_MESSAGE, OPENHCL_CLIENT_FEATURES, RELAY_REQUIRED_FEATURES, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
+
+/** The relay's connection to the host, as the trace names its states. */
+export type RelayState = 'none' | 'connecting' | 'connected' | 'failed';
+
+/** OpenHCL vmbus_client's client id (InitiateContact2). */
+const OPENHCL_CLIENT_ID = 'ceb1cd55-6a3b-41c5-9473-4dd30624c3d8';
+
+export interface RelayPorts {
+  /** A message the relay posted reaches the host server's port. */
+  toHost(bytes: Uint8Array): void;
+  /** The scenario device and record key behind a host channel id (names for the re-offer). */
+  hostChannel(hostRelid: number): { dev: DeviceConfig; key: string } | undefined;
+  /** The host's device revokes a channel it offered to the relay. */
+  revokeOnHost(hostRelid: number, source?: SourceRef): void;
+}
+
+interface Waiter { msgtype: number; match: (j: Json) => boolean; run: (j: Json) => void }
+
+export class Relay implements RelayBackend {
+  private state_: RelayState = 'none';
+  private version = 0;
+  private features = 0;
+  private ok = false;
+  private waiters: Waiter[] = [];
+  /** The scenario step behind a host rescind the relay is forwarding (its re-offer's rescind carries it too). */
+  private rescindSource: SourceRef | undefined;
+
+  constructor(
+    private readonly server: VmbusServer,
+    private readonly clock: Clock,
+    private readonly tracer: Tracer,
+    private readonly faults: FaultInjector,
+    private readonly wire: Wire,
+    private readonly ports: RelayPorts,
+  ) {
+    void this.clock;
+  }
+
+  get state(): RelayState {
+    return this.state_;
+  }
+
+  hostConnection(): { ok: boolean; version: number; features: number } {
+    return { ok: this.ok, version: this.version, features: this.features };
+  }
+
+  /** The next host rescind is caused by this scenario step (the re-offer's rescind carries it too). */
+  expectRescind(source: SourceRef | undefined): void {
+    this.rescindSource = source;
+  }
+
+  // ---------------------------------------------------------------------------- to the host
+
+  private send(json: Json): void {
+    const bytes = encodeOrThrow(json);
+    const name = String(json.msgtype);
+    this.tracer.emit({ kind: 'hypercall', name: 'HvPostMessage', code: HVCALL_POST_MESSAGE, path: 'hypercall', by: 'paravisor', target: 'host', status: 'HV_STATUS_SUCCESS', connectionId: VMBUS_MESSAGE_REDIRECT_CONNECTION_ID, granularity: 'substep' } as Emit);
+    this.tracer.message('paravisor', 'host', null, 'hypercall', VMBUS_MESSAGE_REDIRECT_CONNECTION_ID, bytes, 'HV_STATUS_SUCCESS', json.child_relid as number | undefined, undefined, 7, undefined, undefined, 0);
+    this.wire.transmit('paravisor', 'host', bytes, { name, relid: undefined, nth: this.faults.msgCount('r:' + name) }, (b) => this.ports.toHost(b));
+  }
+
+  /** vmbus_client's version ladder towards the host (OpenVMM's client order), then RequestOffers. */
+  connect(i = 0): void {
+    const order = OPENVMM_CLIENT_VERSION_ORDER;
+    if (i >= order.length) {
+      this.state_ = 'failed';
+      this.tracer.log('paravisor', 'err', 'vmbus_client: no supported version offered by the host');
+      this.tracer.endPhase('relay-connect', 'failed');
+      return;
+    }
+    const v = order[i];
+    this.state_ = 'connecting';
+    this.waiters.push({
+      msgtype: 15, match: () => true, run: (j) => {
+        if (!Number(j.version_supported)) { this.connect(i + 1); return; }
+        const feats = Number(j.supported_features ?? 0);
+        this.version = v;
+        this.features = feats;
+        if ((feats & RELAY_REQUIRED_FEATURES) !== RELAY_REQUIRED_FEATURES) {
+          this.state_ = 'failed';
+          this.tracer.log('paravisor', 'err', 'host must support required feature flags');
+          this.tracer.endPhase('relay-connect', 'failed', `host ${versionString(v)} features ${hexNum(feats)}`);
+          return;
+        }
+        this.ok = true;
+        this.state_ = 'connected';
+        this.tracer.state('paravisor', 'relay', 'connecting', 'connected', { detail: { version: v, features: feats }, granularity: 'event' });
+        this.waiters.push({ msgtype: 4, match: () => true, run: () => { this.tracer.endPhase('relay-connect', 'ok', `host ${versionString(v)}`); } });
+        this.send({ msgtype: 'CHANNELMSG_REQUESTOFFERS' });
+      },
+    });
+    // OpenHCL's client sends InitiateContact2 (client id); the Linux 40-byte form is what our codec
+    // posts for the header fields; the client id is carried when the codec supports the larger form.
+    this.send({
+      msgtype: 'CHANNELMSG_INITIATE_CONTACT', vmbus_version_requested: v, target_vcpu: 0, msg_sint: 2, msg_vtl: 0,
+      feature_flags: v >= 0x60000 ? OPENHCL_CLIENT_FEATURES : 0, monitor_page1: 0, monitor_page2: 0,
+      client_id: OPENHCL_CLIENT_ID,
+    });
+  }
+
+  // ---------------------------------------------------------------------------- from the host
+
+  /** A message from the host's server reaches the relay (SINT7 of VTL2). */
+  receive(bytes: Uint8Array): void {
+    const dec = decodeMessage(bytes, { allowOpenVmm: true });
+    if (!dec.ok) { this.tracer.log('paravisor', 'warn', `relay: bad message from host: ${dec.error.message}`); return; }
+    const j = dec.value;
+    const t = bytes[0];
+    if (t === 1) { this.onOffer(j); return; }
+    if (t === 2) { this.onRescind(Number(j.child_relid)); return; }
+    const w = this.waiters.find((x) => x.msgtype === t && x.match(j));
+    if (w) { this.waiters.splice(this.waiters.indexOf(w), 1); w.run(j); }
+  }
+
+  private onOffer(j: Json): void {
+    const offer = j.offer as Json;
+    const hostRelid = Number(j.child_relid);
+    const hc = this.ports.hostChannel(hostRelid);
+    if (!hc) return;
+    const orig = Number(offer.chn_flags);
+    // Relayed offers: confidential flags stripped; id + connection id chosen by the OpenHCL server.
+    const rc: ServerChannel = {
+      key: 'relay:' + hc.key, dev: hc.dev, id: 0, state: 'ClientReleased', flags: orig & ~0x6, originalFlags: orig,
+      monitorId: Number(j.monitor_allocated) ? Number(j.monitorid) : undefined, relayed: true, hostRelid, hostConnId: Number(j.connection_id),
+      offerOrder: hostRelid, instanceGuid: String(offer.if_instance), classGuid: String(offer.if_type), gpadls: new Map(),
+      subIndex: Number(offer.sub_channel_index),
+    };
+    this.server.addRelayedChannel(rc, { device: hc.dev.name, hostRelid, relayed: true, strippedFlags: orig & 0x6 });
+  }
+
+  private onRescind(hostRelid: number): void {
+    const rc = this.server.channels.find((c) => c.relayed && c.hostRelid === hostRelid);
+    if (!rc) return;
+    const source = this.rescindSource;
+    this.rescindSource = undefined;
+    this.server.revoke(rc, source);
+  }
+
+  // ---------------------------------------------------------------------------- RelayBackend (requests of the paravisor's server)
+
+  gpadl(c: ServerChannel, gpadl: number, header: Json, bodies: Json[]): void {
+    this.waiters.push({
+      msgtype: 10, match: (x) => Number(x.gpadl) === gpadl, run: (x) => this.server.relayedGpadlCreated(c, gpadl, Number(x.creation_status)),
+    });
+    // Forwarded unchanged except the channel id: range_buflen still describes the whole range
+    // (header + bodies), so the host sizes its buffer the same way.
+    const h: Json = { ...header, child_relid: c.hostRelid };
+    this.send(h);
+    for (const b of bodies) this.send(b);
+  }
+
+  open(c: ServerChannel, j: Json): void {
+    this.waiters.push({
+      msgtype: 6, match: (x) => Number(x.child_relid) === c.hostRelid, run: (x) => this.server.relayedOpenResult(c, Number(x.status)),
+    });
+    this.send({ ...j, child_relid: c.hostRelid, openid: c.hostRelid });
+  }
+
+  close(c: ServerChannel): void {
+    this.send({ msgtype: 'CHANNELMSG_CLOSECHANNEL', child_relid: c.hostRelid });
+  }
+
+  teardownGpadl(c: ServerChannel, gpadl: number, done: () => void): void {
+    this.waiters.push({ msgtype: 12, match: (x) => Number(x.gpadl) === gpadl, run: () => done() });
+    this.send({ msgtype: 'CHANNELMSG_GPADL_TEARDOWN', child_relid: c.hostRelid, gpadl });
+  }
+
+  released(c: ServerChannel): void {
+    this.send({ msgtype: 'CHANNELMSG_RELID_RELEASED', child_relid: c.hostRelid });
+  }
+
+  revokeFromHost(c: ServerChannel): void {
+    if (c.hostRelid !== undefined) this.ports.revokeOnHost(c.hostRelid);
+  }
+}

@@ -1,0 +1,571 @@
+// The VMBus server (OpenVMM vmbus_server channels.rs): one class, instantiated for OpenHCL's
+// paravisor server (VTL2, serving VTL0) and for the host's. It is driven only by the bytes that
+// reach its port (receive) and by its devices (revoke); it answers through ServerPorts. Channels it
+// relays (the paravisor's re-offers of host channels) go to a RelayBackend, as OpenVMM's server
+// hands open / close / GPADL requests to the relay through its Notifier.
+import type { FaultConfig, SourceRef } from '../config';
+import type { Clock } from '../ports';
+import type { Json, Tracer } from '../tracer';
+import type { FaultInjector } from '../faults/injector';
+import { decodeMessage, encodeMessage, pagesSpanned } from '../../protocol/codec';
+import { hexNum } from '../../protocol/hex';
+import { parseVersion, versionString } from '../../protocol/constants';
+import { MONITOR_ID_INVALID, SERVER_SUPPORTED_FEATURES, RELAY_LOCAL_FEATURES, STATUS_UNSUCCESSFUL, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
+import { hostileOffer, mutateOffer, hostileAfterOffers } from '../faults/hostile';
+import { channelFor, newConn, type ServerChannel, type ServerClient, type ServerConn } from './types';
+
+/** What a server needs from the world. */
+export interface ServerPorts {
+  /** Sends a channel message to the connected client (the guest through the SynIC, or the relay). */
+  send(client: ServerClient | null, bytes: Uint8Array, name: string, relid: number | undefined, source?: SourceRef): void;
+  /** INITIATE_CONTACT from the guest accepted: its message port moves to target_vcpu. */
+  retargetMessages(targetVcpu: number): void;
+  /** Hostile host: raw bytes straight into the guest's SynIC (not through the server's encoder). */
+  injectToGuest(bytes: Uint8Array, fault: string, payloadSize?: number): void;
+  /** An offer went out (scripted steps waiting for the device's offer). */
+  offered(c: ServerChannel): void;
+  /** A fresh instance GUID (drawn from the scenario seed) for a device that has none. */
+  newGuid(): string;
+}
+
+/** The relay as the paravisor's server sees it: where relayed channels' requests go (OpenHCL). */
+export interface RelayBackend {
+  /** The relay's own connection to the host (version gating and feature masking). */
+  hostConnection(): { ok: boolean; version: number; features: number };
+  gpadl(c: ServerChannel, gpadl: number, header: Json, bodies: Json[]): void;
+  open(c: ServerChannel, j: Json): void;
+  close(c: ServerChannel): void;
+  teardownGpadl(c: ServerChannel, gpadl: number, done: () => void): void;
+  released(c: ServerChannel): void;
+  /** The host revokes the channel (a device fault on a relayed channel). */
+  revokeFromHost(c: ServerChannel): void;
+}
+
+export interface ServerOptions {
+  party: 'paravisor' | 'host';
+  versions: number[];
+  maxFlags: number;
+  /** OpenHCL on a CVM requires server-allocated monitor pages (guest pages ignored). */
+  requireServerMnf: boolean;
+}
+
+export class VmbusServer {
+  readonly party: 'paravisor' | 'host';
+  private readonly versions: number[];
+  private readonly maxFlags: number;
+  private readonly requireServerMnf: boolean;
+  /** Server answers VERSION_RESPONSE with this msg_conn_id for >= 5.0 (a VTL0 server: 1). */
+  private readonly childConnId = 1;
+  private conn_: ServerConn = newConn();
+  private client_: ServerClient | null = null;
+  private readonly channels_: ServerChannel[] = [];
+  private readonly pendingGpadl = new Map<number, { relid: number; header: Json; bodies: Json[]; valid: boolean }>();
+  private backend: RelayBackend | null = null;
+
+  constructor(
+    opts: ServerOptions,
+    private readonly clock: Clock,
+    private readonly tracer: Tracer,
+    private readonly faults: FaultInjector,
+    private readonly ports: ServerPorts,
+  ) {
+    this.party = opts.party;
+    this.versions = opts.versions;
+    this.maxFlags = opts.maxFlags;
+    this.requireServerMnf = opts.requireServerMnf;
+  }
+
+  /** The relay that serves this server's relayed channels (the paravisor's server only). */
+  attachRelay(backend: RelayBackend): void {
+    this.backend = backend;
+  }
+
+  get conn(): Readonly<ServerConn> {
+    return this.conn_;
+  }
+
+  get client(): ServerClient | null {
+    return this.client_;
+  }
+
+  /** The server's channels (read-only: views, scripted steps, tests). */
+  get channels(): readonly ServerChannel[] {
+    return this.channels_;
+  }
+
+  /** A device this server hosts (offered once the client asks for offers). */
+  addDevice(c: ServerChannel): void {
+    this.channels_.push(c);
+  }
+
+  channelById(relid: number): ServerChannel | undefined {
+    return this.channels_.find((c) => c.id === relid);
+  }
+
+  private isRelayed(c: ServerChannel): boolean {
+    return c.relayed && this.backend !== null;
+  }
+
+  private log(text: string): void {
+    this.tracer.log(this.party, 'warn', text);
+  }
+
+  /** Encodes and sends a message to the client. */
+  send(json: Json, source?: SourceRef): void {
+    const name = String(json.msgtype);
+    let bytes: Uint8Array;
+    const r = encodeMessage(json);
+    if (r.ok) {
+      bytes = r.bytes;
+    } else {
+      // OpenVMM-only forms (VersionResponse2) fall back to the Linux form.
+      const j = { ...json };
+      delete j.supported_features;
+      bytes = encodeOrThrow(j);
+    }
+    this.ports.send(this.client_, bytes, name, json.child_relid as number | undefined, source);
+  }
+
+  // ---------------------------------------------------------------------------- the message port
+
+  /** A message reaches the server's port (openvmm §2.1: parse, gate by connection state, check trust, dispatch). */
+  receive(client: ServerClient, bytes: Uint8Array, trusted: boolean, multiclient: boolean): void {
+    const dec = decodeMessage(bytes, { allowOpenVmm: true });
+    if (!dec.ok) { this.log(`synic message error: ParseError (${dec.error.message})`); return; }
+    const j = dec.value;
+    const name = String(j.msgtype);
+    const c = this.conn_;
+    // Parse gating: while not Connected only INITIATE_CONTACT / VERSION_RESPONSE / CLOSE_RESERVED parse.
+    if (c.state !== 'Connected' && name !== 'CHANNELMSG_INITIATE_CONTACT' && name !== 'CHANNELMSG_VERSION_RESPONSE' && name !== 'CHANNELMSG_19') {
+      this.log(`synic message error: InvalidMessageType(${name})`);
+      return;
+    }
+    // Trust check: a trusted connection rejects untrusted messages.
+    // openvmm §2.1: after parsing, every message, InitiateContact included, is checked, so a
+    // host-visible (GHCB/tdcall) InitiateContact cannot reset a trusted connection.
+    if ((c.state === 'Connected' || c.state === 'Connecting') && c.trusted && !trusted) {
+      this.log(`synic message error: UntrustedMessage (${name})`);
+      return;
+    }
+    switch (name) {
+      case 'CHANNELMSG_INITIATE_CONTACT': this.initiateContact(client, j, trusted, multiclient); break;
+      case 'CHANNELMSG_REQUESTOFFERS': this.requestOffers(); break;
+      case 'CHANNELMSG_GPADL_HEADER': this.gpadlHeader(j); break;
+      case 'CHANNELMSG_GPADL_BODY': this.gpadlBody(j); break;
+      case 'CHANNELMSG_OPENCHANNEL': this.open(j); break;
+      case 'CHANNELMSG_CLOSECHANNEL': this.close(j); break;
+      case 'CHANNELMSG_GPADL_TEARDOWN': this.teardown(j); break;
+      case 'CHANNELMSG_RELID_RELEASED': this.release(j); break;
+      case 'CHANNELMSG_UNLOAD': this.unload(); break;
+      default:
+        this.log(`synic message error: InvalidMessageType(${name})`);
+    }
+  }
+
+  // ---------------------------------------------------------------------------- connection
+
+  private initiateContact(client: ServerClient, j: Json, trusted: boolean, multiclient: boolean): void {
+    const v = Number(j.vmbus_version_requested);
+    const sint = multiclient && v >= 0x50000 ? Number(j.msg_sint ?? 2) : 2;
+    const requested = v >= 0x60000 ? Number(j.feature_flags ?? 0) : 0;
+    this.client_ = client;
+    const unsupported = () => this.send({ msgtype: 'CHANNELMSG_VERSION_RESPONSE', version_supported: 0, connection_state: 0, msg_conn_id: 0 });
+    if (sint !== 2) { unsupported(); return; }
+    // request_disconnect(Reconnect): a connected server resets (no UnloadComplete).
+    if (this.conn_.state === 'Connected') this.resetChannels();
+    const hostRejects = this.party === 'host' ? this.faults.find('host-rejects-version', (f) => f.params.version === undefined || parseVersion(String(f.params.version)) === v) : undefined;
+    if (!this.versions.includes(v) || hostRejects) {
+      if (hostRejects) this.faults.event(hostRejects, 'host-rejects-version', `host refuses version ${versionString(v)}`);
+      this.conn_ = newConn();
+      unsupported();
+      return;
+    }
+    // Version gating through the relay: a guest asking above what the relay negotiated -> Unsupported.
+    const upstream = this.backend?.hostConnection();
+    if (upstream && upstream.ok && v > upstream.version) {
+      this.log(`relay: guest version ${versionString(v)} is newer than the host connection (${versionString(upstream.version)}): Unsupported`);
+      this.conn_ = newConn();
+      unsupported();
+      return;
+    }
+    let flags = SERVER_SUPPORTED_FEATURES | (trusted && this.party === 'paravisor' ? 0x10 : 0);
+    flags &= this.maxFlags;
+    flags &= requested;
+    if (upstream) flags &= (upstream.ok ? upstream.features : 0) | RELAY_LOCAL_FEATURES;
+    if (v < 0x60000) flags = 0;
+    this.conn_ = { state: 'Connected', version: v, features: flags, trusted, offersSent: false, monitorPages: !this.requireServerMnf && (j.monitor_page1 !== '0x0') };
+    if (client === 'guest') this.ports.retargetMessages(Number(j.target_vcpu ?? 0));
+    this.tracer.state(this.party, 'connection', 'Disconnected', 'Connected', { detail: { version: v, features: flags, trusted, client }, granularity: 'substep' });
+    const hostileConn = this.party === 'host' ? this.faults.find('host-bad-msg-conn-id') : undefined;
+    // selected_version_or_connection_id (openvmm §2.1 step 9): the child connection id from 5.0 —
+    // 1 for a VTL0 server, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID for the host's redirect server that
+    // OpenHCL's vmbus_client reaches — else the version.
+    let connId = v >= 0x50000 ? (client === 'relay' ? VMBUS_MESSAGE_REDIRECT_CONNECTION_ID : this.childConnId) : v;
+    if (hostileConn && client === 'guest') { connId = Number(hostileConn.params.conn ?? 0x77); this.faults.event(hostileConn, 'host-bad-msg-conn-id', `VERSION_RESPONSE with msg_conn_id ${hexNum(connId)}`); }
+    const resp: Json = { msgtype: 'CHANNELMSG_VERSION_RESPONSE', version_supported: 1, connection_state: 0, msg_conn_id: connId };
+    if (v >= 0x60000) resp.supported_features = flags;
+    this.send(resp);
+  }
+
+  private resetChannels(): void {
+    for (const c of this.channels_) {
+      if (c.state !== 'Revoked') { c.state = 'ClientReleased'; c.id = 0; c.gpadls.clear(); }
+    }
+  }
+
+  private sortedChannels(): ServerChannel[] {
+    // OpenVMM: key (interface_id, offer_order or u64::MAX, instance_id); only relayed offers carry an
+    // offer_order (the host's channel id), the server's own devices sort after them.
+    const ord = (c: ServerChannel): number => (c.relayed ? c.offerOrder : Number.MAX_SAFE_INTEGER);
+    return [...this.channels_].sort((a, b) => (a.classGuid < b.classGuid ? -1 : a.classGuid > b.classGuid ? 1 : ord(a) - ord(b) || (a.instanceGuid < b.instanceGuid ? -1 : a.instanceGuid > b.instanceGuid ? 1 : 0)));
+  }
+
+  // ---------------------------------------------------------------------------- offers
+
+  private requestOffers(): void {
+    if (this.conn_.offersSent) { this.log('synic message error: OffersAlreadySent'); return; }
+    this.conn_.offersSent = true;
+    const used = new Set(this.channels_.filter((c) => c.id).map((c) => c.id));
+    let nextId = 1;
+    for (const c of this.sortedChannels()) {
+      if (c.state !== 'ClientReleased') continue;
+      while (used.has(nextId)) nextId++;
+      c.id = nextId++;
+      used.add(c.id);
+      c.state = 'Closed';
+      this.sendOffer(c);
+    }
+    this.send({ msgtype: 'CHANNELMSG_ALLOFFERS_DELIVERED' });
+    if (this.party === 'host' && this.client_ === 'guest') hostileAfterOffers(this.faults, this.channels_, this.clock, this.ports);
+  }
+
+  /** A channel offered after the offers were sent (hot add): the lowest free id, offered at once. */
+  private hotAdd(c: ServerChannel): void {
+    const used = new Set(this.channels_.map((x) => x.id));
+    let id = 1;
+    while (used.has(id)) id++;
+    c.id = id;
+    c.state = 'Closed';
+    this.sendOffer(c);
+  }
+
+  private sendOffer(c: ServerChannel): void {
+    let flags = c.flags;
+    // send_offer: mask confidential bits when the connection lacks confidential_channels; 0x8 without gpa_pinning.
+    if (!(this.conn_.features & 0x10)) flags &= ~0x6;
+    if (!(this.conn_.features & 0x80)) flags &= ~0x8;
+    let monitorId = MONITOR_ID_INVALID;
+    let monAlloc = 0;
+    if (c.monitorId !== undefined && this.conn_.monitorPages) { monitorId = c.monitorId; monAlloc = 1; }
+    const dev = c.dev;
+    const hostile: FaultConfig | null = this.party === 'host' ? hostileOffer(this.faults, this.channels_, this.client_, c) : null;
+    const offer = { flags, relid: c.id, monitorId, monAlloc, classGuid: c.classGuid };
+    if (hostile) mutateOffer(this.faults, hostile, offer, this.channels_, c);
+    if (offer.relid !== c.id) c.id = offer.relid;
+    const relid = offer.relid;
+    const json: Json = {
+      msgtype: 'CHANNELMSG_OFFERCHANNEL',
+      offer: { if_type: offer.classGuid, if_instance: c.instanceGuid, chn_flags: offer.flags, mmio_megabytes: dev.mmioMegabytes, sub_channel_index: c.subIndex },
+      child_relid: relid, monitorid: offer.monitorId, monitor_allocated: offer.monAlloc, is_dedicated_interrupt: 1,
+      connection_id: (relid | 0x2000) >>> 0,
+    };
+    this.send(json, dev.source);
+    this.ports.offered(c);
+    if (hostile?.kind === 'host-offer-duplicate-instance') {
+      const j2 = { ...json, child_relid: relid + 100, connection_id: (relid + 100) | 0x2000 };
+      this.send(j2, dev.source);
+    }
+  }
+
+  /**
+   * Subchannels: the VSP offers them once the primary is open (Linux drivers ask for them with a
+   * device-specific packet; we model the request as implicit). Same class + instance,
+   * sub_channel_index 1..n, new relids; hot-added (sent immediately, offers_sent is set).
+   */
+  private offerSubchannels(primary: ServerChannel): void {
+    if (primary.subIndex !== 0 || primary.subsOffered || primary.dev.subchannels <= 0) return;
+    primary.subsOffered = true;
+    for (let i = 1; i <= primary.dev.subchannels; i++) {
+      // Each channel gets its own monitor id (OpenVMM: lowest free of 128), never the primary's.
+      let monitorId: number | undefined;
+      if (primary.monitorId !== undefined) {
+        const usedMon = new Set(this.channels_.map((x) => x.monitorId).filter((m): m is number => m !== undefined));
+        monitorId = 0;
+        while (usedMon.has(monitorId)) monitorId++;
+        if (monitorId >= 128) monitorId = undefined;
+      }
+      const base = channelFor(primary.dev, primary.dev.instanceGuid || this.ports.newGuid());
+      const sc: ServerChannel = { ...base, instanceGuid: primary.instanceGuid, subIndex: i, offerOrder: primary.offerOrder, flags: primary.flags, originalFlags: primary.originalFlags, monitorId };
+      sc.key = `${primary.key}#${i}`;
+      this.channels_.push(sc);
+      if (this.conn_.state === 'Connected' && this.conn_.offersSent) this.hotAdd(sc);
+    }
+  }
+
+  /** The relay re-offers a host channel (confidential flags already stripped by the relay). */
+  addRelayedChannel(rc: ServerChannel, detail: Json): void {
+    this.channels_.push(rc);
+    this.tracer.state(this.party, 'channel', 'none', 'ClientReleased', { detail });
+    if (this.conn_.state === 'Connected' && this.conn_.offersSent) this.hotAdd(rc);
+  }
+
+  // ---------------------------------------------------------------------------- GPADLs
+
+  /**
+   * GPADL_HEADER (OpenVMM channels.rs, openvmm §2.3): range_buflen / 8 is the capacity in u64s of
+   * the whole range buffer (range headers + PFNs); the header's data fills it first, GPADL_BODY
+   * messages append the rest. When the buffer is full the ranges are validated: they must describe
+   * exactly the pages the buffer holds, else GpadlCreated(STATUS_UNSUCCESSFUL).
+   */
+  private gpadlHeader(j: Json): void {
+    const relid = Number(j.child_relid);
+    const gpadl = Number(j.gpadl);
+    const c = this.channelById(relid);
+    const ranges = (j.range as { byte_count: number; byte_offset: number; pfn_array: unknown[] }[]) ?? [];
+    const capacity = Math.floor(Number(j.range_buflen ?? 0) / 8);
+    const inHeader = ranges.reduce((n, r) => n + 1 + r.pfn_array.length, 0);
+    const dupInProgress = this.pendingGpadl.has(gpadl);
+    if (!c || c.state === 'ClientReleased' || c.state === 'ClosingClientRelease' || c.gpadls.has(gpadl) || dupInProgress) {
+      if (dupInProgress) this.log('synic message error: DuplicateGpadlId');
+      this.send({ msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: relid, gpadl, creation_status: STATUS_UNSUCCESSFUL });
+      return;
+    }
+    const remaining = capacity - Math.min(inHeader, capacity);
+    // Range validity is known from the header's range descriptors: rangecount range headers plus
+    // ceil((offset + len) / 4096) PFNs each must fill the buffer exactly.
+    const expected = ranges.reduce((n, r) => n + 1 + pagesSpanned(Number(r.byte_count), Number(r.byte_offset)), 0) + Math.max(0, Number(j.rangecount ?? ranges.length) - ranges.length);
+    const valid = capacity > 0 && expected === capacity && ranges.every((r) => Number(r.byte_count) !== 0 && Number(r.byte_offset) <= 0xfff);
+    c.gpadls.set(gpadl, { state: remaining === 0 ? 'Offered' : 'InProgress', pages: remaining });
+    if (remaining === 0) {
+      if (!valid) { this.gpadlInvalid(c, gpadl); return; }
+      this.tracer.state(this.party, 'gpadl', 'none', 'Offered', { relid, gpadl });
+      this.gpadlComplete(c, gpadl, j);
+    } else {
+      this.tracer.state(this.party, 'gpadl', 'none', 'InProgress', { relid, gpadl });
+      this.pendingGpadl.set(gpadl, { relid, header: j, bodies: [], valid });
+    }
+  }
+
+  /** An invalid GPA range: the GPADL is dropped and the guest told (the id may be reused). */
+  private gpadlInvalid(c: ServerChannel, gpadl: number): void {
+    c.gpadls.delete(gpadl);
+    this.log('synic message error: InvalidGpaRange');
+    this.tracer.state(this.party, 'gpadl', 'none', 'removed', { relid: c.id, gpadl });
+    this.send({ msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: c.id, gpadl, creation_status: STATUS_UNSUCCESSFUL });
+  }
+
+  private gpadlBody(j: Json): void {
+    const gpadl = Number(j.gpadl);
+    const p = this.pendingGpadl.get(gpadl);
+    if (!p) { this.log('synic message error: UnknownGpadlId'); return; }
+    const c = this.channelById(p.relid);
+    const g = c?.gpadls.get(gpadl);
+    if (!c || !g) { this.pendingGpadl.delete(gpadl); return; }
+    p.bodies.push(j);
+    // The effective length is min(data, remaining capacity) (openvmm §2.3 UEFI note).
+    g.pages -= Math.min((j.pfn as unknown[]).length, g.pages);
+    if (g.pages <= 0) {
+      this.pendingGpadl.delete(gpadl);
+      if (!p.valid) { this.gpadlInvalid(c, gpadl); return; }
+      g.state = 'Offered';
+      this.tracer.state(this.party, 'gpadl', 'InProgress', 'Offered', { relid: p.relid, gpadl });
+      this.gpadlComplete(c, gpadl, p.header, p.bodies);
+    }
+  }
+
+  /** GPADL fully received: the device (or, for a relayed channel, the host through the relay) accepts it. */
+  private gpadlComplete(c: ServerChannel, gpadl: number, header: Json, bodies: Json[] = []): void {
+    if (c.state === 'Revoked') {
+      c.gpadls.get(gpadl)!.state = 'Accepted';
+      this.send({ msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: c.id, gpadl, creation_status: 0 });
+      return;
+    }
+    if (this.isRelayed(c)) { this.backend!.gpadl(c, gpadl, header, bodies); return; }
+    const f = this.faults.find('gpadl-fails', (x) => (x.trigger.device === undefined || x.trigger.device === c.dev.name) && (x.trigger.nth === undefined || x.trigger.nth === this.faults.countUse(x)));
+    this.clock.schedule(T.deviceWork, () => {
+      const g = c.gpadls.get(gpadl);
+      if (!g) return;
+      let status = 0;
+      if (f) { status = Number(f.params.status ?? 0xc0000001); this.faults.event(f, 'gpadl-fails', `GPADL ${hexNum(gpadl)} of ${c.dev.name} fails with ${hexNum(status)}`); }
+      if (status === 0) { g.state = 'Accepted'; this.tracer.state(this.party, 'gpadl', 'Offered', 'Accepted', { relid: c.id, gpadl }); }
+      else { c.gpadls.delete(gpadl); this.tracer.state(this.party, 'gpadl', 'Offered', 'removed', { relid: c.id, gpadl }); }
+      this.send({ msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: c.id, gpadl, creation_status: status }, c.dev.source);
+    });
+  }
+
+  /** The relay's host answered GPADL_CREATED for a relayed channel. */
+  relayedGpadlCreated(c: ServerChannel, gpadl: number, status: number): void {
+    const g = c.gpadls.get(gpadl);
+    if (g) { if (status === 0) g.state = 'Accepted'; else c.gpadls.delete(gpadl); }
+    this.send({ msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: c.id, gpadl, creation_status: status });
+  }
+
+  private teardown(j: Json): void {
+    const c = this.channelById(Number(j.child_relid));
+    const gpadl = Number(j.gpadl);
+    const g = c?.gpadls.get(gpadl);
+    if (!c || !g || g.state !== 'Accepted') { this.log('synic message error: InvalidGpadlState'); return; }
+    const torndown = () => { c.gpadls.delete(gpadl); this.send({ msgtype: 'CHANNELMSG_GPADL_TORNDOWN', gpadl }); };
+    if (c.state === 'Revoked') { torndown(); return; }
+    g.state = 'TearingDown';
+    if (this.isRelayed(c)) { this.backend!.teardownGpadl(c, gpadl, torndown); return; }
+    this.clock.schedule(T.deviceWork, torndown);
+  }
+
+  // ---------------------------------------------------------------------------- open / close
+
+  private open(j: Json): void {
+    const relid = Number(j.child_relid);
+    const c = this.channelById(relid);
+    if (!c) { this.log('synic message error: UnknownChannelId'); return; }
+    if (c.state === 'Revoked') return; // silently ignored
+    if (c.state === 'Closing') {
+      // openvmm §2.2: there is no close-complete message to the guest, so a reopen while the device
+      // is still closing is remembered (ClosingReopen) and run when the close completes.
+      c.state = 'ClosingReopen';
+      c.reopen = j;
+      this.tracer.state(this.party, 'channel', 'Closing', 'ClosingReopen', { relid });
+      return;
+    }
+    if (c.state !== 'Closed') { this.log(`synic message error: ChannelAlreadyOpen (relid ${relid})`); return; }
+    c.state = 'Opening';
+    c.openId = Number(j.openid);
+    this.tracer.state(this.party, 'channel', 'Closed', 'Opening', { relid });
+    const rdo = this.faults.find('rescind-during-open', (x) => x.trigger.device === undefined || x.trigger.device === c.dev.name);
+    if (rdo && !c.pendingRescindDuringOpen) {
+      c.pendingRescindDuringOpen = true;
+      this.faults.event(rdo, 'rescind-during-open', `${c.dev.name} rescinded while OPENCHANNEL is pending`);
+      if (this.isRelayed(c)) this.backend!.revokeFromHost(c);
+      else this.revoke(c, rdo.source);
+      return;
+    }
+    if (this.isRelayed(c)) { this.backend!.open(c, j); return; }
+    const f = this.faults.find('open-fails', (x) => x.trigger.device === undefined || x.trigger.device === c.dev.name);
+    this.clock.schedule(T.deviceWork, () => {
+      if (c.state !== 'Opening') return;
+      let status = 0;
+      if (f) { status = Number(f.params.status ?? STATUS_UNSUCCESSFUL); this.faults.event(f, 'open-fails', `open of ${c.dev.name} fails with ${hexNum(status)}`); }
+      c.state = status === 0 ? 'Open' : 'Closed';
+      this.tracer.state(this.party, 'channel', 'Opening', c.state, { relid });
+      this.send({ msgtype: 'CHANNELMSG_OPENCHANNEL_RESULT', child_relid: relid, openid: c.openId ?? relid, status }, c.dev.source);
+      if (status === 0) this.offerSubchannels(c);
+    });
+  }
+
+  /** The relay's host answered OPENCHANNEL_RESULT for a relayed channel. */
+  relayedOpenResult(c: ServerChannel, status: number): void {
+    if (c.state !== 'Opening') return;
+    c.state = status === 0 ? 'Open' : 'Closed';
+    this.tracer.state(this.party, 'channel', 'Opening', c.state, { relid: c.id });
+    this.send({ msgtype: 'CHANNELMSG_OPENCHANNEL_RESULT', child_relid: c.id, openid: c.openId ?? c.id, status });
+  }
+
+  private close(j: Json): void {
+    const c = this.channelById(Number(j.child_relid));
+    if (!c) { this.log('synic message error: UnknownChannelId'); return; }
+    if (c.state === 'Revoked') return;
+    if (c.state !== 'Open') { this.log('synic message error: ChannelNotOpen'); return; }
+    c.state = 'Closing';
+    this.tracer.state(this.party, 'channel', 'Open', 'Closing', { relid: c.id });
+    if (this.isRelayed(c)) this.backend!.close(c);
+    this.clock.schedule(T.deviceWork, () => this.closeComplete(c));
+  }
+
+  /** The device finished closing (OpenVMM close_complete). */
+  private closeComplete(c: ServerChannel): void {
+    if (c.state === 'Closing') {
+      c.state = 'Closed';
+      this.tracer.state(this.party, 'channel', 'Closing', 'Closed', { relid: c.id });
+    } else if (c.state === 'ClosingReopen') {
+      c.state = 'Closed';
+      this.tracer.state(this.party, 'channel', 'ClosingReopen', 'Closed', { relid: c.id });
+      const j = c.reopen!;
+      c.reopen = undefined;
+      this.open(j);
+    } else if (c.state === 'ClosingClientRelease') {
+      c.state = 'ClientReleased';
+      this.tracer.state(this.party, 'channel', 'ClosingClientRelease', 'ClientReleased', { relid: c.id });
+      c.id = 0;
+    }
+  }
+
+  private release(j: Json): void {
+    const c = this.channelById(Number(j.child_relid));
+    if (!c) { this.log('synic message error: UnknownChannelId'); return; }
+    if (c.state === 'Opening' || c.state === 'Open' || c.state === 'ClosingReopen') { this.log('synic message error: InvalidChannelState'); return; }
+    const from = c.state;
+    if (c.state === 'Closing') {
+      // Released while the device is still closing: ClientReleased once the close completes.
+      c.state = 'ClosingClientRelease';
+      this.tracer.state(this.party, 'channel', from, 'ClosingClientRelease', { relid: c.id });
+      return;
+    }
+    if (c.state === 'Revoked') {
+      this.channels_.splice(this.channels_.indexOf(c), 1);
+      this.tracer.state(this.party, 'channel', from, 'deleted', { relid: c.id });
+      if (this.isRelayed(c)) this.backend!.released(c);
+    } else {
+      c.state = 'ClientReleased';
+      this.tracer.state(this.party, 'channel', from, 'ClientReleased', { relid: c.id });
+      c.id = 0;
+    }
+  }
+
+  private unload(): void {
+    const hostIgnores = this.party === 'host' && this.faults.find('host-ignores-unload');
+    if (hostIgnores) { this.faults.event(hostIgnores, 'host-ignores-unload', 'host does not answer CHANNELMSG_UNLOAD'); return; }
+    // Unload closes open channels first, then UnloadComplete (openvmm §2.1 request_disconnect:
+    // every channel is client-released; its device closes and its accepted GPADLs are torn down,
+    // and check_disconnected waits for them). For a relayed channel the device is the host: the
+    // relay forwards the close and the GPADL teardowns and waits for the host's GPADL_TORNDOWN.
+    let waiting = 0;
+    const done = () => this.clock.schedule(T.deviceWork, () => this.send({ msgtype: 'CHANNELMSG_UNLOAD_RESPONSE' }));
+    for (const c of this.channels_) {
+      const relay = this.isRelayed(c) && c.hostRelid !== undefined;
+      if (c.state === 'Open' || c.state === 'Opening') {
+        if (relay && c.state === 'Open') this.backend!.close(c);
+        this.tracer.state(this.party, 'channel', c.state, 'Closed', { relid: c.id });
+        c.state = 'Closed';
+      }
+      if (!relay) continue;
+      for (const [gpadl, g] of c.gpadls) {
+        if (g.state !== 'Accepted') continue;
+        waiting++;
+        this.backend!.teardownGpadl(c, gpadl, () => { if (--waiting === 0) done(); });
+      }
+    }
+    this.conn_ = newConn();
+    this.resetChannels();
+    this.tracer.state(this.party, 'connection', 'Connected', 'Disconnected', {});
+    if (waiting === 0) done();
+  }
+
+  // ---------------------------------------------------------------------------- device side
+
+  /** Device revoke (OpenVMM): GPADL cleanup, then RescindChannelOffer. */
+  revoke(c: ServerChannel, source?: SourceRef): void {
+    if (c.state === 'ClientReleased' || c.state === 'ClosingClientRelease') { this.channels_.splice(this.channels_.indexOf(c), 1); return; }
+    const from = c.state;
+    c.state = 'Revoked';
+    this.tracer.state(this.party, 'channel', from, 'Revoked', { relid: c.id });
+    for (const [id, g] of c.gpadls) {
+      if (g.state === 'Offered') { c.gpadls.delete(id); this.send({ msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: c.id, gpadl: id, creation_status: STATUS_UNSUCCESSFUL }); }
+      if (g.state === 'TearingDown') { c.gpadls.delete(id); this.send({ msgtype: 'CHANNELMSG_GPADL_TORNDOWN', gpadl: id }); }
+    }
+    this.send({ msgtype: 'CHANNELMSG_RESCIND_CHANNELOFFER', child_relid: c.id }, source);
+  }
+
+  /** An edit (debugger setValue) of an offer not sent yet. */
+  setUnsentOfferFlags(c: ServerChannel, flags: number): boolean {
+    if (c.state !== 'ClientReleased') return false;
+    c.flags = flags;
+    c.originalFlags = flags;
+    return true;
+  }
+}
+
+export function encodeOrThrow(json: Json): Uint8Array {
+  const r = encodeMessage(json);
+  if (!r.ok) throw new Error(`protocol encode failed for ${String(json.msgtype)}: ${r.error.message}`);
+  return r.bytes;
+}

@@ -1,0 +1,237 @@
+// The world: builds the parties from the scenario and wires their ports. Nothing here decides
+// protocol behaviour; it only says who is connected to whom:
+//   guest ──HvPostMessage──▶ hypervisor ──wire──▶ paravisor server (VTL2) or host server
+//   server ──send──▶ hypervisor SynIC slot ──SINT──▶ guest ISR        (guest client)
+//   host server ──wire──▶ relay ──▶ paravisor server (re-offers)      (relay client)
+// and which scenario device stands behind a channel (driver configuration and trace labels).
+import type { ScenarioConfig, SourceRef } from './config';
+import type { TraceEvent } from '../trace/events';
+import type { Clock } from './ports';
+import type { Emit, Json } from './tracer';
+import { Tracer } from './tracer';
+import { Platform } from './platform';
+import { Memory, type PageRec } from './memory';
+import { FaultInjector, Wire } from './faults/injector';
+import { forgeUntrustedMessage } from './faults/hostile';
+import { Hypervisor } from './hypervisor/hypervisor';
+import { VmbusServer, type ServerPorts } from './server/server';
+import { channelFor, type ServerClient } from './server/types';
+import { Relay } from './paravisor/relay';
+import { vsCpuidEax } from './paravisor/cpuid';
+import { LinuxGuest } from './guest/guest';
+import type { OfferedDevice } from './guest/types';
+import { ScriptedSteps } from './steps';
+import { applyEdit, type SimEdit } from './edits';
+import { prng } from '../util/prng';
+import { LINUX_VERSION_ORDER } from '../protocol/constants';
+import { OPENHCL_NON_ISOLATED_MAX_FLAGS, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from './constants';
+
+export type { SimEdit } from './edits';
+export type { PageRec } from './memory';
+export { eventMatchesStop } from './stops';
+
+/** The fixed delays the data path schedules with (a clock may keep a FIFO lane for each). */
+export const LANE_DELAYS = [T.packetGap, T.drain, T.isr] as const;
+
+export class World {
+  readonly cfg: ScenarioConfig;
+  readonly platform: Platform;
+  readonly tracer: Tracer;
+  readonly memory: Memory;
+  readonly faults: FaultInjector;
+  readonly hypervisor: Hypervisor;
+  readonly host: VmbusServer;
+  /** OpenHCL's VMBus server for VTL0 (Confidential VMBus), when the paravisor has one. */
+  readonly pv: VmbusServer | null = null;
+  readonly relay: Relay | null = null;
+  readonly guest: LinuxGuest;
+  readonly steps: ScriptedSteps;
+  private readonly rand: () => number;
+  private readonly wire: Wire;
+
+  constructor(cfg: ScenarioConfig, private readonly clock: Clock, opts: { compactTrace?: boolean } = {}) {
+    this.cfg = cfg;
+    const p = cfg.platform;
+    const platform = (this.platform = new Platform(p));
+    const tracer = (this.tracer = new Tracer(clock, opts.compactTrace ?? true, platform.cvm));
+    this.rand = prng(cfg.seed);
+    this.memory = new Memory(tracer, 0x10000 + Math.floor(this.rand() * 0x1000) * 0x10);
+    const faults = (this.faults = new FaultInjector(cfg.faults, tracer));
+    const wire = (this.wire = new Wire(clock, faults));
+    this.hypervisor = new Hypervisor(platform, clock, tracer, faults, {
+      interrupt: (vp) => this.guest.interrupt(vp),
+      confidentialGuest: () => this.guest.confidential,
+      guestMessageConnId: () => this.guest.msgConnId ?? 4,
+      deviceOfGuestRelid: (relid) => this.deviceOfGuestRelid(relid),
+      deviceOfRelid: (relid) => this.deviceOfGuestRelid(relid) ?? this.deviceOfServerRelid(relid),
+      toServer: (target, bytes, ctx) => wire.transmit('guest', target, bytes, { ...ctx, device: this.deviceOfGuestRelid(ctx.relid) }, (b) => {
+        if (target === 'paravisor') this.pv!.receive('guest', b, ctx.trusted, ctx.multiclient);
+        // Host ports 1/4 are not registered for VTL0 when OpenHCL redirects VMBus.
+        else if (!this.relay || this.relay.state === 'none') this.host.receive('guest', b, false, ctx.multiclient);
+      }),
+    });
+    const serverPorts = (party: 'paravisor' | 'host'): ServerPorts => ({
+      send: (client, bytes, name, relid, source) => this.serverSend(party, client, bytes, name, relid, source),
+      retargetMessages: (vp) => this.hypervisor.retargetMessages(vp),
+      injectToGuest: (bytes, fault, payloadSize) => this.hypervisor.deliver('host', 'hypervisor', bytes, fault, payloadSize),
+      offered: (c) => this.steps.offered(c),
+      newGuid: () => this.genGuid(),
+    });
+    this.host = new VmbusServer({
+      party: 'host', versions: p.hostVersions.length ? p.hostVersions : [...LINUX_VERSION_ORDER], maxFlags: p.hostFeatureFlags, requireServerMnf: false,
+    }, clock, tracer, faults, serverPorts('host'));
+    if (platform.pvServer) {
+      this.pv = new VmbusServer({
+        party: 'paravisor', versions: p.paravisor.versions.length ? p.paravisor.versions : [...LINUX_VERSION_ORDER],
+        maxFlags: platform.cvm ? 0xffffffff : OPENHCL_NON_ISOLATED_MAX_FLAGS, requireServerMnf: platform.cvm,
+      }, clock, tracer, faults, serverPorts('paravisor'));
+      this.relay = new Relay(this.pv, clock, tracer, faults, wire, {
+        toHost: (b) => this.host.receive('relay', b, false, true),
+        hostChannel: (hostRelid) => this.host.channelById(hostRelid),
+        revokeOnHost: (hostRelid, source) => this.steps.revokeOnHost(hostRelid, source),
+      });
+      this.pv.attachRelay(this.relay);
+    }
+    for (const d of cfg.devices) {
+      const ch = channelFor(d, d.instanceGuid || this.genGuid());
+      if (d.host === 'paravisor') this.pv?.addDevice(ch);
+      else this.host.addDevice(ch);
+    }
+    this.guest = new LinuxGuest(cfg, platform, clock, tracer, this.memory, faults, this.hypervisor, {
+      cpuidVsEax: () => vsCpuidEax(platform),
+      offeredDevice: (relid, instance) => this.offeredDevice(relid, instance),
+      allOffersDelivered: () => forgeUntrustedMessage(faults, tracer, clock, platform, this.guest.msgConnId ?? 1, this.pv),
+      dataDone: () => this.steps.run(),
+      relidReleased: (relid) => this.steps.relidReleased(relid),
+    });
+    this.steps = new ScriptedSteps(cfg, clock, tracer, () => this.guest, this.pv, this.host, this.relay, (e) => this.deviceOfEvent(e));
+    clock.schedule(0, () => this.boot());
+  }
+
+  private genGuid(): string {
+    const h = (n: number) => Math.floor(this.rand() * 16 ** n).toString(16).padStart(n, '0');
+    return `${h(8)}-${h(4)}-4${h(3)}-a${h(3)}-${h(6)}${h(6)}`;
+  }
+
+  private boot(): void {
+    for (const d of this.cfg.devices.filter((x) => x.host === 'paravisor' && !this.pv)) {
+      const pv = this.platform.pvPresent;
+      this.tracer.log(pv ? 'paravisor' : 'host', 'warn',
+        `device ${d.name}${d.className ? ' (' + d.className + ')' : ''} is paravisor-hosted but ${pv ? 'the paravisor has no VMBus server (no Confidential VMBus support)' : 'there is no paravisor'}: not offered`, d.source);
+    }
+    if (this.relay) {
+      this.tracer.beginPhase('relay-connect');
+      this.relay.connect(0);
+    }
+    this.guest.start();
+  }
+
+  /** A server's message to its client: the relay over the redirect connection, or the guest's SynIC. */
+  private serverSend(party: 'paravisor' | 'host', client: ServerClient | null, bytes: Uint8Array, name: string, relid: number | undefined, source?: SourceRef): void {
+    if (client === 'relay') {
+      const nth = this.faults.msgCount('h:' + name);
+      this.tracer.message('host', 'paravisor', 'hypervisor', 'hypercall', VMBUS_MESSAGE_REDIRECT_CONNECTION_ID, bytes, 'HV_STATUS_SUCCESS', relid, undefined, 7, undefined, source, 2);
+      this.wire.transmit('host', 'relay', bytes, { name, relid, nth, device: this.deviceOfGuestRelid(relid) }, (b) => this.relay!.receive(b));
+      return;
+    }
+    const nth = this.faults.msgCount((party === 'host' ? 'h:' : 'p:') + name);
+    this.hypervisor.sendToGuest(party, bytes, name, relid, nth, source);
+  }
+
+  // ---------------------------------------------------------------------------- which device is behind a channel
+
+  /** The scenario device behind an offer the guest reads (its server's record, by relid and instance). */
+  private offeredDevice(relid: number, instance: string): OfferedDevice | undefined {
+    const s = this.pv ?? this.host;
+    const c = s.channels.find((x) => x.id === relid && x.instanceGuid === instance) ?? s.channels.find((x) => x.instanceGuid === instance);
+    if (!c) return undefined;
+    return { dev: c.dev, hostedBy: c.dev.host === 'paravisor' ? 'paravisor' : 'host', relayed: c.relayed, originalFlags: c.originalFlags };
+  }
+
+  deviceOfGuestRelid(relid: number | undefined): string | undefined {
+    if (relid === undefined) return undefined;
+    return this.guest.channels.get(relid)?.device;
+  }
+
+  deviceOfServerRelid(relid: number | undefined): string | undefined {
+    if (relid === undefined) return undefined;
+    for (const s of [this.pv, this.host]) {
+      const c = s?.channels.find((x) => x.id === relid);
+      if (c) return c.dev.name;
+    }
+    return undefined;
+  }
+
+  /**
+   * The scenario device an event concerns, if any: a message's channel (guest-side relids are the
+   * guest's; paravisor↔host relids are the host's), a channel/GPADL state change, or an event whose
+   * source is the device's declaration (the open phase of that device...).
+   */
+  deviceOfEvent(e: TraceEvent): string | undefined {
+    if (e.kind === 'message') {
+      const relid = e.relid ?? (typeof e.decoded?.child_relid === 'number' ? e.decoded.child_relid : undefined);
+      if (relid !== undefined) {
+        if (e.from === 'guest' || e.to === 'guest') {
+          const c = this.guest.channels.get(relid);
+          if (c) return c.device;
+        } else {
+          const server = e.from === 'host' || e.to === 'host' ? this.host : this.pv;
+          const c = server?.channels.find((x) => x.id === relid) ?? server?.channels.find((x) => x.hostRelid === relid);
+          if (c) return c.dev.name;
+        }
+      }
+    } else if (e.kind === 'state') {
+      const d = (e.detail as Json | undefined)?.device;
+      if (typeof d === 'string') return d;
+      if (e.party === 'guest' && e.relid !== undefined) return this.guest.channels.get(e.relid)?.device;
+    } else if (e.kind === 'packet') {
+      return this.guest.channels.get(e.relid)?.device;
+    } else if (e.kind === 'phase') {
+      // "open storvsc (relid 1)", "close netvsc (relid 2)": guest-side relids.
+      const m = / \(relid (\d+)\)$/.exec(e.name);
+      if (m) return this.guest.channels.get(Number(m[1]))?.device;
+    }
+    const src = e.source;
+    if (src) {
+      for (const d of this.cfg.devices) {
+        if (d.source && d.source.line === src.line && d.source.file === src.file) return d.name;
+      }
+    }
+    return undefined;
+  }
+
+  // ---------------------------------------------------------------------------- the engine's view
+
+  get events(): Tracer['events'] {
+    return this.tracer.events;
+  }
+
+  get pages(): ReadonlyMap<string, PageRec> {
+    return this.memory.pages;
+  }
+
+  get brokenInvariants(): ReadonlySet<string> {
+    return this.tracer.brokenInvariants;
+  }
+
+  /** Appends an event from outside the model (the engine's expectation results). */
+  emit(e: Emit): TraceEvent {
+    return this.tracer.emit(e);
+  }
+
+  /** Applies a debugger edit (setValue / inject) at the current point of the run. Returns an error text or null. */
+  applyEdit(e: SimEdit): string | null {
+    return applyEdit(this, e);
+  }
+
+  /** Final checks after the run (steps that never fired, exposure invariants over the channels). */
+  finalChecks(): void {
+    this.steps.finish();
+    for (const c of this.guest.channelOrder) {
+      if (c.state === 'rejected') continue;
+      if (c.hostedBy === 'paravisor' && this.guest.confidential && (this.pv?.conn.features ?? 0) & 0x10 && !(c.chnFlags & 0x2)) {
+        this.tracer.invariant('paravisor-channel-confidential', `relid ${c.relid}: paravisor-hosted channel offered without 0x2 on a confidential connection`, c.source);
+      }
+    }
+  }
+}
