@@ -84,7 +84,7 @@ export const FAULT_PARAM_RULES: Readonly<Record<string, Readonly<Record<string, 
 const HV_STATUS_NAME = /^HV_STATUS_[A-Z_]+$/;
 
 function range(l: Limit): string {
-  const f = (n: number) => (n > 0xffff ? '0x' + n.toString(16) : String(n));
+  const f = (n: number) => (n === U32 ? '0xffffffff' : String(n));
   return `${f(l.min)}..${f(l.max)}`;
 }
 
