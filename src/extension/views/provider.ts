@@ -2,6 +2,7 @@
 // and an update fires onDidChangeTreeData only with the nodes the diff says changed.
 import * as vscode from 'vscode';
 import { diffModels, emptyModel, type ModelDiff, type TreeModel, type ViewNode } from './model/node';
+import { markFirstTree } from '../startupClock';
 
 export const REVEAL_COMMAND = 'vmbus.views.revealNode';
 
@@ -65,6 +66,7 @@ export class ModelTreeProvider implements vscode.TreeDataProvider<string>, vscod
 
   getChildren(element?: string): string[] {
     if (element === undefined) {
+      markFirstTree(this.viewId);
       this.awaitingRoot = false;
       return this.model.roots;
     }
