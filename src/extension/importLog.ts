@@ -2,7 +2,7 @@
 // dmesg, udevadm monitor or trace-cmd output of a real VM — becomes an untitled .vmbus scenario
 // that simulates that VM. The conversion is the simulator's (src/simulator/importers).
 import * as vscode from 'vscode';
-import { hasContent, importedToScenario, importLog, type ImportResult } from '../simulator/importers/index';
+import { hasContent, importedToScenario, importLog, type ImportResult } from '../simulator';
 
 const MAX_SHOWN = 8;
 

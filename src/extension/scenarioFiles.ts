@@ -5,8 +5,9 @@
 // file type and its size; an open editor's unsaved text is used for a path that passes.
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import { parseScenario, type ParseResult } from '../simulator/scenario/index';
-import { loadScenarioFiles, DEFAULT_SCENARIO_BUDGET, type ScenarioBudget, type LoadedScenarioFiles, type ScenarioFileReader } from '../simulator/scenario/files';
+import {
+  parseScenario, type ParseResult, loadScenarioFiles, DEFAULT_SCENARIO_BUDGET, type ScenarioBudget, type LoadedScenarioFiles, type ScenarioFileReader,
+} from '../simulator';
 import { createContainedReader } from '../node/containedReader';
 
 /**

@@ -5,10 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commands, type CliIo } from '../cli';
-import { IMPORT_FORMATS, hasContent, type ImportFormat } from '../../simulator/importers/index';
-import { parseScenario } from '../../simulator/scenario/index';
-import { runScenario } from '../../simulator/engine/session';
-import { checkLog, formatCheck, openLog } from '../../simulator/logtrace/index';
+import { IMPORT_FORMATS, hasContent, type ImportFormat, parseScenario, runScenario, checkLog, formatCheck, openLog } from '../../simulator';
 import { formatDiagnostic } from './run';
 
 const USAGE = `usage: vmbus-lab check LOG [--scenario S.vmbus] [--format trace|dmesg] [--json] [--data-path] [--seed N]

@@ -1,7 +1,7 @@
 // vmbus-lab decode [--hex] <hex> [--slot] [--openvmm] [--pretty]   (or the hex on standard input)
 // Prints the channel message (or, with --slot, the whole 256-byte hv_message slot) as one JSON object.
 import { commands, type CliIo } from '../cli';
-import { decodeMessage, decodeSlot, parseHex, type ProtocolError } from '../../simulator/protocol/index';
+import { decodeMessage, decodeSlot, parseHex, type ProtocolError } from '../../simulator';
 
 const USAGE = `usage: vmbus-lab decode [--hex] <hex> [--slot] [--openvmm] [--pretty]
   --hex <hex>   the bytes: "0e000000...", "0e 00 00 00 ...", "0x0e,0x00,..." (may span several arguments;

@@ -1,7 +1,7 @@
 // vmbus-lab encode [--json] '<json>' [--slot]   (or the JSON on standard input: decode | encode)
 // Prints the channel message (or, with --slot, the 256-byte hv_message slot) as hex: lower case, no separators.
 import { commands, type CliIo } from '../cli';
-import { encodeMessage, encodeSlot, toHex } from '../../simulator/protocol/index';
+import { encodeMessage, encodeSlot, toHex } from '../../simulator';
 import { formatError } from './decode';
 
 const USAGE = `usage: vmbus-lab encode [--json] '<json>' [--slot]

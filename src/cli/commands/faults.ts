@@ -3,7 +3,7 @@
 // what the Linux guest does about it. The same entries feed completion and hover in the editor.
 import { parseArgs } from 'node:util';
 import { commands, type CliIo } from '../cli';
-import { FAULT_CATALOGUE, type FaultCatalogueEntry } from '../../simulator/engine/faults';
+import { FAULT_CATALOGUE, type FaultCatalogueEntry } from '../../simulator';
 
 const USAGE = `usage: vmbus-lab faults [ID...] [--hostile | --environmental] [--json]
   ID               show only these faults (e.g. drop host-short-payload)

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commands, type CliIo } from '../cli';
-import { hasContent, importedToScenario, importLog, IMPORT_FORMATS, type ImportFormat, type ImportResult } from '../../simulator/importers/index';
+import { hasContent, importedToScenario, importLog, IMPORT_FORMATS, type ImportFormat, type ImportResult } from '../../simulator';
 
 const USAGE = `usage: vmbus-lab import FILE [--format lsvmbus|sysfs|dmesg|udev|trace] [--json] [--scenario] [--verbose]
   FILE            a saved lsvmbus (any -v level), sysfs dump (grep -r . /sys/bus/vmbus/devices/*/...),

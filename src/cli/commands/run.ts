@@ -6,13 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { commands, type CliIo } from '../cli';
-import type { ScenarioDiagnostic } from '../../simulator/scenario/index';
+import {
+  type ScenarioDiagnostic, formatExpectations, traceLines, type ExpectationResult, runScenario, DEFAULT_MAX_EVENTS, DEFAULT_SCENARIO_BUDGET, toTraceCmd,
+} from '../../simulator';
 import { parseScenarioFile } from '../../node/loadScenario';
-import { formatExpectations, traceLines, type ExpectationResult } from '../../simulator/scenario/report';
-import { runScenario } from '../../simulator/engine/session';
-import { DEFAULT_MAX_EVENTS } from '../../simulator/engine/api';
-import { DEFAULT_SCENARIO_BUDGET } from '../../simulator/scenario/files';
-import { toTraceCmd } from '../../simulator/trace/traceCmd';
 import { runLogCommand } from './runLog';
 
 /** Default bytes of trace output per run (a 27-line scenario can ask for gigabytes). */

@@ -4,8 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CliIo } from '../cli';
-import { IMPORT_FORMATS, hasContent, type ImportFormat } from '../../simulator/importers/index';
-import { formatLogEvent, LOG_TRACE_HEADER, openLog } from '../../simulator/logtrace/index';
+import { IMPORT_FORMATS, hasContent, type ImportFormat, formatLogEvent, LOG_TRACE_HEADER, openLog } from '../../simulator';
 
 export async function runLogCommand(args: string[], io: CliIo): Promise<number> {
   let file: string | undefined;

@@ -21,13 +21,9 @@ import {
   Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { SessionOptions, SimulationSession, SimulationState, StopInfo } from '../../simulator/engine/api';
-import type { ScenarioConfig, SourceRef } from '../../simulator/model/config';
-import type { LogEvent, TraceEvent } from '../../simulator/trace/events';
-import { createSession } from '../../simulator/engine/session';
-import { findLastOfKind } from '../../simulator/trace/buffer';
-import { parseScenario } from '../../simulator/scenario';
-import { loadScenarioFiles, type ScenarioFileReader } from '../../simulator/scenario/files';
+import {
+  type SessionOptions, type SimulationSession, type SimulationState, type StopInfo, type ScenarioConfig, type SourceRef, type LogEvent, type TraceEvent, createSession, findLastOfKind, parseScenario, loadScenarioFiles, type ScenarioFileReader,
+} from '../../simulator';
 import { createContainedReader } from '../../node/containedReader';
 import { BreakpointManager, EXCEPTION_FILTERS, classifyException, type ExceptionHit, type StopHit } from './breakpoints';
 import { evaluateCommand } from './console';

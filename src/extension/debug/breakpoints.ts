@@ -3,8 +3,7 @@
 // filters for the things that go wrong in a Confidential VMBus bring-up.
 import * as path from 'path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { ScenarioConfig, SourceRef } from '../../simulator/model/config';
-import type { TraceEvent } from '../../simulator/trace/events';
+import type { ScenarioConfig, SourceRef, TraceEvent } from '../../simulator';
 import { compileCondition, compileHitCondition, formatLogMessage, type Condition, type HitCondition } from './conditions';
 
 export interface ExceptionHit {

@@ -14,7 +14,7 @@
 // Identifiers name fields of the current event (see resolveName). An identifier that names no
 // field and is written in capitals (CHANNELMSG_OPENCHANNEL, HV_STATUS_SUCCESS) stands for itself,
 // so `msgtype == CHANNELMSG_OPENCHANNEL` needs no quotes. `~` is "contains" (case-insensitive).
-import type { TraceEvent } from '../../simulator/trace/events';
+import type { TraceEvent } from '../../simulator';
 
 export type Value = number | bigint | string | boolean | undefined | null;
 

@@ -1,9 +1,7 @@
 // Debug console commands: `decode <hex>`, `channel 5`, `sint2 vp0`, `exposure`, `help`, ...
 // Anything else is evaluated as a condition-language expression over the current event
 // (e.g. `relid`, `msgtype == CHANNELMSG_OFFERCHANNEL`).
-import type { SimulationSession, SimulationState } from '../../simulator/engine/api';
-import type { TraceEvent } from '../../simulator/trace/events';
-import { decodeMessage, parseHex } from '../../simulator/protocol';
+import { type SimulationSession, type SimulationState, type TraceEvent, decodeMessage, parseHex } from '../../simulator';
 import { compileCondition } from './conditions';
 import {
   channelNode,

@@ -2,19 +2,9 @@
 // and event-flag pages, and ring buffer control pages. The simulator keeps state as fields, not
 // as raw pages, so pages are laid out here from that state with the protocol layer's encoders
 // (struct hv_message slots, event-flag bits, struct hv_ring_buffer indices).
-import type { SimulationSession, SimulationState } from '../../simulator/engine/api';
 import {
-  HV_PAGE_SIZE,
-  RING_FEATURE_PENDING_SEND_SZ,
-  VMBUS_MESSAGE_TYPE,
-  encodeHvMessage,
-  encodeRingControl,
-  parseHex,
-  eventFlagSet,
-  newPage,
-  writeMessageSlot,
-} from '../../simulator/protocol';
-import { findLastOfKind } from '../../simulator/trace/buffer';
+  type SimulationSession, type SimulationState, HV_PAGE_SIZE, RING_FEATURE_PENDING_SEND_SZ, VMBUS_MESSAGE_TYPE, encodeHvMessage, encodeRingControl, parseHex, eventFlagSet, newPage, writeMessageSlot, findLastOfKind,
+} from '../../simulator';
 
 export interface MemoryRegion {
   /** Address shown in the hex view (GPA where the simulator knows it). */

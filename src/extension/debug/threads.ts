@@ -3,10 +3,7 @@
 // host as their own threads. Stack frames: the current event on top, then the phase nesting from
 // the innermost phase out (e.g. InitiateContact ← version 6.0 ← connect), each mapped to the
 // scenario line that caused it.
-import type { ScenarioConfig, SourceRef } from '../../simulator/model/config';
-import type { Party, TraceEvent } from '../../simulator/trace/events';
-import { hexNum as hex } from '../../simulator/protocol/hex';
-import type { Trace } from '../../simulator/trace/buffer';
+import { type ScenarioConfig, type SourceRef, type Party, type TraceEvent, hexNum as hex, type Trace } from '../../simulator';
 
 export const PARAVISOR_THREAD = 1001;
 export const HYPERVISOR_THREAD = 1002;

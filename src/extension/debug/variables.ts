@@ -1,19 +1,9 @@
 // The Variables view: scopes built from session.inspect() and the current trace event. Each node
 // is plain data plus lazy children, so only what the user expands is built.
-import type {
-  ChannelView,
-  GpadlView,
-  PageView,
-  RegisterView,
-  SimulationSession,
-  SimulationState,
-  SynicView,
-} from '../../simulator/engine/api';
-import type { MessageEvent, TraceEvent } from '../../simulator/trace/events';
-import { CHN_FLAG_INFO } from '../../simulator/protocol';
+import {
+  type ChannelView, type GpadlView, type PageView, type RegisterView, type SimulationSession, type SimulationState, type SynicView, type MessageEvent, type TraceEvent, CHN_FLAG_INFO, hexNum as hex, findLastOfKind, type Trace,
+} from '../../simulator';
 import { describeEvent } from './threads';
-import { hexNum as hex } from '../../simulator/protocol/hex';
-import { findLastOfKind, type Trace } from '../../simulator/trace/buffer';
 
 export interface VarNode {
   name: string;

@@ -8,10 +8,9 @@ import type { SessionHub } from '../session/hub';
 import { listScenarios } from '../views/actions';
 import { runWithProgress } from '../session/run';
 import { parseScenarioDocument, parseWithIncludes, loadIncludes, scenarioPathOf } from '../scenarioFiles';
-import type { LoadedScenarioFiles } from '../../simulator/scenario/files';
-import { formatScenario, type ParseResult, type ScenarioDiagnostic, type ScenarioSymbol, type Range } from '../../simulator/scenario/index';
-import { completeAt, definitionAt, foldingRanges, hoverAt, type CompletionKind } from '../../simulator/scenario/services';
-import { formatExpectations, traceLines } from '../../simulator/scenario/report';
+import {
+  type LoadedScenarioFiles, formatScenario, type ParseResult, type ScenarioDiagnostic, type ScenarioSymbol, type Range, completeAt, definitionAt, foldingRanges, hoverAt, type CompletionKind, formatExpectations, traceLines,
+} from '../../simulator';
 
 export const LANGUAGE_ID = 'vmbus';
 const DEBOUNCE_MS = 200;
@@ -256,7 +255,7 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
         void vscode.window.showErrorMessage(`${name} has errors; see the Problems view.`);
         return { ok: false, errors: parsed.diagnostics.length };
       }
-      const engine = await import('../../simulator/engine/session');
+      const engine = await import('../../simulator');
       // One session, run in slices (a long scenario must not freeze the extension host), then
       // handed to the views as it stands.
       const session = engine.createSession(parsed.config, {});

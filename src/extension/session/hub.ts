@@ -2,7 +2,7 @@
 // stepping controls both publish the session they drive here; the trees and the timeline
 // subscribe and re-render from session.inspect() and session.events() when it moves.
 import * as vscode from 'vscode';
-import type { SimulationSession } from '../../simulator/engine/api';
+import type { SimulationSession } from '../../simulator';
 
 export interface ActiveSimulation {
   session: SimulationSession;

@@ -1,7 +1,7 @@
 // Running a simulation to its end from a command: in slices, behind a cancellable progress
 // notification, so a long scenario never freezes the extension host.
 import * as vscode from 'vscode';
-import type { SimulationSession, StopInfo } from '../../simulator/engine/api';
+import type { SimulationSession, StopInfo } from '../../simulator';
 
 /** Events per slice: small enough to keep each slice in the tens of milliseconds. */
 const SLICE_EVENTS = 50_000;

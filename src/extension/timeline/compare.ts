@@ -3,12 +3,10 @@
 // events found in only one of them marked.
 import * as vscode from 'vscode';
 import type { SessionHub } from '../session/hub';
-import type { ScenarioConfig } from '../../simulator/model/config';
-import { createSession } from '../../simulator/engine/session';
+import { type ScenarioConfig, createSession, type Trace } from '../../simulator';
 import { loadScenario, resolveScenarioUri } from '../views/actions';
 import type { TimelineController } from './panel';
 import { runWithProgress } from '../session/run';
-import type { Trace } from '../../simulator/trace/buffer';
 
 export type ComparePair = 'designs' | 'confidential';
 

@@ -5,15 +5,13 @@ import { timelineHtml } from '../../shared/timelineHtml';
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
 import type { SessionHub } from '../session/hub';
-import type { TraceEvent } from '../../simulator/trace/events';
-import { toMermaid } from '../../simulator/trace/mermaid';
+import { type TraceEvent, toMermaid, type Trace } from '../../simulator';
 import {
   type HostToWebview, type TimelineSessionInfo, type WebviewToHost, type TimelineViewState, TIMELINE_VIEW_TYPE, isWebviewToHost,
 } from '../../shared/timelineProtocol';
 import {
   type AlignedRow, type TimelineColumns, alignRuns, compareColumns, compileFilter, seek, singleRunColumns, sliceWindow,
 } from '../../shared/timelineData';
-import type { Trace } from '../../simulator/trace/buffer';
 
 export interface CompareRuns {
   title: string;

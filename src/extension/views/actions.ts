@@ -4,12 +4,8 @@
 import { runWithProgress } from '../session/run';
 import * as vscode from 'vscode';
 import type { ActiveSimulation, SessionHub } from '../session/hub';
-import type { SimulationSession, StopInfo } from '../../simulator/engine/api';
-import type { ScenarioConfig } from '../../simulator/model/config';
-import { createSession } from '../../simulator/engine/session';
+import { type SimulationSession, type StopInfo, type ScenarioConfig, createSession, decodeMessage, parseHex, FAULT_CATALOGUE } from '../../simulator';
 import { parseScenarioDocument } from '../scenarioFiles';
-import { decodeMessage, parseHex } from '../../simulator/protocol/index';
-import { FAULT_CATALOGUE } from '../../simulator/engine/faults';
 import type { ViewNode } from './model/node';
 
 const CHANNELS_VIEW = 'vmbus.channels';

@@ -6,8 +6,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ActiveSimulation, SessionHub } from '../session/hub';
-import type { SimulationSession, SimulationState } from '../../simulator/engine/api';
-import type { SourceRef } from '../../simulator/model/config';
+import type { SimulationSession, SimulationState, SourceRef, Trace } from '../../simulator';
 import { ModelTreeProvider, REVEAL_COMMAND } from './provider';
 import { snapshot, type NodeSnapshot, type TreeModel } from './model/node';
 import { buildNegotiationModel, newNegotiationCache, nodeForSeq } from './model/negotiation';
@@ -15,7 +14,6 @@ import { buildChannelsModel, newChannelsCache } from './model/channels';
 import { buildSynicsModel } from './model/synics';
 import { buildExposureModel, newExposureCache } from './model/exposure';
 import { channelActions, createSidebarSession, resolveScenarioUri } from './actions';
-import type { Trace } from '../../simulator/trace/buffer';
 
 export type ViewKey = 'negotiation' | 'channels' | 'synics' | 'exposure';
 export const VIEW_IDS: Record<ViewKey, string> = {

@@ -1,6 +1,8 @@
 // The debugger's edits of a run in progress (setValue on a pending offer, inject a rescind): they
 // change bytes still in flight or a device's offer before it is sent, the way a tampering host would.
-import type { World } from './world';
+import type { VmbusServer } from './server/server';
+import type { FaultInjector } from './faults/injector';
+import type { SlotItem } from './hypervisor/synic';
 import type { Json } from './tracer';
 import { decodeMessage } from '../protocol/codec';
 import { hexNum } from '../protocol/hex';
@@ -13,7 +15,18 @@ export interface SimEdit {
   path?: string;
 }
 
-export function applyEdit(w: World, e: SimEdit): string | null {
+/** What an edit reaches: messages in flight, the servers' unsent offers, the devices (world.ts). */
+export interface EditTarget {
+  readonly hypervisor: { queuedMessages(): SlotItem[] };
+  readonly pv: VmbusServer | null;
+  readonly host: VmbusServer;
+  readonly faults: FaultInjector;
+  readonly guest: { readonly channels: ReadonlyMap<number, unknown> };
+  readonly steps: { rescind(device: string | number): void };
+  deviceOfServerRelid(relid: number | undefined): string | undefined;
+}
+
+export function applyEdit(w: EditTarget, e: SimEdit): string | null {
   if (e.kind === 'offer-flags') {
     const v = Number(e.value) & 0xffff;
     // 1. An offer waiting in a SynIC slot or queue (not yet read by the guest).

@@ -2,24 +2,13 @@
 // explained in the words Linux logs (see docs/scenario-language.md, "Checks").
 import type { ScenarioConfig, SourceRef } from '../model/config';
 import type { Range } from './syntax';
-import type { ScenarioDiagnostic } from './types';
+import type { DeviceInfo, ScenarioDiagnostic } from './types';
 import { ChnFlags, versionName, versionString } from '../protocol/constants';
 import { checkLimits } from './limits';
 import { knownVersion, lookupClassName } from './vocab';
 import { offerFlagsSent, relayOfferFlags } from '../protocol/offer';
 
-export interface DeviceInfo {
-  cfg: ScenarioConfig['devices'][number];
-  file: string;
-  nameRange: Range;
-  /** Where each setting was written (whole statement), plus a few token ranges. */
-  props: Record<string, SourceRef | Range | undefined>;
-  explicitHost?: boolean;
-  explicitFlags?: boolean;
-  isHvSock?: boolean;
-  serviceGuid?: string;
-  unknownGuid?: boolean;
-}
+export type { DeviceInfo } from './types';
 
 export interface CheckContext {
   devices: DeviceInfo[];

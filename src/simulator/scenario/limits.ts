@@ -5,7 +5,7 @@
 // docs/scenario-language.md ("Limits") lists the same table; a test keeps them in step.
 import type { ScenarioConfig } from '../model/config';
 import type { Range } from './syntax';
-import type { DeviceInfo } from './checker';
+import type { DeviceInfo } from './types';
 import { messageByName, versionByName } from './vocab';
 
 export const U8 = 0xff;

@@ -1,4 +1,5 @@
 // Public types of the scenario language front end.
+import type { ScenarioConfig, SourceRef } from '../model/config';
 import type { Range, SyntaxTree } from './syntax';
 import type { Token } from './lexer';
 import type { LoadedScenarioFiles, ScenarioBudget } from './files';
@@ -74,4 +75,18 @@ export interface ParseOptions {
   seed?: number;
   /** Overrides the file's discovery design. */
   design?: 'probe' | 'cpuid';
+}
+
+/** A device as the checker sees it: its configuration and where its settings were written. */
+export interface DeviceInfo {
+  cfg: ScenarioConfig['devices'][number];
+  file: string;
+  nameRange: Range;
+  /** Where each setting was written (whole statement), plus a few token ranges. */
+  props: Record<string, SourceRef | Range | undefined>;
+  explicitHost?: boolean;
+  explicitFlags?: boolean;
+  isHvSock?: boolean;
+  serviceGuid?: string;
+  unknownGuid?: boolean;
 }

@@ -1,7 +1,7 @@
 // Channels view: every offer grouped by device class, with its relid, state, host, decoded
 // chn_flags, connection/monitor ids, GPADLs and subchannels. Node ids are keyed by class GUID and
 // relid so a step only refreshes the channels that changed.
-import type { ChannelView, GpadlView } from '../../../simulator/engine/api';
+import type { ChannelView, GpadlView } from '../../../simulator';
 import { ModelBuilder, type NodeIcon, type TreeModel, type ViewNode } from './node';
 import { decodeFlags, hex, plural } from './format';
 

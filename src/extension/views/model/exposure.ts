@@ -1,6 +1,6 @@
 // Exposure view: every page the guest set up, grouped encrypted / host-visible, with what it
 // holds, who can read it and the rule that decided its visibility; plus a one-line summary.
-import type { PageView } from '../../../simulator/engine/api';
+import type { PageView } from '../../../simulator';
 import { ModelBuilder, type TreeModel, type ViewNode } from './node';
 import { plural } from './format';
 

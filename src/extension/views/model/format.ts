@@ -1,8 +1,6 @@
 // Small display helpers shared by the tree models (no vscode).
-import type { AccessPath } from '../../../simulator/trace/events';
-import { CHN_FLAG_INFO } from '../../../simulator/protocol/index';
+import { type AccessPath, CHN_FLAG_INFO, hexNum as hex } from '../../../simulator';
 
-import { hexNum as hex } from '../../../simulator/protocol/hex';
 
 export { hex };
 

@@ -3,13 +3,9 @@
 // rescinds, unload), each phase with its outcome, the key messages inside it, and the current
 // position highlighted. Phases not reached yet come from a dry run of the same scenario (the
 // plan) and show as pending.
-import type { SourceRef } from '../../../simulator/model/config';
-import type { GuestView, ParavisorView } from '../../../simulator/engine/api';
-import type { PhaseEvent, TraceEvent } from '../../../simulator/trace/events';
+import { type SourceRef, type GuestView, type ParavisorView, type PhaseEvent, type TraceEvent, versionString, type Trace } from '../../../simulator';
 import type { NodeIcon, TreeModel, ViewNode } from './node';
 import { hex } from './format';
-import { versionString } from '../../../simulator/protocol/constants';
-import type { Trace } from '../../../simulator/trace/buffer';
 
 export type PhaseStatus = 'pending' | 'running' | 'current' | 'ok' | 'failed' | 'skipped' | 'fallback';
 

@@ -1,7 +1,7 @@
 // The vscode-free core of the sidebar trees: a view is a flat map of nodes keyed by stable ids
 // (relid, register, page id...), built fresh from SimulationState on every move and diffed
 // against the previous build so only the nodes that really changed are refreshed.
-import type { SourceRef } from '../../../simulator/model/config';
+import type { SourceRef } from '../../../simulator';
 
 /** A codicon id and an optional theme color id. */
 export interface NodeIcon {

@@ -1,7 +1,7 @@
 // SynICs view: per VP, the hypervisor's and the paravisor's SynIC with SCONTROL, SIMP, SIEFP,
 // SINT0-15 (SINT2 expanded into its fields, proxy bit shown), EOM writes, the message slots and
 // the event flags, each register with the access path that last configured it.
-import type { RegisterView, SynicView } from '../../../simulator/engine/api';
+import type { RegisterView, SynicView } from '../../../simulator';
 import { ModelBuilder, type TreeModel } from './node';
 import { fieldValue, hex, pathLabel, pathShort } from './format';
 

@@ -3,8 +3,7 @@
 // handling and relid release, close and unload. The state lives in LinuxGuest (guest.ts).
 import type { SourceRef } from '../config';
 import type { Visibility } from '../../trace/events';
-import type { LinuxGuest } from './guest';
-import type { GuestChannel } from './types';
+import type { GuestChannel, GuestCore } from './types';
 import type { DataPath } from './datapath';
 import { hexNum } from '../../protocol/hex';
 import { T } from '../constants';
@@ -12,7 +11,7 @@ import { GPADL_BODY_MAX_PFNS, GPADL_HEADER_MAX_PFNS } from '../../protocol/layou
 
 
 export class GuestChannels {
-  constructor(private readonly g: LinuxGuest, private readonly data: DataPath) {}
+  constructor(private readonly g: GuestCore, private readonly data: DataPath) {}
 
   // ---------------------------------------------------------------------------- open (vmbus_open)
 

@@ -3,8 +3,7 @@
 // The rings are guest memory both ends write; the host's (or paravisor's) end signals the guest
 // through the hypervisor (event flag + SINT), the guest's end with HvSignalEvent or the monitor page.
 import type { Runner } from '../ports';
-import type { LinuxGuest } from './guest';
-import type { GuestChannel, Ring } from './types';
+import type { GuestChannel, GuestCore, Ring } from './types';
 import { hexNum } from '../../protocol/hex';
 import { PACKET_PAYLOAD, PARAVISOR_CHANNEL_SIGNAL_TARGET, T } from '../constants';
 
@@ -18,7 +17,7 @@ export class DataPath {
   private readonly drainOutRunner: Runner<GuestChannel> = { run: (c) => this.drain(c, c.outRing!) };
   private readonly drainInRunner: Runner<GuestChannel> = { run: (c) => this.drain(c, c.inRing!) };
 
-  constructor(private readonly g: LinuxGuest) {}
+  constructor(private readonly g: GuestCore) {}
 
   /** Every open channel with packets to exchange starts pumping; the scripted steps follow when all are done. */
   start(): void {

@@ -10,7 +10,7 @@ import type { Emit, Json, StateExtra, Tracer } from '../tracer';
 import type { Memory } from '../memory';
 import type { Platform } from '../platform';
 import type { FaultInjector } from '../faults/injector';
-import type { GuestChannel, GuestConnState, GuestPorts, HypervisorPort } from './types';
+import type { GuestChannel, GuestConnState, GuestCore, GuestPorts, GuestWaiter, HypervisorPort } from './types';
 import { msgtypeOf } from '../tracer';
 import { decodeMessage, encodeMessage } from '../../protocol/codec';
 import { hexNum, toHex } from '../../protocol/hex';
@@ -30,15 +30,7 @@ const CHANNELMSG_COUNT = 25;
 /** HV_MESSAGE_PAYLOAD_BYTE_COUNT. */
 const HV_MESSAGE_PAYLOAD_MAX = 240;
 
-export interface GuestWaiter {
-  msgtype: number;
-  match: (j: Json) => boolean;
-  resolve: (j: Json) => void;
-  relid?: number;
-  cancel?: () => void;
-}
-
-export class LinuxGuest {
+export class LinuxGuest implements GuestCore {
   // ---- vmbus_connection
   conn: GuestConnState = 'disconnected';
   confidential = false;

@@ -2,7 +2,12 @@
 // it reaches the world through: the hypervisor's MSRs and hypercalls (HypervisorPort), the CPUID
 // leaf the paravisor answers, and the scenario's driver configuration for an offered device.
 import type { AccessPath, Party, SynicId, Visibility } from '../../trace/events';
-import type { DeviceConfig, SourceRef } from '../config';
+import type { DeviceConfig, ScenarioConfig, SourceRef } from '../config';
+import type { Clock } from '../ports';
+import type { Json, StateExtra, Tracer } from '../tracer';
+import type { Memory } from '../memory';
+import type { Platform } from '../platform';
+import type { FaultInjector } from '../faults/injector';
 import type { PostContext } from '../hypervisor/hypervisor';
 import type { SlotItem, SynicRegister } from '../hypervisor/synic';
 
@@ -106,4 +111,38 @@ export interface GuestPorts {
   dataDone(): void;
   /** The guest released a relid (RELID_RELEASED sent). */
   relidReleased(relid: number): void;
+}
+
+/** A response the guest waits for (a msginfo on vmbus_connection.chn_msg_list). */
+export interface GuestWaiter {
+  msgtype: number;
+  match: (j: Json) => boolean;
+  resolve: (j: Json) => void;
+  relid?: number;
+  cancel?: () => void;
+}
+
+/** The guest's shared state and services, as its channel operations and data path use them (LinuxGuest implements it). */
+export interface GuestCore {
+  readonly cfg: ScenarioConfig;
+  readonly platform: Platform;
+  readonly clock: Clock;
+  readonly tracer: Tracer;
+  readonly memory: Memory;
+  readonly faults: FaultInjector;
+  readonly hv: HypervisorPort;
+  readonly ports: GuestPorts;
+  conn: GuestConnState;
+  version: number | null;
+  unloaded: boolean;
+  nextGpadl: number;
+  waiters: GuestWaiter[];
+  readonly channels: Map<number, GuestChannel>;
+  readonly channelOrder: GuestChannel[];
+  readonly openQueue: GuestChannel[];
+  readonly connId: number;
+  log(level: 'info' | 'warn' | 'err' | 'debug', text: string, source?: SourceRef): void;
+  state(object: string, from: string, to: string, extra?: StateExtra): void;
+  wait(msgtype: number, match: (j: Json) => boolean, resolve: (j: Json) => void, relid?: number, cancel?: () => void): void;
+  post(json: Json, connId: number, done?: (status: string) => void, source?: SourceRef): void;
 }
