@@ -90,7 +90,8 @@ export class ScriptedSteps {
       const cont = () => this.clock.schedule(T.guestWork, () => next(i + 1));
       if (st.kind === 'rescind') this.rescind(st.device, st.source, cont);
       else if (st.kind === 'close') this.guest().ops.close(st.device, st.source, cont);
-      else this.guest().ops.unload(st.source, cont);
+      else if (st.kind === 'unload') this.guest().ops.unload(st.source, cont);
+      else { this.tracer.log('guest', 'warn', `step ${st.kind}: not modelled yet`, st.source); cont(); }
     };
     next(0);
   }

@@ -224,14 +224,12 @@ export class World {
     return applyEdit(this, e);
   }
 
-  /** Final checks after the run (steps that never fired, exposure invariants over the channels). */
+  /** Final checks after the run (steps that never fired). */
   finalChecks(): void {
     this.steps.finish();
-    for (const c of this.guest.channelOrder) {
-      if (c.state === 'rejected') continue;
-      if (c.hostedBy === 'paravisor' && this.guest.confidential && (this.pv?.conn.features ?? 0) & 0x10 && !(c.chnFlags & 0x2)) {
-        this.tracer.invariant('paravisor-channel-confidential', `relid ${c.relid}: paravisor-hosted channel offered without 0x2 on a confidential connection`, c.source);
-      }
-    }
+    // No invariant on a paravisor offer's flags: OpenVMM's server offers each channel with its own
+    // flags on a confidential connection, 0 included (test_confidential_connection: 0 / 0x2 /
+    // 0x6), and Linux then keeps that ring host-visible. Invariants state what the real system
+    // guarantees, nothing stricter.
   }
 }

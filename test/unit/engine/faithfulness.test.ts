@@ -110,3 +110,13 @@ describe('issue 13: expectations on monitor ids, feature flags and a device\'s m
     assert.deepEqual(results(r).map((x) => x[1]), [true, false, true]);
   });
 });
+
+describe('issue 13 item 8: a flags-0 paravisor offer on a confidential connection is legitimate', () => {
+  it('offers keep their own flags (test_confidential_connection: 0 / 0x2 / 0x6): the 0 one is opened with a shared ring, no invariant breaks', () => {
+    const r = runText(`${SNP_OPENHCL}device disk0 storvsc {\n  hosted_by paravisor\n  flags none\n}\ndevice disk1 storvsc {\n  hosted_by paravisor\n  flags confidential_ring_buffer\n}\ndevice disk2 storvsc {\n  hosted_by paravisor\n  flags confidential_ring_buffer confidential_external_memory\n}
+expect {\n  confidential\n  offer disk0 accepted with shared ring\n  offer disk1 accepted with confidential ring and shared external\n  offer disk2 accepted with confidential ring and confidential external\n  invariants hold\n}\n`);
+    assert.deepEqual(results(r).filter((x) => !x[1]), []);
+    const flags = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_OFFERCHANNEL' && m.to === 'guest').map((m) => (m.decoded.offer as { chn_flags: number }).chn_flags);
+    assert.deepEqual([...flags].sort(), [0, 2, 6]);
+  });
+});
