@@ -122,7 +122,7 @@ export class Tracer {
   }
 
   /** A channel message crossing a boundary, decoded for the views (Linux's checks towards the guest). */
-  message(from: Party, to: Party, synic: SynicId | null, path: AccessPath, connId: number, bytes: Uint8Array, status: string, relid?: number, fault?: string, sint?: number, trusted?: boolean, source?: SourceRef, vtl?: number): MessageEvent {
+  message(from: Party, to: Party, synic: SynicId | null, path: AccessPath, connId: number, bytes: Uint8Array, status: string, relid?: number, fault?: string, sint?: number, trusted?: boolean, source?: SourceRef, vtl?: number, payloadSize?: number): MessageEvent {
     const dec = decodeMessage(bytes, { allowOpenVmm: to !== 'guest' });
     const msgtypeValue = msgtypeOf(bytes);
     const msgtype = messageTypeName(msgtypeValue) ?? `UNKNOWN(${msgtypeValue})`;
@@ -140,6 +140,8 @@ export class Tracer {
     e.vtl = vtl ?? (to === 'paravisor' && from === 'host' ? 2 : 0);
     if (trusted !== undefined) e.trusted = trusted;
     if (source) e.source = source;
+    // The hv_message payload_size, when the sender claims other than what it sent (over 240...).
+    if (payloadSize !== undefined && payloadSize !== bytes.length) e.payloadSize = payloadSize;
     return this.emit(e as Emit) as MessageEvent;
   }
 

@@ -59,6 +59,25 @@ describe('issue 13 item 1: messages Linux drops in vmbus_on_msg_dpc', () => {
     assert.deepEqual(names([e]), ['vmbus_on_msg_dpc {"msgtype":2}', 'vmbus_on_message {"msgtype":2}', 'vmbus_onoffer_rescind {"child_relid":1}']);
   });
 
+  it('engine: WARN_ONCE once per boot, before the EOM of that message, and no handler runs', () => {
+    // Two unknown types (25, 26) behind a busy slot, so msg_pending is set and the guest writes EOM.
+    const r = runText(`${SNP_BARE}device disk0 storvsc\nfaults {\n  host-unknown-msgtype msgtype=25\n  host-unknown-msgtype msgtype=26\n  busy-slot on ALLOFFERS_DELIVERED\n}\n`);
+    const warn = r.events.filter((e) => e.kind === 'log' && e.party === 'guest' && /unknown msgtype/.test(e.text)).map((e) => (e as { text: string }).text);
+    assert.deepEqual(warn, ['unknown msgtype=25']);
+    const read = r.events.findIndex((e) => e.kind === 'state' && e.object === 'slot' && e.party === 'guest' && e.from === 'CHANNELMSG_MODIFY_CONNECTION');
+    assert.ok(read > 0);
+    const after = r.events.slice(read + 1, read + 4).map((e) => (e.kind === 'log' ? 'warn' : e.kind === 'register' ? `${e.register} ${e.op}` : e.kind));
+    assert.deepEqual(after.slice(0, 2), ['warn', 'EOM write']);
+  });
+
+  it('engine: a payload_size over 240 is recorded on the message and dropped with "payload size is too large (248)"', () => {
+    const r = runText(`${SNP_BARE}device disk0 storvsc\nfault host-oversized-payload size=248\n`);
+    const m = messages(r.events).find((x) => x.fault === 'host-oversized-payload')!;
+    assert.equal(m.payloadSize, 248);
+    assert.ok(r.events.some((e) => e.kind === 'log' && e.text === 'payload size is too large (248)'));
+    assert.deepEqual(traceCmdRecords([m]).map((x) => x.name), ['vmbus_on_msg_dpc']);
+  });
+
   it('an engine run with a host sending msgtype 25: trace-cmd has vmbus_on_msg_dpc msgtype=25 and nothing handles it', () => {
     const r = runText(`${SNP_BARE}device disk0 storvsc\nfault host-unknown-msgtype\n`);
     const recs = traceCmdRecords(r.events);

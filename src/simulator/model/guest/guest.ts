@@ -16,19 +16,12 @@ import { decodeMessage, encodeMessage } from '../../protocol/codec';
 import { hexNum, toHex } from '../../protocol/hex';
 import { classByGuid } from '../../protocol/guid';
 import { checkOffer, LINUX_LOG_PREFIX } from '../../protocol/offer';
+import { linuxMsgDpc } from '../../protocol/linuxDpc';
 import { LINUX_VERSION_ORDER, versionString } from '../../protocol/constants';
 import { HV_STATUS, SHARED_GPA_BOUNDARY, SINT_AUTO_EOI, SINT_MASKED, SINT_PROXY, T, VMBUS_VECTOR } from '../constants';
 import { GuestChannels } from './channels';
 import { DataPath } from './datapath';
 
-/** Linux channel_message_table min_payload_len per msgtype (vmbus_on_msg_dpc). */
-const LINUX_MIN_PAYLOAD: Record<number, number> = { 1: 196, 2: 12, 6: 20, 10: 20, 12: 12, 15: 16, 24: 16 };
-/** msgtypes Linux has a handler for (channel_message_table). */
-const LINUX_HANDLED = new Set([1, 2, 4, 6, 10, 12, 15, 17, 24]);
-/** CHANNELMSG_COUNT: msgtypes at or above it are unknown. */
-const CHANNELMSG_COUNT = 25;
-/** HV_MESSAGE_PAYLOAD_BYTE_COUNT. */
-const HV_MESSAGE_PAYLOAD_MAX = 240;
 
 export class LinuxGuest implements GuestCore {
   // ---- vmbus_connection
@@ -398,10 +391,16 @@ export class LinuxGuest implements GuestCore {
     const pending = m.pending;
     this.state('slot', item.msgtype, 'empty', { synic: owner, vp, detail: { sint: 2, msgtype: null, pending, queued: m.queued, read: item.msgtype } });
     // A timer message (hv_stimer0_isr) needs only the EOM.
-    this.eom(vp, owner, pending);
-    if (item.msgtype === 'HVMSG_TIMER_EXPIRED') return;
+    if (item.msgtype === 'HVMSG_TIMER_EXPIRED') { this.eom(vp, owner, pending); return; }
+    // vmbus_on_msg_dpc checks the copy before anything else: what fails (unknown msgtype, payload
+    // over 240, no handler, under the handler's minimum) WARN_ONCEs and goes to msg_handled, i.e.
+    // the EOM, without a handler (linux §1.1). So the warning comes before the EOM.
     const bytes = item.bytes;
-    this.clock.schedule(T.guestWork, () => this.handle(bytes, owner, item.payloadSize));
+    const verdict = linuxMsgDpc(msgtypeOf(bytes), item.payloadSize);
+    if (!verdict.handled && verdict.warnKey !== undefined) this.warnOnce(verdict.warnKey, verdict.warning!);
+    this.eom(vp, owner, pending);
+    if (!verdict.handled) return;
+    this.clock.schedule(T.guestWork, () => this.handle(bytes, owner));
   }
 
   /** vmbus_signal_eom: EOM to the paravisor when the connection is confidential, else the hypervisor. */
@@ -416,15 +415,9 @@ export class LinuxGuest implements GuestCore {
     }
   }
 
-  private handle(bytes: Uint8Array, synic: SynicId, payloadSize: number): void {
-    // vmbus_on_msg_dpc checks, in order: msgtype < CHANNELMSG_COUNT, payload_size <= 240,
-    // a handler exists, payload_size >= min_payload_len.
+  /** The handler vmbus_on_msg_dpc dispatches to (its checks passed in readSlot). */
+  private handle(bytes: Uint8Array, synic: SynicId): void {
     const msgtype = msgtypeOf(bytes);
-    if (msgtype >= CHANNELMSG_COUNT) { this.warnOnce('unknown', `unknown msgtype=${msgtype}`); return; }
-    if (payloadSize > HV_MESSAGE_PAYLOAD_MAX) { this.warnOnce('size', `payload size is too large (${payloadSize})`); return; }
-    if (!LINUX_HANDLED.has(msgtype)) return; // no handler: dropped
-    const min = LINUX_MIN_PAYLOAD[msgtype] ?? 0;
-    if (payloadSize < min) { this.warnOnce('short', `message too short: msgtype=${msgtype} len=${payloadSize}`); return; }
     const dec = decodeMessage(bytes);
     if (!dec.ok) return;
     const j = dec.value;

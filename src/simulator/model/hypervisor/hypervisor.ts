@@ -276,7 +276,7 @@ export class Hypervisor {
   private fillSlot(s: SynicState, item: SlotItem): void {
     s.slot = item;
     const path: AccessPath = item.from === 'host' ? 'hypercall' : (s.owner === 'hypervisor' ? (this.platform.iso === 'tdx' ? 'internal' : 'hypercall') : 'internal');
-    this.tracer.message(item.from, 'guest', s.owner, path, this.ports.guestMessageConnId(), item.bytes, 'HV_STATUS_SUCCESS', undefined, item.fault, undefined, undefined, item.source);
+    this.tracer.message(item.from, 'guest', s.owner, path, this.ports.guestMessageConnId(), item.bytes, 'HV_STATUS_SUCCESS', undefined, item.fault, undefined, undefined, item.source, undefined, item.payloadSize);
     // The party that fills the slot is the one emulating that SynIC: the hypervisor for its own,
     // OpenHCL for the paravisor SynIC it emulates for VTL0 (openvmm §3.5).
     this.tracer.state(s.owner, 'slot', 'empty', item.msgtype, { synic: s.owner, vp: s.vp, detail: { sint: 2, msgtype: item.msgtype, pending: s.pending, queued: s.queue.length } });
