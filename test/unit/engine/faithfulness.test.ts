@@ -139,3 +139,29 @@ expect {\n  confidential\n  offer disk0 accepted with shared ring\n  offer disk1
     assert.deepEqual([...flags].sort(), [0, 2, 6]);
   });
 });
+
+describe('issue 13 item 4: revoking a device with sub-channels', () => {
+  it('every sub-channel is rescinded before the primary (test_revoke_subchannels_before_primary), and Linux releases each relid', () => {
+    const r = runText(`${SNP_BARE}device nic0 netvsc {\n  subchannels 2\n}\nrun {\n  rescind nic0\n}\n`);
+    const offers = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_OFFERCHANNEL' && m.to === 'guest')
+      .map((m) => [Number(m.decoded.child_relid), Number((m.decoded.offer as { sub_channel_index: number }).sub_channel_index)]);
+    const primary = offers.find((o) => o[1] === 0)![0];
+    const subs = offers.filter((o) => o[1] > 0).map((o) => o[0]);
+    assert.equal(subs.length, 2);
+    const rescinds = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_RESCIND_CHANNELOFFER' && m.to === 'guest').map((m) => Number(m.decoded.child_relid));
+    assert.deepEqual(rescinds, [...subs, primary]);
+    const released = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_RELID_RELEASED').map((m) => Number(m.decoded.child_relid));
+    assert.deepEqual([...released].sort(), [...subs, primary].sort());
+  });
+
+  it('through the relay: the host rescinds the sub-channels first, and so does OpenHCL towards the guest', () => {
+    const r = runText(`${SNP_OPENHCL}device nic0 netvsc {\n  subchannels 2\n}\nrun {\n  rescind nic0\n}\n`);
+    const toGuest = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_RESCIND_CHANNELOFFER' && m.to === 'guest').map((m) => Number(m.decoded.child_relid));
+    const subRelids = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_OFFERCHANNEL' && m.to === 'guest' && Number((m.decoded.offer as { sub_channel_index: number }).sub_channel_index) > 0).map((m) => Number(m.decoded.child_relid));
+    assert.equal(toGuest.length, 3);
+    assert.deepEqual(toGuest.slice(0, 2).sort(), [...subRelids].sort());
+    const toRelay = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_RESCIND_CHANNELOFFER' && m.to === 'paravisor').map((m) => Number(m.decoded.child_relid));
+    assert.equal(toRelay.length, 3);
+    assert.equal(toRelay[2], 1, 'the host\'s primary (relid 1) goes last');
+  });
+});

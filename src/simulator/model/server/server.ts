@@ -544,6 +544,12 @@ export class VmbusServer {
 
   /** Device revoke (OpenVMM): GPADL cleanup, then RescindChannelOffer. */
   revoke(c: ServerChannel, source?: SourceRef): void {
+    if (c.subIndex === 0) {
+      // A device revoking its primary revokes its subchannels first: the guest gets every
+      // subchannel's rescind before the primary's (test_revoke_subchannels_before_primary).
+      const subs = this.channels_.filter((x) => x !== c && x.subIndex > 0 && x.dev === c.dev && x.instanceGuid === c.instanceGuid && x.state !== 'Revoked');
+      for (const sc of subs) this.revoke(sc, source);
+    }
     if (c.state === 'ClientReleased' || c.state === 'ClosingClientRelease') { this.channels_.splice(this.channels_.indexOf(c), 1); return; }
     const from = c.state;
     c.state = 'Revoked';
