@@ -30,5 +30,6 @@ export { loadScenarioFiles, DEFAULT_SCENARIO_BUDGET, type LoadedScenarioFiles, t
 export { formatExpectations, traceLines, type ExpectationResult } from './scenario/report';
 export { completeAt, definitionAt, foldingRanges, hoverAt, type CompletionKind } from './scenario/services';
 
-export { IMPORT_FORMATS, hasContent, importLog, importedToScenario, type ImportFormat, type ImportResult } from './importers/index';
+export { IMPORT_FORMATS, detectFormat, hasContent, importLog, importTraceChunks, importedToScenario, type ImportFormat, type ImportResult, type ImportedEvent } from './importers/index';
+export type { TextChunk } from './importers/common';
 export { LOG_TRACE_HEADER, checkLog, formatCheck, formatLogEvent, openLog } from './logtrace/index';

@@ -14,6 +14,7 @@ export interface SourceLine {
 
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/g;
+const HAS_CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
 const LITERAL_BREAK = /\\r\\n|\\n\\t/;
 
 /**
@@ -25,27 +26,96 @@ export function splitLines(text: string): SourceLine[] {
   const out: SourceLine[] = [];
   if (typeof text !== 'string' || text.length === 0) return out;
   const physical = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
-  for (let i = 0; i < physical.length; i++) {
-    const no = i + 1;
-    let t = physical[i].replace(CONTROL, '');
-    if (/^\s*#/.test(t)) {
-      // A comment keeps its escapes as text, except trailing ones (a quoted line's own break).
-      out.push({ no, text: t.replace(/(?:\\[rnt])+\s*$/, '').replace(/\s+$/, '') });
-      continue;
-    }
-    if (LITERAL_BREAK.test(t)) {
-      for (let piece of t.split(/(?:\\r)?\\n/)) {
-        piece = piece.replace(/^\\t/, '\t').replace(/\\t/g, '\t').replace(/\s+$/, '');
-        out.push({ no, text: piece });
-      }
-      continue;
-    }
-    t = t.replace(/\s+$/, '');
-    out.push({ no, text: t });
-  }
+  for (let i = 0; i < physical.length; i++) logicalLines(physical[i], i + 1, out);
   // A file that ends with a newline has no last line.
   if (out.length && out[out.length - 1].text === '' && physical.length > 1 && /[\r\n]$/.test(text)) out.pop();
   return out;
+}
+
+/** The logical lines of one physical line (several when it holds literal escapes), appended to `out`. */
+export function logicalLines(raw: string, no: number, out: SourceLine[], clean = false): void {
+  // `clean`: the caller knows the text has no control characters (a chunk checked as bytes).
+  // trimEnd, not /\s+$/: the same characters, without the regex's quadratic work on padded lines.
+  const t = !clean && HAS_CONTROL.test(raw) ? raw.replace(CONTROL, '') : raw;
+  if (firstNonBlank(t) === 35 /* # */) {
+    // A comment keeps its escapes as text, except trailing ones (a quoted line's own break).
+    out.push({ no, text: t.replace(/(?:\\[rnt])+\s*$/, '').trimEnd() });
+    return;
+  }
+  if (t.indexOf('\\') >= 0 && LITERAL_BREAK.test(t)) {
+    for (let piece of t.split(/(?:\\r)?\\n/)) {
+      piece = piece.replace(/^\\t/, '\t').replace(/\\t/g, '\t').trimEnd();
+      out.push({ no, text: piece });
+    }
+    return;
+  }
+  out.push({ no, text: t.trimEnd() });
+}
+
+/** The first character that is not white space (as String.prototype.trim sees it), or -1. */
+export function firstNonBlank(t: string): number {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c !== 32 && c !== 9 && c !== 11 && c !== 12 && c !== 0xa0 && c !== 0xfeff && !(c >= 0x2000 && c <= 0x200a) && c !== 0x1680 && c !== 0x2028 && c !== 0x2029 && c !== 0x202f && c !== 0x205f && c !== 0x3000) return c;
+  }
+  return -1;
+}
+
+/** A piece of a text read in chunks; `clean` when it is known to hold no control characters. */
+export interface TextChunk {
+  text: string;
+  clean: boolean;
+}
+
+/**
+ * Physical lines of a text that arrives in chunks (a file read piece by piece), numbered as
+ * splitLines numbers them: CRLF, CR and LF each end a line; a byte-order mark is dropped.
+ */
+export class ChunkedLines {
+  private rest = '';
+  private no = 0;
+  private first = true;
+  private pendingCr = false;
+  private clean = false;
+  constructor(private readonly onLine: (raw: string, no: number, clean: boolean) => void) {}
+
+  push(piece: string | TextChunk): void {
+    let chunk = typeof piece === 'string' ? piece : piece.text;
+    // A line that began in an earlier chunk is clean only if both pieces are.
+    const clean = typeof piece !== 'string' && piece.clean;
+    const restClean = this.clean;
+    this.clean = clean;
+    if (this.first && chunk.length) { this.first = false; if (chunk.charCodeAt(0) === 0xfeff) chunk = chunk.slice(1); }
+    // A CR at the end of the previous chunk and an LF at the start of this one are one break.
+    if (this.pendingCr) { this.pendingCr = false; if (chunk.charCodeAt(0) === 10) chunk = chunk.slice(1); }
+    const hadRest = this.rest.length > 0;
+    let text = this.rest + chunk;
+    let start = 0;
+    const n = text.length;
+    // The next CR, found once and again only when passed (most texts have none: no rescans).
+    let cr = text.indexOf('\r');
+    for (;;) {
+      const i = text.indexOf('\n', start);
+      if (cr >= 0 && cr < start) cr = text.indexOf('\r', start);
+      if (cr >= 0 && (i < 0 || cr < i)) {
+        if (cr === n - 1) { this.pendingCr = true; this.onLine(text.slice(start, cr), ++this.no, clean && (start > 0 || restClean || !hadRest)); start = n; break; }
+        this.onLine(text.slice(start, cr), ++this.no, clean && (start > 0 || restClean || !hadRest));
+        start = text.charCodeAt(cr + 1) === 10 ? cr + 2 : cr + 1;
+        continue;
+      }
+      if (i < 0) break;
+      this.onLine(text.slice(start, i), ++this.no, clean && (start > 0 || restClean || !hadRest));
+      start = i + 1;
+    }
+    this.rest = start < n ? text.slice(start) : '';
+    text = '';
+  }
+
+  /** The last line when the text does not end with a line break. */
+  end(): void {
+    if (this.rest.length) this.onLine(this.rest, ++this.no, this.clean);
+    this.rest = '';
+  }
 }
 
 /** `user@host:~$ cmd`, `root@vm:/# cmd`, `$ cmd`, `PS C:\> cmd`: the command, else undefined. */

@@ -16,7 +16,7 @@ export { parseLsvmbus } from './lsvmbus';
 export { parseSysfs } from './sysfs';
 export { parseDmesg } from './dmesg';
 export { parseUdev } from './udev';
-export { parseTrace } from './trace';
+export { parseTrace, importTraceChunks, createTraceImport, type TraceImportOptions } from './trace';
 export { parseDriverctl } from './driverctl';
 export { sessionParts, formatOfCommand } from './mixed';
 export { importedToScenario, type ScenarioOptions } from './scenario';
@@ -101,5 +101,5 @@ export function importLog(text: string, format?: ImportFormat): ImportResult & {
 
 /** Whether a result holds anything (a device, an event, a version). */
 export function hasContent(r: ImportResult): boolean {
-  return r.devices.length > 0 || r.events.length > 0 || r.version !== undefined;
+  return r.devices.length > 0 || r.events.length > 0 || (r.stats.events ?? 0) > 0 || r.version !== undefined;
 }

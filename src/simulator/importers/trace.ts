@@ -2,14 +2,18 @@
 // event's text is read with its hv_trace.h TP_printk format (trace/traceCmd.ts); the offers,
 // opens, closes, rescinds and the version negotiation give the channel set.
 import { canonicalGuid } from '../protocol/guid';
-import { TRACE_CMD_FORMAT_BY_NAME, parseTraceCmdBody } from '../trace/traceCmd';
-import { addChannel, clip, GUID_TEXT, ImportBuilder, isDecoration, promptCommand, rootPromptCommand, splitLines, type SourceLine } from './common';
+import { TRACE_CMD_FORMAT_BY_NAME, isTraceCmdBody, parseTraceCmdBody } from '../trace/traceCmd';
+import { addChannel, ChunkedLines, type TextChunk, clip, firstNonBlank, GUID_TEXT, ImportBuilder, isDecoration, logicalLines, promptCommand, rootPromptCommand, splitLines, type SourceLine } from './common';
 import type { ImportedEvent, ImportResult } from './types';
 
 // <task>-<pid> [(tgid)] [cpu] [flags] <secs>: [system:]<event>: <text>
 const RE_RECORD = /^\s*(.+?)-(\d+)\s+(?:\(\s*[-\d]+\)\s+)?\[(\d+)\]\s+(?:([a-zA-Z.0-9]{4,6})\s+)?(\d+(?:\.\d+)?):\s+(?:(\w+):)?(\w+):\s*(.*)$/;
 const RE_CPUS = /^cpus=(\d+)\s*$/;
 const RE_META = /^(?:CPU:?\s*\d+\s+(?:is empty|\[LOST \d+ EVENTS\])|version = .*|trace-cmd: .*|\s*\[LOST \d+ EVENTS\])\s*$/i;
+
+/** The events whose fields change the channel set or the version (onEvent below reads them). */
+const CHANNEL_SET_EVENTS = new Set(['vmbus_onoffer', 'vmbus_onoffer_rescind', 'vmbus_open', 'vmbus_onopen_result', 'vmbus_close_internal',
+  'vmbus_release_relid', 'vmbus_send_modifychannel', 'vmbus_negotiate_version', 'vmbus_onversion_response']);
 
 /** Whether a line is a trace record of a hyperv event (used by detectFormat). */
 export function isTraceLine(text: string): boolean {
@@ -29,7 +33,49 @@ function looseFields(body: string): Record<string, string | number> {
   return out;
 }
 
+export interface TraceImportOptions {
+  /** Keep every event in the result (default true). False: count them only (`stats.events`). */
+  keepEvents?: boolean;
+  /** Called with each event as it is read (a streaming --json writes it out here). */
+  onEvent?: (e: ImportedEvent) => void;
+}
+
+/** A trace import fed line by line (a file read in chunks): line() for each logical line, then finish(). */
+export interface TraceImport {
+  line(l: SourceLine): void;
+  finish(): ImportResult;
+}
+
 export function parseTrace(text: string): ImportResult {
+  const p = createTraceImport();
+  for (const l of splitLines(text)) p.line(l);
+  return p.finish();
+}
+
+/** Reads a trace from text chunks without holding the text (nor, with keepEvents false, the events). */
+export function importTraceChunks(chunks: Iterable<string | TextChunk>, opts: TraceImportOptions = {}): ImportResult {
+  const p = createTraceImport(opts);
+  const buf: SourceLine[] = [];
+  const lines = new ChunkedLines((raw, no, clean) => {
+    logicalLines(raw, no, buf, clean);
+    for (let i = 0; i < buf.length; i++) p.line(buf[i]);
+    buf.length = 0;
+  });
+  for (const c of chunks) lines.push(c);
+  lines.end();
+  return p.finish();
+}
+
+export function createTraceImport(opts: TraceImportOptions = {}): TraceImport {
+  const keep = opts.keepEvents !== false;
+  const onEventOut = opts.onEvent;
+  const needEvents = keep || !!onEventOut;
+  let eventCount = 0;
+  const emit = (e: ImportedEvent): void => {
+    eventCount++;
+    if (keep) b.result.events.push(e);
+    if (onEventOut) onEventOut(e);
+  };
   const b = new ImportBuilder('trace');
   const facts = b.result.facts;
   let pendingVersion: { value: number; line: number; featureFlags: number } | undefined;
@@ -122,43 +168,63 @@ export function parseTrace(text: string): ImportResult {
       if (RE_CPUS.test(t) || RE_META.test(t)) return true;
       return false;
     }
-    const [, task, pid, cpu, , ts, system, name, body] = m;
+    const name = m[7];
+    const body = m[8];
+    if (!needEvents && CHANNEL_SET_EVENTS.has(name) === false && TRACE_CMD_FORMAT_BY_NAME.has(name)) {
+      // Not kept, not streamed, not about the channel set (the data path: most of a long trace):
+      // only checked against its format and counted.
+      eventCount++;
+      if (!isTraceCmdBody(name, body)) b.diag(l.no, 'warning', `${name}: text does not match the hv_trace.h format (another kernel version, or a cut line?); not used for the channel set: ${clip(body, 80)}`);
+      return true;
+    }
+    const [, task, pid, cpu, , ts, system] = m;
     const e: ImportedEvent = { line: l.no, name, time: Number(ts), cpu: Number(cpu), task: task.trim(), pid: Number(pid), fields: {}, text: body };
+    // Events are emitted with their fields (a streaming writer prints them at once), in line order.
     if (!TRACE_CMD_FORMAT_BY_NAME.has(name)) {
-      b.result.events.push(e);
+      e.fields = looseFields(body);
+      emit(e);
       if (system === 'hyperv' || /^vmbus_/.test(name)) b.diag(l.no, 'warning', `hyperv event ${name} is not in hv_trace.h as the importer knows it; fields read loosely`);
       else b.diag(l.no, 'info', `${name} is not a hyperv:vmbus_* event (kept)`);
-      e.fields = looseFields(body);
       return true;
     }
     const fields = parseTraceCmdBody(name, body);
-    b.result.events.push(e);
     if (fields) {
       e.fields = fields;
+      emit(e);
       onEvent(l, e);
     } else {
       // Kept with what can be read, but not used for the channel set: its fields are guesses.
       e.fields = looseFields(body);
+      emit(e);
       b.diag(l.no, 'warning', `${name}: text does not match the hv_trace.h format (another kernel version, or a cut line?); not used for the channel set: ${clip(body, 80)}`);
     }
     return true;
   };
 
-  for (const l of splitLines(text)) {
-    const t = l.text.trim();
-    if (t === '') continue;
+  const line = (l: SourceLine): void => {
+    const c0 = firstNonBlank(l.text);
+    if (c0 < 0) return;
     b.result.stats.lines++;
+    // Records first: nearly every line of a trace is one (a prompt or a fence never matches a record).
+    if (c0 !== 35 /* # */ && handle(l, l.text)) { b.result.stats.recognized++; return; }
+    const t = l.text.trim();
     const cmd = promptCommand(t);
-    if (cmd !== undefined && !RE_RECORD.test(t)) { b.command(l.no, cmd); b.result.stats.recognized++; continue; }
-    if (isDecoration(t)) { b.result.stats.comments++; continue; }
+    if (cmd !== undefined) { b.command(l.no, cmd); b.result.stats.recognized++; return; }
+    if (isDecoration(t)) { b.result.stats.comments++; return; }
     if (t.startsWith('#')) {
       const body = t.replace(/^#+\s?/, '').trim();
       const rp = rootPromptCommand(body);
       if (rp) { b.command(l.no, rp); b.result.stats.recognized++; } else b.result.stats.comments++;
-      continue;
+      return;
     }
-    if (handle(l, l.text)) { b.result.stats.recognized++; continue; }
     b.unknown(l, 'warning', 'not a trace-cmd / ftrace record');
-  }
-  return b.finish();
+  };
+  return {
+    line,
+    finish: () => {
+      const r = b.finish();
+      r.stats.events = eventCount;
+      return r;
+    },
+  };
 }

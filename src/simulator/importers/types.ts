@@ -108,7 +108,11 @@ export interface ImportResult {
   /** Lines kept but not understood (also reported as diagnostics). */
   unrecognized: { line: number; text: string }[];
   /** Number of non-empty lines read, and of those that were recognised. */
-  stats: { lines: number; recognized: number; comments: number };
+  stats: {
+    lines: number; recognized: number; comments: number;
+    /** Events read, also when they were streamed out and not kept in `events` (a large trace). */
+    events?: number;
+  };
   /** A mixed session: its parts (a prompt and its command's output) and the reader each was read with. */
   parts?: { from: number; to: number; command?: string; format?: Exclude<ImportFormat, 'mixed'> }[];
 }

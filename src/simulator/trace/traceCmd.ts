@@ -101,13 +101,30 @@ function matcher(f: TraceCmdFormat): RegExp {
   return re;
 }
 
+const CONVS = new Map<string, readonly string[]>();
+/** The format's conversions in order (computed once: a large trace parses hundreds of thousands of records). */
+function convsOf(f: TraceCmdFormat): readonly string[] {
+  let c = CONVS.get(f.name);
+  if (!c) { c = f.format.match(CONV) ?? []; CONVS.set(f.name, c); }
+  return c;
+}
+
+/** Whether an event's text matches its TP_printk format (what parseTraceCmdBody accepts), without building its fields. */
+export function isTraceCmdBody(name: string, body: string): boolean {
+  const f = TRACE_CMD_FORMAT_BY_NAME.get(name);
+  if (!f) return false;
+  // %u and %d need their range checked: parse those.
+  if (convsOf(f).some((c) => c === '%u' || c === '%d')) return parseTraceCmdBody(name, body) !== undefined;
+  return matcher(f).test(body.trim());
+}
+
 /** Parses an event's text with its TP_printk format; undefined when the text does not match it. */
 export function parseTraceCmdBody(name: string, body: string): Record<string, TraceCmdValue> | undefined {
   const f = TRACE_CMD_FORMAT_BY_NAME.get(name);
   if (!f) return undefined;
   const m = matcher(f).exec(body.trim());
   if (!m) return undefined;
-  const convs = f.format.match(CONV) ?? [];
+  const convs = convsOf(f);
   const out: Record<string, TraceCmdValue> = {};
   let ok = true;
   convs.forEach((c, i) => {
