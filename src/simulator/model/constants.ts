@@ -82,6 +82,13 @@ export const LEGACY_PARAVISOR_DIRECT_POST_STATUS = 'HV_STATUS_INVALID_CONNECTION
  */
 export const SHARED_GPA_BOUNDARY = 2 ** 46;
 
+/**
+ * The VTL whose guest the simulated servers serve: OpenHCL's server is built with the defaults
+ * (vtl = Vtl0, openvmm §3.5); we read the host's server the same way. An INITIATE_CONTACT naming
+ * another VTL (msg_vtl, on the multiclient port from 5.1) is for another server.
+ */
+export const SERVER_VTL = 0;
+
 /** OpenVMM VMBUS_MESSAGE_REDIRECT_CONNECTION_ID = get_child_message_connection_id(0, 7, Vtl2) (openvmm §1.7). */
 export const VMBUS_MESSAGE_REDIRECT_CONNECTION_ID = 0x800074;
 

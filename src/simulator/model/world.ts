@@ -72,6 +72,10 @@ export class World {
     });
     const serverPorts = (party: 'paravisor' | 'host'): ServerPorts => ({
       send: (client, bytes, name, relid, source) => this.serverSend(party, client, bytes, name, relid, source),
+      sendToSint: (client, bytes, vp, sint) => {
+        if (client === 'guest') this.hypervisor.sendToSint(party, bytes, vp, sint);
+        else this.serverSend(party, client, bytes, 'CHANNELMSG_VERSION_RESPONSE', undefined);
+      },
       retargetMessages: (vp) => this.hypervisor.retargetMessages(vp),
       injectToGuest: (bytes, fault, payloadSize) => this.hypervisor.deliver('host', 'hypervisor', bytes, fault, payloadSize),
       offered: (c) => this.steps.offered(c),

@@ -109,6 +109,7 @@ export function formatEvent(e: TraceEvent): string {
       const extra = [
         e.relid !== undefined && !/child_relid=/.test(kf) ? `relid=${e.relid}` : '',
         kf,
+        e.to === 'guest' && e.sint !== undefined && e.sint !== 2 ? `SINT${e.sint}` : '',
         e.status && e.status !== 'HV_STATUS_SUCCESS' ? `status=${e.status}` : '',
         e.confidential ? '[confidential]' : '',
         e.fault ? `[fault: ${e.fault}]` : '',

@@ -165,3 +165,26 @@ describe('issue 13 item 4: revoking a device with sub-channels', () => {
     assert.equal(toRelay[2], 1, 'the host\'s primary (relid 1) goes last');
   });
 });
+
+describe('issue 13 item 5: the multi-client fields of INITIATE_CONTACT', () => {
+  const conn = (r: RunResult) => r.events.filter((e) => e.kind === 'state' && e.object === 'connection' && e.party !== 'guest').map((e) => (e as { to: string }).to);
+
+  it('msg_vtl 2 on the multiclient port: forwarded to another VTL\'s server, no response from this one (test_version_negotiation_multiclient_vtl)', () => {
+    const r = runText(`${SNP_BARE}device disk0 storvsc\nfault corrupt on INITIATE_CONTACT nth 1 field=msg_vtl value=2\n`);
+    assert.ok(!messages(r.events).some((m) => m.msgtype === 'CHANNELMSG_VERSION_RESPONSE'));
+    assert.deepEqual(conn(r), []);
+    assert.ok(r.events.some((e) => e.kind === 'log' && e.party === 'host' && /forward/.test(e.text)));
+  });
+
+  it('msg_sint 3: the refusal (version_supported 0) goes to SINT 3 of the target VP, which Linux never unmasked; no state change (test_version_negotiation_multiclient_sint)', () => {
+    const r = runText(`${SNP_BARE}device disk0 storvsc\nfault corrupt on INITIATE_CONTACT nth 1 field=msg_sint value=3\n`);
+    const vr = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_VERSION_RESPONSE');
+    assert.equal(vr.length, 1);
+    assert.equal(vr[0].sint, 3);
+    assert.equal(vr[0].decoded.version_supported, 0);
+    assert.equal(vr[0].status, 'HV_STATUS_INVALID_SYNIC_STATE');
+    assert.deepEqual(conn(r), []);
+    // Nothing reached the guest's SINT2 slot, so Linux is still waiting for its answer to 6.0.
+    assert.equal(r.events.filter((e) => e.kind === 'message' && e.from === 'guest' && e.msgtype === 'CHANNELMSG_INITIATE_CONTACT').length, 1);
+  });
+});

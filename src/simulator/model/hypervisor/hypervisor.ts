@@ -215,6 +215,21 @@ export class Hypervisor {
     this.clock.schedule(T.deliver, () => this.postToGuestSynic(from, synic, bytes, name, relid, nth, source));
   }
 
+  /**
+   * A server posts to a SINT other than VMBus's SINT2 (a custom target). Linux programs only SINT2
+   * (and its timer SINT); every SINT resets masked, and a masked SINT refuses a message with
+   * HV_STATUS_INVALID_SYNIC_STATE (openvmm §4.1, §4.4): it is dropped, with a warning.
+   */
+  sendToSint(from: 'paravisor' | 'host', bytes: Uint8Array, vp: number, sint: number): void {
+    const synic = this.targetSynic(from);
+    this.clock.schedule(T.deliver, () => {
+      if (sint === 2) { this.deliver(from, synic, bytes); return; }
+      const status = 'HV_STATUS_INVALID_SYNIC_STATE';
+      this.tracer.message(from, 'guest', synic, from === 'host' ? 'hypercall' : 'internal', this.ports.guestMessageConnId(), bytes, status, undefined, undefined, sint);
+      this.tracer.log(from, 'warn', `${messageTypeName(msgtypeOf(bytes)) ?? 'message'} to VP ${vp} SINT ${sint} dropped: ${status} (the SINT is masked)`);
+    });
+  }
+
   private postToGuestSynic(from: Party, synicId: SynicId, bytes: Uint8Array, name: string, relid: number | undefined, nth: number, source?: SourceRef): void {
     const dev = this.ports.deviceOfRelid(relid);
     const f = this.faults.match(['drop', 'delay', 'duplicate', 'corrupt', 'busy-slot'], name, relid, nth, dev);

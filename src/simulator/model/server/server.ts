@@ -10,7 +10,7 @@ import type { FaultInjector } from '../faults/injector';
 import { decodeMessage, encodeMessage, pagesSpanned } from '../../protocol/codec';
 import { hexNum } from '../../protocol/hex';
 import { parseVersion, versionString } from '../../protocol/constants';
-import { MONITOR_ID_INVALID, SERVER_SUPPORTED_FEATURES, RELAY_LOCAL_FEATURES, STATUS_UNSUCCESSFUL, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
+import { MONITOR_ID_INVALID, SERVER_SUPPORTED_FEATURES, SERVER_VTL, RELAY_LOCAL_FEATURES, STATUS_UNSUCCESSFUL, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
 import { hostileOffer, mutateOffer, hostileAfterOffers } from '../faults/hostile';
 import { channelFor, newConn, type ServerChannel, type ServerClient, type ServerConn } from './types';
 
@@ -18,6 +18,11 @@ import { channelFor, newConn, type ServerChannel, type ServerClient, type Server
 export interface ServerPorts {
   /** Sends a channel message to the connected client (the guest through the SynIC, or the relay). */
   send(client: ServerClient | null, bytes: Uint8Array, name: string, relid: number | undefined, source?: SourceRef): void;
+  /**
+   * A message to a custom target (a VP and SINT the request named, not the connection's port):
+   * never queued; dropped if that SINT cannot take it (openvmm §2.5).
+   */
+  sendToSint(client: ServerClient | null, bytes: Uint8Array, vp: number, sint: number): void;
   /** INITIATE_CONTACT from the guest accepted: its message port moves to target_vcpu. */
   retargetMessages(targetVcpu: number): void;
   /** Hostile host: raw bytes straight into the guest's SynIC (not through the server's encoder). */
@@ -166,11 +171,25 @@ export class VmbusServer {
 
   private initiateContact(client: ServerClient, j: Json, trusted: boolean, multiclient: boolean): void {
     const v = Number(j.vmbus_version_requested);
+    // The multi-client fields count only on the multiclient port (connection id 4): msg_sint from
+    // 5.0, msg_vtl from 5.1 (openvmm §2.1 InitiateContact handling, step 1).
     const sint = multiclient && v >= 0x50000 ? Number(j.msg_sint ?? 2) : 2;
+    const vtl = multiclient && v >= 0x50001 ? Number(j.msg_vtl ?? 0) : 0;
     const requested = v >= 0x60000 ? Number(j.feature_flags ?? 0) : 0;
+    if (vtl !== SERVER_VTL) {
+      // For another VTL's server: forward_unhandled, no response from this one
+      // (test_version_negotiation_multiclient_vtl). Nothing is linked to it here.
+      this.log(`InitiateContact for VTL ${vtl}: forward_unhandled, nowhere to forward (no response)`);
+      return;
+    }
     this.client_ = client;
     const unsupported = () => this.send({ msgtype: 'CHANNELMSG_VERSION_RESPONSE', version_supported: 0, connection_state: 0, msg_conn_id: 0 });
-    if (sint !== 2) { unsupported(); return; }
+    if (sint !== 2) {
+      // The refusal goes to the SINT the request named, on its target VP; the state does not
+      // change (test_version_negotiation_multiclient_sint).
+      this.ports.sendToSint(this.client_, encodeOrThrow({ msgtype: 'CHANNELMSG_VERSION_RESPONSE', version_supported: 0, connection_state: 0, msg_conn_id: 0 }), Number(j.target_vcpu ?? 0), sint);
+      return;
+    }
     // request_disconnect(Reconnect): a connected server resets (no UnloadComplete).
     if (this.conn_.state === 'Connected') this.resetChannels();
     const hostRejects = this.party === 'host' ? this.faults.find('host-rejects-version', (f) => f.params.version === undefined || parseVersion(String(f.params.version)) === v) : undefined;
