@@ -131,6 +131,8 @@ const KIND_SIGNIFICANCE: Record<TraceEventKind, number> = {
   message: 4, phase: 3, hypercall: 2, interrupt: 2, packet: 2, register: 1, page: 1, state: 1, expectation: 1, log: 0, fault: 0, invariant: 0,
 };
 const NEVER_ALARM = new Set<TraceEventKind>(['hypercall', 'interrupt', 'packet', 'register', 'page', 'state', 'log']);
+/** The highest rank of an event that is not an alarm. */
+const TOP_ORDINARY = Math.max(...Object.values(KIND_SIGNIFICANCE));
 const NEVER_ALARM_KIND: Partial<Record<TraceEventKind, true>> = Object.fromEntries([...NEVER_ALARM].map((k) => [k, true]));
 
 /** How much an event matters when only one item of a bucket can be drawn. */
@@ -254,7 +256,8 @@ export function sliceWindow(cols: TimelineColumns, from: number, to: number, fil
     // Single run: scan the events directly (no item objects for the columns left out). With no
     // filter, a compact trace tells the kind without building the event: the data path's
     // packets, signals and interrupts are ranked from their kind alone.
-    const kindAt = filterIsEmpty(filter) && evs.kindAt ? evs.kindAt.bind(evs) : undefined;
+    const unfiltered = filterIsEmpty(filter);
+    const kindAt = unfiltered && evs.kindAt ? evs.kindAt.bind(evs) : undefined;
     for (let b = lo; b < hi; b += stride) {
       const end = Math.min(hi, b + stride);
       let best = -1;
@@ -280,6 +283,9 @@ export function sliceWindow(cols: TimelineColumns, from: number, to: number, fil
         if (!NEVER_ALARM_KIND[k] && isAlarm(e)) { if (alarm < 0) alarm = c; continue; }
         const sc = KIND_SIGNIFICANCE[k];
         if (sc > bestScore) { bestScore = sc; best = c; }
+        // Unfiltered, every event of the bucket counts; once it has its first alarm and an event
+        // no later one can outrank, the rest of the bucket changes nothing.
+        if (unfiltered && alarm >= 0 && bestScore >= TOP_ORDINARY) { count = end - b; break; }
       }
       const first = best >= 0 && (alarm < 0 || best < alarm) ? best : alarm;
       const second = first === best ? alarm : best;

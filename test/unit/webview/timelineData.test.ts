@@ -58,6 +58,26 @@ describe('timeline data: windows', () => {
     assert.ok(ordinary.length > 1000);
   });
 
+  it('keeps, per bucket, the first most significant ordinary event with the bucket count and the first alarm with 1', () => {
+    // Buckets of 4 (64 events, at most 16 buckets). The first message outranks the later one
+    // (ties keep the first); the first fault is the alarm; every event of a bucket is counted,
+    // also when the scan has both of them before the bucket ends.
+    const msg = big.find((e) => e.kind === 'message' && !e.fault)!;
+    const fault = big.find((e) => e.kind === 'fault')!;
+    const reg = big.find((e) => e.kind === 'register')!;
+    const pattern: TraceEvent[][] = [[reg, msg, fault, msg], [msg, fault, fault, reg], [reg, reg, msg, fault], [fault, reg, reg, reg]];
+    const evs: TraceEvent[] = [];
+    for (let b = 0; b < 16; b++) for (const e of pattern[b % 4]) evs.push({ ...e, seq: evs.length });
+    const w = sliceWindow(singleRunColumns(evs), 0, 64, {}, 16);
+    assert.strictEqual(w.stride, 4);
+    const expected = [[1, 4, 2, 1], [0, 4, 1, 1], [2, 4, 3, 1], [0, 1, 1, 4]];
+    for (let b = 0; b < 16; b++) {
+      const [c1, n1, c2, n2] = expected[b % 4];
+      const got = w.items.filter((i) => i.col >= 4 * b && i.col < 4 * b + 4).map((i) => [i.col - 4 * b, i.count]);
+      assert.deepStrictEqual(got, [[c1, n1], [c2, n2]], `bucket ${b}`);
+    }
+  });
+
   it('clamps to the trace and honours the filter', () => {
     const w = sliceWindow(cols, -50, 1e9, { relid: 6 }, 1e9);
     assert.strictEqual(w.from, 0);
