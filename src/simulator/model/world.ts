@@ -48,6 +48,8 @@ export class World {
   readonly steps: ScriptedSteps;
   private readonly rand: () => number;
   private readonly wire: Wire;
+  /** OpenHCL failed to start the VM (its relay could not be created): VTL0 never boots. */
+  private vtl0Failed = false;
 
   constructor(cfg: ScenarioConfig, private readonly clock: Clock, opts: { compactTrace?: boolean } = {}) {
     this.cfg = cfg;
@@ -93,6 +95,7 @@ export class World {
         toHost: (b) => this.host.receive('relay', b, false, true),
         hostChannel: (hostRelid) => this.host.channelById(hostRelid),
         revokeOnHost: (hostRelid, source) => this.steps.revokeOnHost(hostRelid, source),
+        startFailed: (why) => this.vtl0StartFailed(why),
       });
       this.pv.attachRelay(this.relay);
     }
@@ -127,7 +130,19 @@ export class World {
       this.tracer.beginPhase('relay-connect');
       this.relay.connect(0);
     }
-    this.guest.start();
+    this.guest.start(() => !this.vtl0Failed);
+  }
+
+  /**
+   * OpenHCL's worker propagates a relay that cannot be created (or a host connection that fails)
+   * out of VM start: it logs "failed to start VM", reports the error with complete_start_vtl0 and
+   * the host terminates the VM; VTL0 never runs, so the guest sends nothing (openvmm §1.3).
+   */
+  private vtl0StartFailed(why: string): void {
+    this.vtl0Failed = true;
+    this.tracer.log('paravisor', 'err', why);
+    this.tracer.log('paravisor', 'err', 'failed to start VM');
+    this.tracer.state('paravisor', 'vm', 'starting', 'failed', { detail: { reason: why }, granularity: 'event' });
   }
 
   /** A server's message to its client: the relay over the redirect connection, or the guest's SynIC. */

@@ -20,6 +20,8 @@ export interface CheckContext {
 
 const V5_2 = 0x00050002;
 const V6_0 = 0x00060000;
+/** OpenVMM vmbus_relay REQUIRED_FEATURE_FLAGS. */
+const RELAY_FEATURES = 0x7;
 
 function at(r: SourceRef | Range | undefined, fallback: Range): Range {
   if (!r) return fallback;
@@ -58,6 +60,15 @@ export function checkScenario(config: ScenarioConfig, ctx: CheckContext): void {
   if (p.hostVersions.length === 0) {
     const r = pr['host.versions'];
     ctx.diag(fileOf(r, ctx.rootFile), 'error', at(r, top), 'the host accepts no version: the guest would log "Unable to connect to host"', 'combo.version');
+  }
+  // OpenHCL's relay needs a 6.0 host connection granting guest_specified_signal_parameters,
+  // channel_interrupt_redirection and modify_connection (0x7); without them its creation fails,
+  // which fails VM start: the guest never boots (openvmm §1.3).
+  if (p.paravisor.present && p.paravisor.confidentialVmbus && (!p.hostVersions.includes(V6_0) || (p.hostFeatureFlags & RELAY_FEATURES) !== RELAY_FEATURES)) {
+    const r = !p.hostVersions.includes(V6_0) ? pr['host.versions'] : pr['host.features'];
+    const why = !p.hostVersions.includes(V6_0) ? 'the host does not accept 6.0 (below it there are no feature flags)' : `the host grants 0x${(p.hostFeatureFlags & RELAY_FEATURES).toString(16)} of them`;
+    ctx.diag(fileOf(r, ctx.rootFile), 'warning', at(r, top),
+      `OpenHCL cannot create its relay: it needs guest_specified_signal_parameters, channel_interrupt_redirection and modify_connection (0x7) and ${why}; "host must support required feature flags", OpenHCL fails to start the VM and the guest never boots`, 'combo.relay-fails');
   }
   if (p.design === 'cpuid' && p.paravisor.present && !p.paravisor.confidentialVmbus) {
     // Fine: the CPUID bit is clear, the guest connects non-confidentially.

@@ -188,3 +188,34 @@ describe('issue 13 item 5: the multi-client fields of INITIATE_CONTACT', () => {
     assert.equal(r.events.filter((e) => e.kind === 'message' && e.from === 'guest' && e.msgtype === 'CHANNELMSG_INITIATE_CONTACT').length, 1);
   });
 });
+
+describe('issue 13 item 2: a relay that cannot be created', () => {
+  const HOST_NO_FEATURES = `${SNP_OPENHCL}host {\n  features client_id pause_resume\n}\ndevice disk0 storvsc {\n  hosted_by paravisor\n}\ndevice nic0 netvsc\n`;
+
+  it('the checker says it, in OpenVMM\'s words', () => {
+    const p = parseScenario(HOST_NO_FEATURES, '/ws/t.vmbus', { readFile: () => undefined, workspaceRoot: '/ws' });
+    const d = p.diagnostics.filter((x) => x.code === 'combo.relay-fails');
+    assert.equal(d.length, 1);
+    assert.equal(d[0].severity, 'warning');
+    assert.match(d[0].message, /host must support required feature flags/);
+    assert.equal(d[0].range.line, 7, 'on the host features line');
+  });
+
+  it('a host granting 6.0 without 0x1|0x2|0x4: relay creation fails, OpenHCL does not start the VM, the guest never boots (openvmm §1.3)', () => {
+    const r = runText(HOST_NO_FEATURES);
+    const vr = messages(r.events).find((m) => m.msgtype === 'CHANNELMSG_VERSION_RESPONSE' && m.to === 'paravisor')!;
+    assert.equal(vr.hex.length, 40, 'VersionResponse2 (20 bytes)');
+    const p = r.events.filter((e) => e.kind === 'log' && e.party === 'paravisor').map((e) => (e as { text: string }).text);
+    // The relay asks 0x2f (openvmm §1.3), the host grants 0x28 of it.
+    assert.equal(p[0], 'host must support required feature flags. Required: 0x7, actual: 0x28.');
+    assert.ok(p.includes('failed to start VM'));
+    assert.ok(!r.events.some((e) => e.kind === 'message' && (e.from === 'guest' || e.to === 'guest')), 'no guest traffic');
+    assert.ok(!r.events.some((e) => e.kind === 'log' && e.party === 'guest'), 'no guest log');
+  });
+
+  it('at Iron (5.3) the relay client sends the 40-byte InitiateContact, without a client id', () => {
+    const r = runText(`${SNP_OPENHCL}host {\n  versions 5.3\n}\ndevice nic0 netvsc\n`);
+    const ics = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_INITIATE_CONTACT' && m.from === 'paravisor');
+    assert.deepEqual(ics.map((m) => m.hex.length / 2), [56, 40]);
+  });
+});

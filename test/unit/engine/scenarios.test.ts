@@ -379,12 +379,14 @@ describe('engine: version gating', () => {
     assert.equal(exposure(r.events)['relid1.ring'], 'host-visible');
     assert.equal(r.state.guest.version, V5_3);
   });
-  it('a host without 6.0 cannot back the relay: "host must support required feature flags"', () => {
+  it('a host without 6.0 cannot back the relay: "host must support required feature flags", and OpenHCL does not start the VM', () => {
     const r = run(cfg((c) => { c.platform.hostVersions = [V5_3, 0x50002]; }));
     const rel = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_INITIATE_CONTACT' && m.from === 'paravisor');
     assert.deepEqual(rel.map((m) => m.decoded.vmbus_version_requested), [V6_0, V5_3]); // Copper, then Iron
-    assert.ok(logs(r.events, 'paravisor').includes('host must support required feature flags'));
-    assert.deepEqual(r.state.channels.map((c) => c.device), ['disk0']);
+    assert.ok(logs(r.events, 'paravisor').some((l) => l.startsWith('host must support required feature flags')));
+    // openvmm §1.3: the failure is fatal to the VM; VTL0 never boots.
+    assert.ok(logs(r.events, 'paravisor').includes('failed to start VM'));
+    assert.deepEqual(r.state.channels, []);
   });
 });
 

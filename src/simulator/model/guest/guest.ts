@@ -84,9 +84,12 @@ export class LinuxGuest implements GuestCore {
     this.log('warn', text);
   }
 
-  /** Boot: the VMBus driver loads after the kernel's early boot. */
-  start(): void {
-    this.clock.schedule(T.guestBoot, () => this.discovery());
+  /**
+   * Boot: the VMBus driver loads after the kernel's early boot, if VTL0 runs at all (`runs`: the
+   * paravisor may have failed to start the VM).
+   */
+  start(runs: () => boolean = () => true): void {
+    this.clock.schedule(T.guestBoot, () => { if (runs()) this.discovery(); });
   }
 
   // ---------------------------------------------------------------------------- discovery

@@ -27,6 +27,8 @@ export interface RelayPorts {
   hostChannel(hostRelid: number): { dev: DeviceConfig; key: string } | undefined;
   /** The host's device revokes a channel it offered to the relay. */
   revokeOnHost(hostRelid: number, source?: SourceRef): void;
+  /** The relay cannot be created: OpenHCL's VM start fails with this error. */
+  startFailed(why: string): void;
 }
 
 interface Waiter { msgtype: number; match: (j: Json) => boolean; run: (j: Json) => void }
@@ -81,6 +83,7 @@ export class Relay implements RelayBackend {
       this.state_ = 'failed';
       this.tracer.log('paravisor', 'err', 'vmbus_client: no supported version offered by the host');
       this.tracer.endPhase('relay-connect', 'failed');
+      this.ports.startFailed('failed to connect to vmbus: no supported version offered by the host');
       return;
     }
     const v = order[i];
@@ -93,8 +96,9 @@ export class Relay implements RelayBackend {
         this.features = feats;
         if ((feats & RELAY_REQUIRED_FEATURES) !== RELAY_REQUIRED_FEATURES) {
           this.state_ = 'failed';
-          this.tracer.log('paravisor', 'err', 'host must support required feature flags');
+          this.tracer.log('paravisor', 'err', `host must support required feature flags. Required: ${hexNum(RELAY_REQUIRED_FEATURES)}, actual: ${hexNum(feats)}.`);
           this.tracer.endPhase('relay-connect', 'failed', `host ${versionString(v)} features ${hexNum(feats)}`);
+          this.ports.startFailed('failed to create host vmbus transport: host must support required feature flags');
           return;
         }
         this.ok = true;
@@ -104,13 +108,14 @@ export class Relay implements RelayBackend {
         this.send({ msgtype: 'CHANNELMSG_REQUESTOFFERS' });
       },
     });
-    // OpenHCL's client sends InitiateContact2 (client id); the Linux 40-byte form is what our codec
-    // posts for the header fields; the client id is carried when the codec supports the larger form.
-    this.send({
+    // OpenHCL's client sends InitiateContact2 (with its client id) from Copper, the 40-byte
+    // InitiateContact below it (vmbus_client handle_initiate_contact); no monitor pages.
+    const ic: Json = {
       msgtype: 'CHANNELMSG_INITIATE_CONTACT', vmbus_version_requested: v, target_vcpu: 0, msg_sint: 2, msg_vtl: 0,
       feature_flags: v >= 0x60000 ? OPENHCL_CLIENT_FEATURES : 0, monitor_page1: 0, monitor_page2: 0,
-      client_id: OPENHCL_CLIENT_ID,
-    });
+    };
+    if (v >= 0x60000) ic.client_id = OPENHCL_CLIENT_ID;
+    this.send(ic);
   }
 
   // ---------------------------------------------------------------------------- from the host
