@@ -5,4 +5,5 @@ import './run';
 import './import';
 import './faults';
 import './check';
+import './whatif';
 export {};
