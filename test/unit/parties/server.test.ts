@@ -20,6 +20,8 @@ interface Harness extends Env {
   /** Messages the server sent its client, decoded, oldest first; take() empties the list. */
   take(): Json[];
   retargets: number[];
+  /** Messages sent to an explicit SINT (MessageTarget::Custom): vp, sint, message. */
+  custom: { vp: number; sint: number; msg: Json }[];
   post(json: Json, opts?: { trusted?: boolean; multiclient?: boolean; client?: ServerClient }): void;
 }
 
@@ -27,8 +29,10 @@ function harness(opts: { party?: 'paravisor' | 'host'; maxFlags?: number; device
   const e = env(opts.faults ?? []);
   let sent: Json[] = [];
   const retargets: number[] = [];
+  const custom: { vp: number; sint: number; msg: Json }[] = [];
   const ports: ServerPorts = {
     send: (_client, b) => { sent.push(decoded(b)); },
+    sendToSint: (_client, b, vp, sint) => { custom.push({ vp, sint, msg: decoded(b) }); },
     retargetMessages: (vp) => { retargets.push(vp); },
     injectToGuest: () => { throw new Error('no hostile faults configured'); },
     offered: () => undefined,
@@ -37,7 +41,7 @@ function harness(opts: { party?: 'paravisor' | 'host'; maxFlags?: number; device
   const server = new VmbusServer({ party: opts.party ?? 'host', versions: [COPPER, 0x50003, WIN10_RS5, 0x50001, WIN10_RS3_1, 0x40001, WIN10, 0x30000, 0x20004], maxFlags: opts.maxFlags ?? (opts.party === 'paravisor' ? 0xffffffff : 0x6f), requireServerMnf: false }, e.clock, e.tracer, e.faults, ports);
   for (const d of opts.devices ?? [{ ...defaultDevices()[0], monitorId: undefined }]) server.addDevice(channelFor(d, d.instanceGuid));
   return {
-    ...e, server, retargets,
+    ...e, server, retargets, custom,
     take: () => { const s = sent; sent = []; return s; },
     post: (json, o = {}) => server.receive(o.client ?? 'guest', bytes(json), o.trusted ?? false, o.multiclient ?? false),
   };
@@ -94,10 +98,11 @@ describe('parties: VMBus server driven alone (OpenVMM channels/tests.rs)', () =>
       assert.equal(h.take()[0].msg_conn_id, 1);
     });
 
-    it('on the multiclient port a SINT other than 2 is unsupported; on the plain port it is ignored (test_version_negotiation_multiclient_sint)', () => {
+    it('on the multiclient port a SINT other than 2 is refused on that SINT; on the plain port it is ignored (test_version_negotiation_multiclient_sint)', () => {
       const h = harness();
       h.post(contact(WIN10_RS3_1, { msg_sint: 3 }), { multiclient: true });
-      assert.equal(h.take()[0].version_supported, 0);
+      assert.deepEqual(h.take(), []);
+      assert.deepEqual(h.custom.map((c) => [c.vp, c.sint, c.msg.msgtype, c.msg.version_supported]), [[0, 3, 'CHANNELMSG_VERSION_RESPONSE', 0]]);
       assert.equal(h.server.conn.state, 'Disconnected');
       h.post(contact(WIN10_RS3_1, { msg_sint: 3 }), { multiclient: false });
       assert.equal(h.take()[0].version_supported, 1);
