@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm start`: builds the VSIX, installs it into the VS Code server that the integration tests use
 // (set up on first use in .vscode-test/, see scripts/vscode-host.mjs), opens examples/ in it and
-// prints the URL to open in a browser. Listens on 127.0.0.1 only. Ctrl-C stops it.
+// prints the URL to open in a browser, and how long it took to get there (the first start includes
+// the set-up, later ones reuse the cache). Listens on 127.0.0.1 only. Ctrl-C stops it.
 //
 //   PORT=8080 npm start      fixed port (default: a free one)
 //   VMBUS_START_FOLDER=path  folder to open (default: examples/)
@@ -14,6 +15,7 @@ import {
 } from './vscode-host.mjs';
 
 setSignalExitCode(0); // Ctrl-C is the normal way to stop
+const t0 = Date.now();
 
 const home = join(CACHE, 'start');
 const folder = resolve(process.env.VMBUS_START_FOLDER || join(ROOT, 'examples'));
@@ -42,7 +44,7 @@ try {
   console.log('');
   console.log(`    ${url}`);
   console.log('');
-  console.log('  (listening on 127.0.0.1 only; press Ctrl-C to stop)');
+  console.log(`  (listening on 127.0.0.1 only; press Ctrl-C to stop; ready in ${((Date.now() - t0) / 1000).toFixed(1)} s)`);
   server.child.once('exit', (code, signal) => {
     if (stopping) return;
     console.error(`the VS Code server stopped (${signal ?? `exit ${code}`})`);

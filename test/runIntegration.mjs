@@ -4,9 +4,9 @@
 // inside a real VS Code extension host, against that installed copy.
 //
 //   VSCODE_EXECUTABLE=/path/to/code   → desktop VS Code through @vscode/test-electron
-//   (unset)                           → the VS Code server from npm code-server, driven by Debian
-//                                       Chromium with playwright-core (set up on first use in
-//                                       .vscode-test/, see scripts/vscode-host.mjs)
+//   (unset)                           → the VS Code server from npm code-server, driven by the
+//                                       Chromium of npm @sparticuz/chromium with playwright-core
+//                                       (set up on first use in .vscode-test/, see scripts/vscode-host.mjs)
 //
 // Other knobs: VMBUS_IT_TIMEOUT_MS (time limit of the test run itself, default 10 min),
 // VMBUS_IT_TOTAL_TIMEOUT_MS (everything incl. first-time host set-up, default 45 min), VMBUS_IT_GREP (passed to mocha's grep), VMBUS_IT_KEEP=1 (keep the
@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { format } from 'node:util';
 import {
   ROOT, CACHE, log, ensureHost, buildVsix, installVsixIntoServer, startServer, freePort, remoteUri,
-  launchChromium, onCleanup, runCleanups, pruneRuns, run, serverVsCodeVersion, findInstalled, extensionId, stopping,
+  launchChromium, ensureChromium, onCleanup, runCleanups, pruneRuns, run, serverVsCodeVersion, findInstalled, extensionId, stopping,
 } from '../scripts/vscode-host.mjs';
 
 const TEST_TIMEOUT_MS = Number(process.env.VMBUS_IT_TIMEOUT_MS || 10 * 60_000);
@@ -74,6 +74,8 @@ async function main() {
 
 async function runServer({ vsix, extensionsDir, runDir, testEnv }) {
   const tSetup = Date.now();
+  // The browser first: a missing Debian library stops the run before the long server set-up.
+  await ensureChromium().catch((e) => { throw new HostError(e.message); });
   await ensureHost().catch((e) => { throw new HostError(`could not set up the VS Code server: ${e.message}`); });
   log(`host ready (${((Date.now() - tSetup) / 1000).toFixed(1)} s); VS Code ${serverVsCodeVersion()}`);
 

@@ -1,5 +1,5 @@
 /* global URLSearchParams */
-// Opens the bundled timeline webview in Debian Chromium (playwright-core) inside a harness page
+// Opens the bundled timeline webview in Chromium (from npm @sparticuz/chromium, see scripts/vscode-host.mjs; playwright-core) inside a harness page
 // that stands in for VS Code: same CSP as the panel (default-src 'none', nonce'd scripts), theme
 // variables, a stubbed acquireVsCodeApi and a stub host serving a fixture trace. Files are served
 // from an intercepted origin, so nothing touches the network.
@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 import { readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { ensureChromium, CHROMIUM_ARGS } from '../../scripts/vscode-host.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const ORIGIN = 'https://harness.test';
@@ -47,10 +48,7 @@ async function page(query) {
 const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.ttf': 'font/ttf', '.html': 'text/html' };
 
 export async function launch() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  return chromium.launch({ executablePath: await ensureChromium(), args: CHROMIUM_ARGS });
 }
 
 /** A new page showing the harness. query: n (events), vp, pos, autostart, delay. */
