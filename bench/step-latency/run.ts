@@ -16,6 +16,7 @@ import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { VmbusDebugSession } from '../../src/extension/debug/adapter';
 import { recordFigure } from '../record';
+import { nodeDebugHost } from '../../src/node/debugHost';
 
 const CHANNELS = Number(process.argv[2] ?? 256);
 const STEPS = Number(process.argv[3] ?? 200);
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
   let adapter: VmbusDebugSession | undefined;
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
-    adapter = new VmbusDebugSession({ readFile: (f) => fs.promises.readFile(f, 'utf8') });
+    adapter = new VmbusDebugSession({ ...nodeDebugHost, readFile: (f) => fs.promises.readFile(f, 'utf8') });
     adapter.setRunAsServer(true);
     adapter.start(socket, socket);
   });
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
  * Channels scope's variables).
  */
 async function inline(program: string, at?: number): Promise<void> {
-  const a = new VmbusDebugSession({ readFile: (f) => fs.promises.readFile(f, 'utf8') });
+  const a = new VmbusDebugSession({ ...nodeDebugHost, readFile: (f) => fs.promises.readFile(f, 'utf8') });
   let seq = 1;
   const waiters: ((m: DebugProtocol.ProtocolMessage) => boolean)[] = [];
   a.onDidSendMessage((m) => {

@@ -1,32 +1,11 @@
-// Entry point: wires each feature's registration to one shared SessionHub. Activation comes only
-// from contributions (opening a .vmbus file, a VMBus view, a command, a vmbus debug session).
-// First import: its clock starts before the rest of the bundle runs.
-import { startup, type StartupTimes } from './startupClock';
-import * as vscode from 'vscode';
-import { SessionHub } from './session/hub';
-import { registerLanguage } from './language/register';
-import { registerDebug } from './debug/register';
-import { registerViews, type ViewsApi } from './views/register';
-import { registerTimeline } from './timeline/register';
-import { registerCommands } from './commands';
-import { registerImportLog } from './importLog';
+// Entry of the Node extension host (package.json `main`). First import: its clock starts before
+// the rest of the bundle runs. On disk, scenarios and their includes are read through the Node
+// contained reader (real paths, file type, size); src/web/extension.ts is the `browser` entry,
+// which reads through vscode.workspace.fs only.
+import './startupClock';
+import { createContainedReader, readRegularFile } from '../node/containedReader';
+import { setNodeFiles } from './scenarioFiles';
 
-startup.evaluated = performance.now();
+setNodeFiles({ createContainedReader, readRegularFile });
 
-export function activate(context: vscode.ExtensionContext): { hub: SessionHub; views: ViewsApi; startup: StartupTimes } {
-  startup.activateStart = performance.now();
-  const hub = new SessionHub();
-  context.subscriptions.push(hub);
-  registerCommands(context, hub);
-  registerLanguage(context, hub);
-  registerDebug(context, hub);
-  const views = registerViews(context, hub);
-  registerTimeline(context, hub);
-  registerImportLog(context);
-  startup.activateEnd = performance.now();
-  return { hub, views, startup };
-}
-
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
-}
+export { activate, deactivate } from './activate';

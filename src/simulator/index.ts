@@ -26,7 +26,9 @@ export * from './protocol/index';
 export { hexNum } from './protocol/hex';
 
 export { parseScenario, formatScenario, type ParseResult, type Range, type ScenarioDiagnostic, type ScenarioSymbol } from './scenario/index';
-export { loadScenarioFiles, DEFAULT_SCENARIO_BUDGET, type LoadedScenarioFiles, type ScenarioBudget, type ScenarioFileReader } from './scenario/files';
+export { loadScenarioFiles, DEFAULT_SCENARIO_BUDGET, type LoadedScenarioFiles, type ScenarioBudget, type ScenarioFileReader, type ScenarioReadResult } from './scenario/files';
+export { isAbsolutePath, isInside, normalizePath } from './scenario/paths';
+export { yieldToEventLoop } from './util/yield';
 export { formatExpectations, traceLines, type ExpectationResult } from './scenario/report';
 export { completeAt, definitionAt, foldingRanges, hoverAt, type CompletionKind } from './scenario/services';
 

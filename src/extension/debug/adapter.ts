@@ -2,7 +2,6 @@
 // and whose runtime is a simulator session. No VS Code API here, so it runs inline in the
 // extension host (DebugAdapterInlineImplementation), as a stand-alone process
 // (debugAdapterMain.ts), and inside plain-Node tests.
-import * as path from 'path';
 import {
   BreakpointEvent,
   ErrorDestination,
@@ -22,9 +21,8 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import {
-  type SessionOptions, type SimulationSession, type SimulationState, type StopInfo, type ScenarioConfig, type SourceRef, type LogEvent, type TraceEvent, createSession, findLastOfKind, parseScenario, loadScenarioFiles, type ScenarioFileReader,
+  type SessionOptions, type SimulationSession, type SimulationState, type StopInfo, type ScenarioConfig, type SourceRef, type LogEvent, type TraceEvent, createSession, findLastOfKind, parseScenario, loadScenarioFiles, type ScenarioFileReader, yieldToEventLoop,
 } from '../../simulator';
-import { createContainedReader } from '../../node/containedReader';
 import { BreakpointManager, EXCEPTION_FILTERS, classifyException, type ExceptionHit, type StopHit } from './breakpoints';
 import { evaluateCommand } from './console';
 import { readRegion, resolveMemory } from './memory';
@@ -62,10 +60,11 @@ export interface DebugHost {
   readFile(file: string): Promise<string>;
   /**
    * The contained reader for the includes of `program` and the workspace root they must stay in.
-   * Default: the Node reader rooted at the current directory when the program lies inside it,
-   * else at the program's folder (as the CLI does).
+   * Without it includes are not read (src/node/debugHost.ts has the Node one, for use outside VS Code).
    */
   includes?(program: string): { reader: ScenarioFileReader; root: string } | undefined;
+  /** `program` as given → the name to read (default: as given; Node outside VS Code: resolved against the current directory). */
+  resolveProgram?(program: string): string;
   /** Scenario text → config. Default: the scenario language's parser. */
   load?(text: string, file: string, opts: { seed?: number; design?: 'probe' | 'cpuid' }): LoadResult;
   /** Config → session. Default: the engine's createSession. */
@@ -80,11 +79,9 @@ export interface DebugHost {
   runChunk?: number;
 }
 
-/** Includes of a program outside the editor: inside the current directory if the program is, else its folder. */
-function defaultIncludes(program: string): { reader: ScenarioFileReader; root: string } {
-  const cwd = process.cwd();
-  const root = program.startsWith(cwd + path.sep) ? cwd : path.dirname(program);
-  return { reader: createContainedReader(root), root };
+/** The last segment of a path or URI (no node:path: the adapter also runs in VS Code for the Web). */
+function baseName(file: string): string {
+  return file.slice(Math.max(file.lastIndexOf('/'), file.lastIndexOf('\\')) + 1);
 }
 
 /** Why launch arguments are unusable, or undefined when they are fine (they come from a launch.json). */
@@ -106,7 +103,23 @@ function errorText(e: unknown): string {
 /** Largest DAP message accepted (a launch configuration or a setBreakpoints is a few KiB). */
 const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const CONTENT_LENGTH = /Content-Length: *(\d+)/i;
-const HEADER_END = Buffer.from('\r\n\r\n');
+const HEADER_END = new TextEncoder().encode('\r\n\r\n');
+const utf8 = new TextDecoder('utf-8');
+
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+function indexOfBytes(hay: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
 
 /** Events per chunk of a continue: between chunks the adapter yields so pause can get in. */
 const RUN_CHUNK = 5000;
@@ -159,34 +172,35 @@ export class VmbusDebugSession extends LoggingDebugSession {
     this.on('error', (e: { body?: unknown }) => this.sendEvent(new OutputEvent(`vmbus debug adapter: ignored a malformed message (${String(e?.body ?? 'unreadable')})\n`, 'stderr')));
     // Our own framing (replacing the library's): it resynchronises on the next Content-Length
     // header after a frame whose length was wrong, bounds a frame's size, and never goes deaf.
-    (this as unknown as { _handleData: (d: Buffer) => void })._handleData = (d: Buffer) => this.handleData(d);
+    (this as unknown as { _handleData: (d: Uint8Array) => void })._handleData = (d: Uint8Array) => this.handleData(d);
     this.setDebuggerLinesStartAt1(false);
     this.setDebuggerColumnsStartAt1(false);
     this.bps = new BreakpointManager((text) => this.sendEvent(new OutputEvent(text + '\n', 'console')));
     this.resetConfigurationDone();
   }
 
-  private raw = Buffer.alloc(0);
+  // Bytes as Uint8Array (Node's Buffer is one): the adapter also loads in VS Code for the Web.
+  private raw: Uint8Array = new Uint8Array(0);
   private contentLength = -1;
 
-  private handleData(data: Buffer): void {
-    this.raw = Buffer.concat([this.raw, data]);
+  private handleData(data: Uint8Array): void {
+    this.raw = concatBytes(this.raw, data);
     for (;;) {
       if (this.contentLength >= 0) {
         if (this.raw.length < this.contentLength) return;
-        const body = this.raw.subarray(0, this.contentLength).toString('utf8');
+        const body = utf8.decode(this.raw.subarray(0, this.contentLength));
         this.raw = this.raw.subarray(this.contentLength);
         this.contentLength = -1;
         this.handleFrame(body);
         continue;
       }
-      const end = this.raw.indexOf(HEADER_END);
+      const end = indexOfBytes(this.raw, HEADER_END);
       if (end < 0) {
         // No header in sight: keep a bounded tail (a header may be split across reads).
         if (this.raw.length > 65536) this.raw = this.raw.subarray(this.raw.length - 1024);
         return;
       }
-      const header = this.raw.subarray(0, end).toString('utf8');
+      const header = utf8.decode(this.raw.subarray(0, end));
       this.raw = this.raw.subarray(end + HEADER_END.length);
       // The last Content-Length of the block: garbage left by a short frame may precede it.
       const all = [...header.matchAll(new RegExp(CONTENT_LENGTH.source, 'gi'))];
@@ -207,7 +221,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
       // A frame whose Content-Length was too long swallowed the next header: find it again.
       const at = body.search(CONTENT_LENGTH);
       this.sendEvent(new OutputEvent('vmbus debug adapter: ignored a message that is not JSON\n', 'stderr'));
-      if (at > 0) { this.raw = Buffer.concat([Buffer.from(body.slice(at), 'utf8'), this.raw]); }
+      if (at > 0) { this.raw = concatBytes(new TextEncoder().encode(body.slice(at)), this.raw); }
       return;
     }
     if (msg === null || typeof msg !== 'object' || Array.isArray(msg)) {
@@ -391,7 +405,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
   /** Parse the scenario and create the simulator session. Returns an error text, or undefined. */
   private async load(args: VmbusLaunchArguments): Promise<string | undefined> {
     if (!args.program) return 'No scenario: set "program" to a .vmbus file.';
-    const program = path.resolve(args.program);
+    const program = this.host.resolveProgram ? this.host.resolveProgram(args.program) : args.program;
     let text: string;
     try {
       text = await this.host.readFile(program);
@@ -405,7 +419,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
         result = this.host.load(text, program, opts);
       } else {
         // Includes are read once each, through the contained reader, before the parse.
-        const inc = this.host.includes ? this.host.includes(program) : defaultIncludes(program);
+        const inc = this.host.includes?.(program);
         const files = inc ? await loadScenarioFiles(program, text, inc.reader, { workspaceRoot: inc.root }) : undefined;
         result = parseScenario(text, program, { files, workspaceRoot: inc?.root, seed: args.seed, design: args.design });
       }
@@ -419,7 +433,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
     }
     if (!result.config || errors.length) {
       const first = errors[0];
-      const where = first ? `${path.basename(first.file)}:${first.range.line + 1}: ${first.message}` : 'no configuration produced';
+      const where = first ? `${baseName(first.file)}:${first.range.line + 1}: ${first.message}` : 'no configuration produced';
       return `The scenario has ${errors.length || 'unknown'} error(s); first: ${where}`;
     }
     const sessionOpts: SessionOptions = {};
@@ -593,7 +607,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
         if (s.done() || info.reason === 'end') return this.reportInfo(info, 'end');
         if (info.reason !== 'budget') return this.reportInfo(info, info.reason === 'exception' ? 'exception' : 'step');
         this.printLogs();
-        await new Promise((r) => setImmediate(r));
+        await yieldToEventLoop();
         if (this.pauseRequested) return this.reportInfo(info, 'pause');
       }
     } catch (e) {
@@ -778,7 +792,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
 
   private toSource(ref: SourceRef): Source {
     const file = ref.file || this.program;
-    return new Source(path.basename(file), this.convertDebuggerPathToClient(file));
+    return new Source(baseName(file), this.convertDebuggerPathToClient(file));
   }
 
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {

@@ -1,10 +1,10 @@
 // Breakpoints over the trace: line breakpoints in .vmbus files (with conditions, hit counts and
 // log messages), function breakpoints by message type (or phase / register name), and exception
 // filters for the things that go wrong in a Confidential VMBus bring-up.
-import * as path from 'path';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ScenarioConfig, SourceRef, TraceEvent } from '../../simulator';
 import { compileCondition, compileHitCondition, formatLogMessage, type Condition, type HitCondition } from './conditions';
+import { normalizePath } from '../../simulator/scenario/paths';
 
 export interface ExceptionHit {
   filter: string;
@@ -111,9 +111,11 @@ export type StopHit =
   | { kind: 'function'; ids: number[]; description: string }
   | { kind: 'exception'; exception: ExceptionHit };
 
+// Paths from the client and from the scenario compare after normalising; Windows paths (a drive
+// letter) compare case-insensitively, as their file system does.
 function normPath(p: string): string {
-  const r = path.resolve(p);
-  return process.platform === 'win32' ? r.toLowerCase() : r;
+  const r = normalizePath(p);
+  return /^[A-Za-z]:/.test(r) ? r.toLowerCase() : r;
 }
 
 /** Every SourceRef the scenario carries: the places a breakpoint can bind to. */

@@ -1,13 +1,13 @@
 // Launch configurations for the 'vmbus' debug type: F5 on an open .vmbus file works without a
 // launch.json, and the Run and Debug view offers one entry per scenario in the workspace.
-import * as path from 'path';
 import * as vscode from 'vscode';
+import { baseName, nameOf } from '../uris';
 
 export const DEBUG_TYPE = 'vmbus';
 
 function activeScenario(): vscode.Uri | undefined {
   const doc = vscode.window.activeTextEditor?.document;
-  if (doc && (doc.languageId === 'vmbus' || doc.uri.fsPath.endsWith('.vmbus'))) return doc.uri;
+  if (doc && (doc.languageId === 'vmbus' || doc.uri.path.endsWith('.vmbus'))) return doc.uri;
   return undefined;
 }
 
@@ -22,9 +22,9 @@ export class VmbusConfigurationProvider implements vscode.DebugConfigurationProv
       }
       return {
         type: DEBUG_TYPE,
-        name: `Debug ${path.basename(uri.fsPath)}`,
+        name: `Debug ${baseName(uri.path)}`,
         request: 'launch',
-        program: uri.fsPath,
+        program: nameOf(uri),
         stopOnEntry: true,
       };
     }
@@ -36,14 +36,14 @@ export class VmbusConfigurationProvider implements vscode.DebugConfigurationProv
         void vscode.window.showErrorMessage('The vmbus launch configuration needs "program": the .vmbus scenario to run.');
         return undefined;
       }
-      config.program = uri.fsPath;
+      config.program = nameOf(uri);
     }
     return config;
   }
 
   resolveDebugConfigurationWithSubstitutedVariables(_folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): vscode.ProviderResult<vscode.DebugConfiguration> {
     if (typeof config.program === 'string' && !config.program.endsWith('.vmbus')) {
-      void vscode.window.showErrorMessage(`"${path.basename(config.program)}" is not a .vmbus scenario.`);
+      void vscode.window.showErrorMessage(`"${baseName(config.program)}" is not a .vmbus scenario.`);
       return undefined;
     }
     return config;
@@ -56,12 +56,12 @@ export class VmbusDynamicConfigurationProvider implements vscode.DebugConfigurat
     const pattern = folder ? new vscode.RelativePattern(folder, '**/*.vmbus') : '**/*.vmbus';
     const files = await vscode.workspace.findFiles(pattern, '**/node_modules/**', 50);
     return files
-      .sort((a, b) => a.fsPath.localeCompare(b.fsPath))
+      .sort((a, b) => a.path.localeCompare(b.path))
       .map((uri) => ({
         type: DEBUG_TYPE,
         name: `Debug ${vscode.workspace.asRelativePath(uri)}`,
         request: 'launch',
-        program: uri.fsPath,
+        program: nameOf(uri),
         stopOnEntry: true,
       }));
   }

@@ -4,8 +4,10 @@
 import * as net from 'net';
 import { VmbusDebugSession, type DebugHost } from './adapter';
 import { readRegularFile } from '../../node/containedReader';
+import { nodeDebugHost } from '../../node/debugHost';
 
 const host: DebugHost = {
+  ...nodeDebugHost,
   // A regular file under the size cap: never a FIFO (it would block) or /dev/zero.
   async readFile(file) {
     const r = await readRegularFile(file);

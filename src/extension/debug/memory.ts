@@ -5,6 +5,7 @@
 import {
   type SimulationSession, type SimulationState, HV_PAGE_SIZE, RING_FEATURE_PENDING_SEND_SZ, VMBUS_MESSAGE_TYPE, encodeHvMessage, encodeRingControl, parseHex, eventFlagSet, newPage, writeMessageSlot, findLastOfKind,
 } from '../../simulator';
+import { bytesToBase64 } from '../../shared/base64';
 
 export interface MemoryRegion {
   /** Address shown in the hex view (GPA where the simulator knows it). */
@@ -135,7 +136,7 @@ export function readRegion(r: MemoryRegion, offset: number, count: number): { ad
   const start = Math.max(0, offset);
   const known = r.unknownFrom ?? r.bytes.length;
   const end = Math.min(start + count, known);
-  const data = end > start ? Buffer.from(r.bytes.subarray(start, end)).toString('base64') : '';
+  const data = end > start ? bytesToBase64(r.bytes.subarray(start, end)) : '';
   const unreadable = Math.max(0, count - Math.max(0, end - start));
   return { address: '0x' + (r.address + BigInt(start)).toString(16), data, unreadableBytes: unreadable };
 }

@@ -4,9 +4,9 @@
 import * as vscode from 'vscode';
 import type { SessionHub } from '../session/hub';
 import { VmbusDebugSession, type DebugHost } from './adapter';
-import { readRegularFile } from '../../node/containedReader';
-import { EDITOR_BUDGET, readerFor, workspaceRootOf } from '../scenarioFiles';
+import { EDITOR_BUDGET, readScenarioText, readerFor, workspaceRootOf } from '../scenarioFiles';
 import { DEBUG_TYPE, VmbusConfigurationProvider, VmbusDynamicConfigurationProvider } from './configuration';
+import { uriOf } from '../uris';
 
 export function registerDebug(context: vscode.ExtensionContext, hub: SessionHub): void {
   const adapters = new Map<string, VmbusDebugSession>();
@@ -23,23 +23,18 @@ export function registerDebug(context: vscode.ExtensionContext, hub: SessionHub)
     createDebugAdapterDescriptor(debugSession: vscode.DebugSession): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
       const host: DebugHost = {
         async readFile(file) {
-          // Unsaved edits count: read the open document if there is one.
-          const open = vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file);
-          if (open) return open.getText();
-          // Else a regular file under the cap (never a FIFO or /dev/zero).
-          const r = await readRegularFile(file, EDITOR_BUDGET.maxFileBytes);
-          if (!r.ok) throw new Error(r.reason);
-          return r.text;
+          // Unsaved edits count (the open document); else a regular file under the cap.
+          return readScenarioText(file, EDITOR_BUDGET.maxFileBytes);
         },
         // Includes stay inside the program's workspace folder, through the contained reader.
         includes(program) {
-          const uri = vscode.Uri.file(program);
+          const uri = uriOf(program);
           const reader = readerFor(uri);
           const root = workspaceRootOf(uri);
           return reader && root !== undefined ? { reader, root } : undefined;
         },
         sessionStarted(session, program) {
-          hub.setActive({ session, uri: vscode.Uri.file(program), driver: 'debug', debugSessionId: debugSession.id });
+          hub.setActive({ session, uri: uriOf(program), driver: 'debug', debugSessionId: debugSession.id });
         },
         sessionMoved(session) {
           if (hub.active?.session === session) hub.notifyMoved();

@@ -3,7 +3,6 @@
 // CodeLens with their commands. All language logic lives in src/simulator/scenario; this file
 // only adapts it to the VS Code API. Scenario files are data: nothing in them is executed.
 import * as vscode from 'vscode';
-import * as path from 'node:path';
 import type { SessionHub } from '../session/hub';
 import { listScenarios } from '../views/actions';
 import { runWithProgress } from '../session/run';
@@ -11,6 +10,7 @@ import { parseScenarioDocument, parseWithIncludes, loadIncludes, scenarioPathOf 
 import {
   type LoadedScenarioFiles, formatScenario, type ParseResult, type ScenarioDiagnostic, type ScenarioSymbol, type Range, completeAt, definitionAt, foldingRanges, hoverAt, type CompletionKind, formatExpectations, traceLines,
 } from '../../simulator';
+import { baseName, nameOf } from '../uris';
 
 export const LANGUAGE_ID = 'vmbus';
 const DEBOUNCE_MS = 200;
@@ -171,7 +171,7 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
       // Files that include the changed one may change too: re-check open scenarios.
       if (e.document.languageId === LANGUAGE_ID) {
         for (const other of vscode.workspace.textDocuments) {
-          if (other !== e.document && other.languageId === LANGUAGE_ID && other.getText().includes(path.basename(e.document.uri.path))) {
+          if (other !== e.document && other.languageId === LANGUAGE_ID && other.getText().includes(baseName(e.document.uri.path))) {
             docs.forget(other);
             schedule(other);
           }
@@ -206,7 +206,8 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
       provideDefinition(doc, pos) {
         const d = definitionAt(docs.get(doc).ast, pos.line, pos.character);
         if (!d) return undefined;
-        const uri = doc.uri.scheme === 'file' ? vscode.Uri.file(d.file) : doc.uri;
+        // d.file is a path on the document's own file system (disk, remote or virtual).
+        const uri = doc.uri.scheme === 'file' ? vscode.Uri.file(d.file) : doc.uri.with({ path: d.file.replace(/\\/g, '/') });
         return new vscode.Location(uri, toRange(d.range));
       },
     }),
@@ -301,9 +302,9 @@ export function registerLanguage(context: vscode.ExtensionContext, hub: SessionH
       const uri = await chooseTarget(arg, context.extensionUri, 'debug');
       if (!uri) return false;
       const doc = await vscode.workspace.openTextDocument(uri);
-      const name = docs.get(doc).config?.name ?? path.basename(uri.fsPath);
+      const name = docs.get(doc).config?.name ?? baseName(uri.path);
       return vscode.debug.startDebugging(vscode.workspace.getWorkspaceFolder(uri), {
-        type: 'vmbus', request: 'launch', name, program: uri.fsPath,
+        type: 'vmbus', request: 'launch', name, program: nameOf(uri),
       });
     }),
   );

@@ -3,7 +3,8 @@
 // turning the webview's selections into reveals in the trees and the scenario editor.
 import { timelineHtml } from '../../shared/timelineHtml';
 import * as vscode from 'vscode';
-import { randomBytes } from 'node:crypto';
+import { bytesToBase64 } from '../../shared/base64';
+import { uriOf } from '../uris';
 import type { SessionHub } from '../session/hub';
 import { type TraceEvent, toMermaid, type Trace } from '../../simulator';
 import {
@@ -154,7 +155,7 @@ export class TimelineController implements vscode.Disposable {
   }
 
   private html(webview: vscode.Webview): string {
-    const nonce = randomBytes(16).toString('base64');
+    const nonce = bytesToBase64(crypto.getRandomValues(new Uint8Array(16))); // web crypto: Node and the web worker host
     const root = this.context.extensionUri;
     const js = webview.asWebviewUri(vscode.Uri.joinPath(root, 'dist', 'webview', 'timeline.js'));
     const codicons = webview.asWebviewUri(vscode.Uri.joinPath(root, 'dist', 'webview', 'codicon.css'));
@@ -278,10 +279,7 @@ export class TimelineController implements vscode.Disposable {
     const active = this.mode.kind === 'compare' ? this.mode.runs.uri : this.hub.active?.uri;
     if (active && (active.fsPath === file || active.path.endsWith('/' + file.split(/[\\/]/).pop()) || active.toString() === file)) return active;
     if (!file) return active;
-    if (/^[a-z][a-z0-9+.-]+:/i.test(file) && !/^[a-z]:[\\/]/i.test(file)) {
-      try { return vscode.Uri.parse(file, true); } catch { return undefined; }
-    }
-    return vscode.Uri.file(file);
+    try { return uriOf(file); } catch { return undefined; }
   }
 
   private async openDecoded(seq: number, run: 0 | 1): Promise<void> {

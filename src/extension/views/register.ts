@@ -3,10 +3,9 @@
 // run) and refresh incrementally: each move rebuilds the pure models (./model) and fires
 // onDidChangeTreeData only for the nodes whose rendering changed. Hidden views are rebuilt when
 // they become visible.
-import * as path from 'path';
 import * as vscode from 'vscode';
 import type { ActiveSimulation, SessionHub } from '../session/hub';
-import type { SimulationSession, SimulationState, SourceRef, Trace } from '../../simulator';
+import { isAbsolutePath, type SimulationSession, type SimulationState, type SourceRef, type Trace } from '../../simulator';
 import { ModelTreeProvider, REVEAL_COMMAND } from './provider';
 import { snapshot, type NodeSnapshot, type TreeModel } from './model/node';
 import { buildNegotiationModel, newNegotiationCache, nodeForSeq } from './model/negotiation';
@@ -14,6 +13,7 @@ import { buildChannelsModel, newChannelsCache } from './model/channels';
 import { buildSynicsModel } from './model/synics';
 import { buildExposureModel, newExposureCache } from './model/exposure';
 import { channelActions, createSidebarSession, resolveScenarioUri } from './actions';
+import { baseName, uriOf } from '../uris';
 
 export type ViewKey = 'negotiation' | 'channels' | 'synics' | 'exposure';
 export const VIEW_IDS: Record<ViewKey, string> = {
@@ -265,11 +265,10 @@ export function findOfferSeq(session: SimulationSession | undefined, relid: numb
 
 export async function openSource(src: SourceRef, scenario: vscode.Uri | undefined, _extensionUri: vscode.Uri): Promise<void> {
   let uri: vscode.Uri;
-  if (/^[a-z][a-z0-9+.-]+:\/\//i.test(src.file)) uri = vscode.Uri.parse(src.file);
-  else if (path.isAbsolute(src.file)) uri = vscode.Uri.file(src.file);
+  if (isAbsolutePath(src.file)) uri = uriOf(src.file);
   else if (scenario) uri = vscode.Uri.joinPath(scenario, '..', src.file);
-  else uri = (await resolveScenarioUri(src.file)) ?? vscode.Uri.file(src.file);
-  if (scenario && path.basename(scenario.path) === path.basename(uri.path)) uri = scenario;
+  else uri = (await resolveScenarioUri(src.file)) ?? uriOf(src.file);
+  if (scenario && baseName(scenario.path) === baseName(uri.path)) uri = scenario;
   const range = new vscode.Range(src.line, src.column, src.endLine, src.endColumn);
   try {
     await vscode.window.showTextDocument(uri, { selection: range, preserveFocus: true, preview: true, viewColumn: vscode.ViewColumn.One });

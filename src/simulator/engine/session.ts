@@ -14,6 +14,7 @@ import { World, eventMatchesStop, LANE_DELAYS, type PageRec, type SimEdit } from
 import { Scheduler } from './scheduler';
 import { versionString } from '../protocol/constants';
 import { applyEvent, cloneState, initialState, publicState, type ProjectionState } from './projection';
+import { yieldToEventLoop } from '../util/yield';
 
 export { defaultConfig, defaultDevices } from './defaults';
 export { FAULT_CATALOGUE } from './faults';
@@ -260,7 +261,7 @@ export class Session implements SimulationSession {
       this.flush();
       onProgress?.(this.pos);
       if (!more) { if (!this.finalized) this.finalize(); this.pos = this.sim.events.length - 1; return this.stop('end'); }
-      await new Promise<void>((r) => setImmediate(r));
+      await yieldToEventLoop();
     }
   }
 

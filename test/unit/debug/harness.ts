@@ -6,6 +6,7 @@ import * as path from 'path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { VmbusDebugSession, type DebugHost } from '../../../src/extension/debug/adapter';
+import { nodeDebugHost } from '../../../src/node/debugHost';
 
 export const ROOT = path.resolve(__dirname, '../../../..');
 export const FIXTURES = path.join(ROOT, 'test/fixtures/debug');
@@ -24,6 +25,7 @@ export async function startAdapter(extra: Partial<DebugHost> = {}): Promise<Harn
   const server = net.createServer((socket) => {
     socket.setNoDelay(true);
     const session = new VmbusDebugSession({
+      ...nodeDebugHost,
       readFile: (f) => fs.promises.readFile(f, 'utf8'),
       sessionMoved: () => {
         h.moves = (h.moves ?? 0) + 1;
