@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // Integration test runner: builds the VSIX, installs it into a fresh extensions folder and runs the
 // mocha suites of out/test/integration (module out/test/integration/index.js, exporting run())
-// inside a real VS Code extension host, against that installed copy.
+// inside a real VS Code extension host, against that installed copy. Then it runs the same suites a
+// second time in the browser (web worker) extension host of the same VS Code server, as VS Code for
+// the Web does: on a folder (vscode-remote://) and on a virtual workspace (a read-only file system
+// of another scheme), against a web-only variant of the VSIX (`browser`, no `main`), so a Node API
+// in the extension fails a test there.
+//
+//   VMBUS_IT_HOSTS=node,web,virtual   which runs (default: all three; web and virtual share a server)
 //
 //   VSCODE_EXECUTABLE=/path/to/code   → desktop VS Code through @vscode/test-electron
 //   (unset)                           → the VS Code server from npm code-server, driven by the
@@ -12,11 +18,11 @@
 // VMBUS_IT_TOTAL_TIMEOUT_MS (everything incl. first-time host set-up, default 45 min), VMBUS_IT_GREP (passed to mocha's grep), VMBUS_IT_KEEP=1 (keep the
 // per-run folder .vscode-test/runs/<id>), CHROMIUM_PATH.
 // Exit code: 0 all passed, 1 a test failed, 2 the host could not be set up or started / timed out.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { format } from 'node:util';
 import {
-  ROOT, CACHE, log, ensureHost, buildVsix, installVsixIntoServer, startServer, freePort, remoteUri,
+  ROOT, CACHE, log, ensureHost, buildVsix, installVsixIntoServer, startServer, freePort, remoteUri, readManifest, NODE24, SERVER_MAIN,
   launchChromium, ensureChromium, onCleanup, runCleanups, pruneRuns, run, serverVsCodeVersion, findInstalled, extensionId, stopping,
 } from '../scripts/vscode-host.mjs';
 
@@ -63,13 +69,177 @@ async function main() {
     ...(process.env.VMBUS_IT_GREP ? { VMBUS_IT_GREP: process.env.VMBUS_IT_GREP } : {}),
   };
 
-  let code;
-  if (process.env.VSCODE_EXECUTABLE) {
-    delete testEnv.VMBUS_TEST_SCREENSHOT_DONE; // no browser to take one
-    code = await runDesktop({ vsix, extensionsDir, runDir, testEnv });
-  } else code = await runServer({ vsix, extensionsDir, runDir, testEnv });
+  const hosts = new Set((process.env.VMBUS_IT_HOSTS || 'node,web,virtual').split(',').map((h) => h.trim()));
+  const codes = [];
+  if (hosts.has('node')) {
+    let code;
+    if (process.env.VSCODE_EXECUTABLE) {
+      delete testEnv.VMBUS_TEST_SCREENSHOT_DONE; // no browser to take one
+      code = await runDesktop({ vsix, extensionsDir, runDir, testEnv });
+    } else code = await runServer({ vsix, extensionsDir, runDir, testEnv });
+    log(`Node extension host: ${code === 0 ? 'passed' : `FAILED (exit ${code})`}`);
+    codes.push(code);
+  }
+  const webModes = ['web', 'virtual'].filter((h) => hosts.has(h));
+  if (webModes.length) {
+    for (const [mode, code] of await runWeb({ runDir, modes: webModes })) {
+      log(`web worker extension host (${mode === 'web' ? 'folder' : 'virtual workspace'}): ${code === 0 ? 'passed' : `FAILED (exit ${code})`}`);
+      codes.push(code);
+    }
+  }
+  const code = codes.includes(2) ? 2 : codes.some((c) => c !== 0) ? 1 : 0;
   log(`integration tests ${code === 0 ? 'passed' : `FAILED (exit ${code})`} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return code;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The web worker extension host
+
+const VSCE = join(ROOT, 'node_modules', '@vscode', 'vsce', 'vsce');
+const DRIVER_ID = 'vmbus-lab-tests.web-driver';
+
+/**
+ * The web-only variant of the VSIX: the same files (`vsce ls`), with `main` (and the CLI's `bin`)
+ * dropped from package.json, so VS Code runs the `browser` entry in the web worker extension host.
+ */
+async function buildWebOnlyVsix(outDir) {
+  const stage = join(outDir, 'web-variant');
+  rmSync(stage, { recursive: true, force: true });
+  const files = (await run(process.execPath, [VSCE, 'ls', '--no-dependencies'], { quiet: true, timeoutMs: 120_000 }))
+    .split('\n').map((l) => l.trim()).filter((l) => l && existsSync(join(ROOT, l)));
+  for (const f of files) { mkdirSync(dirname(join(stage, f)), { recursive: true }); copyFileSync(join(ROOT, f), join(stage, f)); }
+  const m = readManifest();
+  if (!m.browser) throw new HostError('package.json has no `browser` entry');
+  delete m.main; delete m.bin; delete m.scripts; delete m.devDependencies;
+  writeFileSync(join(stage, 'package.json'), JSON.stringify(m, null, 2));
+  const vsix = join(outDir, `${m.name}-web-only-${m.version}.vsix`);
+  await run(process.execPath, [VSCE, 'package', '--no-dependencies', '--out', vsix], { cwd: stage, quiet: true, timeoutMs: 300_000 });
+  log(`web-only VSIX variant (no \`main\`): ${vsix}`);
+  return vsix;
+}
+
+/** The test driver extension (test/web-host/driver.ts + the suites, one browser bundle) as a VSIX. */
+async function buildDriverVsix(outDir, env) {
+  const stage = join(outDir, 'web-driver');
+  rmSync(stage, { recursive: true, force: true });
+  mkdirSync(join(stage, 'dist'), { recursive: true });
+  const suites = readdirSync(join(ROOT, 'test', 'integration')).filter((f) => f.endsWith('.test.ts'))
+    .sort((a, b) => Number(a !== 'foundation.test.ts') - Number(b !== 'foundation.test.ts') || a.localeCompare(b)); // as index.ts
+  const entry = [
+    "import { setSuiteLoader } from './test/web-host/driver';",
+    "export { activate, deactivate } from './test/web-host/driver';",
+    // required (not imported) so they register after the driver has set mocha up
+    `setSuiteLoader(() => { ${suites.map((f) => `require('./test/integration/${f.replace(/\.ts$/, '')}');`).join(' ')} });`,
+  ].join('\n');
+  const esbuild = await import('esbuild');
+  await esbuild.build({
+    stdin: { contents: entry, resolveDir: ROOT, sourcefile: 'web-tests-entry.ts', loader: 'ts' },
+    outfile: join(stage, 'dist', 'driver.js'), bundle: true, platform: 'browser', format: 'cjs', target: 'es2022',
+    external: ['vscode'], define: { VMBUS_WEB_TEST_ENV: JSON.stringify(env) }, logLevel: 'warning',
+  }).catch((e) => { throw new HostError(`bundling the web test driver failed: ${e.message}`); });
+  const [publisher, name] = DRIVER_ID.split('.');
+  writeFileSync(join(stage, 'package.json'), JSON.stringify({
+    name, publisher, version: '0.0.1', displayName: 'VMBus Lab web test driver', description: 'Runs the VMBus Lab integration suites in the web worker extension host.',
+    license: 'MIT', repository: readManifest().repository, engines: readManifest().engines, browser: './dist/driver.js',
+    activationEvents: ['onStartupFinished', 'onFileSystem:vmbusvfs'],
+    capabilities: { untrustedWorkspaces: { supported: true }, virtualWorkspaces: true },
+  }, null, 2));
+  writeFileSync(join(stage, 'README.md'), '# VMBus Lab web test driver\n\nBuilt and installed by test/runIntegration.mjs for one test run.\n');
+  copyFileSync(join(ROOT, 'LICENSE'), join(stage, 'LICENSE'));
+  const vsix = join(outDir, 'web-driver.vsix');
+  await run(process.execPath, [VSCE, 'package', '--no-dependencies', '--out', vsix], { cwd: stage, quiet: true, timeoutMs: 300_000 });
+  return vsix;
+}
+
+/** Runs the suites in the web worker extension host, once per mode, on one server. Returns [[mode, code]]. */
+async function runWeb({ runDir, modes }) {
+  await ensureChromium().catch((e) => { throw new HostError(e.message); });
+  await ensureHost().catch((e) => { throw new HostError(`could not set up the VS Code server: ${e.message}`); });
+  const dir = join(runDir, 'web');
+  const extensionsDir = join(dir, 'extensions');
+  const serverDataDir = join(dir, 'server-data');
+  mkdirSync(extensionsDir, { recursive: true });
+  const port = await freePort();
+  const env = {
+    VMBUS_TEST_HOST: 'web',
+    VMBUS_TEST_EXTENSIONS_DIR: realpathSync(extensionsDir),
+    VMBUS_TEST_RESULTS_DIR: remoteUri(port, RESULTS),
+    VMBUS_TEST_SERVER_ROOT: remoteUri(port, ''),
+    VMBUS_TEST_VFS_ROOT: join(ROOT, 'test', 'fixtures'),
+    VMBUS_TEST_REPORT_DIR: remoteUri(port, join(dir, 'report')),
+    ...(process.env.VMBUS_IT_GREP ? { VMBUS_IT_GREP: process.env.VMBUS_IT_GREP } : {}),
+  };
+  const webVsix = await buildWebOnlyVsix(dir).catch((e) => { throw new HostError(`web-only VSIX: ${e.message}`); });
+  const driverVsix = await buildDriverVsix(dir, env);
+  for (const v of [webVsix, driverVsix]) {
+    await run(NODE24, [SERVER_MAIN, '--install-extension', v, '--force', '--extensions-dir', extensionsDir,
+      '--server-data-dir', serverDataDir, '--accept-server-license-terms'], { quiet: true, timeoutMs: 120_000 })
+      .catch((e) => { throw new HostError(`--install-extension ${v} failed: ${e.message}`); });
+  }
+  log(`installed the web-only ${extensionId()} and ${DRIVER_ID} into ${extensionsDir}`);
+  const serverLog = [];
+  const server = await startServer({
+    port, serverDataDir, extensionsDir,
+    onOutput: (line) => { serverLog.push(line); if (process.env.VMBUS_IT_VERBOSE) console.log(`[server] ${line}`); },
+  }).catch((e) => { throw new HostError(e.message); });
+  onCleanup(() => server.stop());
+  log(`VS Code server on ${server.url} (pid ${server.child.pid}) for the web worker extension host`);
+  const browser = await launchChromium().catch((e) => { throw new HostError(`could not launch Chromium: ${e.message}`); });
+  onCleanup(() => browser.close());
+
+  const results = [];
+  for (const mode of modes) {
+    const folder = mode === 'web' ? WORKSPACE : `vmbusvfs://fixtures${WORKSPACE}`;
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } }); // fresh browser-side state
+    const page = await context.newPage();
+    // The driver reports through files on the server (the page's console does not see the web
+    // worker's): report/started, report/report.txt (mocha's spec lines, printed here as they grow), report/done.
+    const reportDir = join(dir, 'report');
+    rmSync(reportDir, { recursive: true, force: true });
+    mkdirSync(reportDir, { recursive: true });
+    let printed = 0;
+    const printReport = () => {
+      let lines = [];
+      try { lines = readFileSync(join(reportDir, 'report.txt'), 'utf8').split('\n'); lines.pop(); } catch { /* not yet */ }
+      for (; printed < lines.length; printed++) if (!lines[printed].startsWith('[vmbus-web-it] done')) console.log(lines[printed]);
+    };
+    let poll;
+    const done = new Promise((r) => {
+      poll = setInterval(() => {
+        printReport();
+        try { r(Number(readFileSync(join(reportDir, 'done'), 'utf8'))); } catch { /* not yet */ }
+      }, 500);
+    });
+    if (process.env.VMBUS_IT_VERBOSE) page.on('console', (msg) => console.log(`[page] ${msg.text()}`));
+    page.on('pageerror', (e) => { if (process.env.VMBUS_IT_VERBOSE) console.error(`[page] ${e.message}`); });
+    const payload = [['skipWelcome', 'true']];
+    const url = `${server.url}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+    log(`web worker extension host on ${mode === 'web' ? `the folder ${remoteUri(port, WORKSPACE)}` : `the virtual workspace ${folder}`} (limit ${TEST_TIMEOUT_MS / 1000} s) …`);
+    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 60_000 }).catch((e) => { throw new HostError(`could not load the workbench: ${e.message}`); });
+    let timer;
+    const timedOut = new Promise((r) => { timer = setTimeout(() => r('timeout'), TEST_TIMEOUT_MS); });
+    const outcome = await Promise.race([done, timedOut]);
+    clearTimeout(timer);
+    clearInterval(poll);
+    printReport();
+    const sawDriver = existsSync(join(reportDir, 'started'));
+    if (stopping()) await new Promise(() => {});
+    const sidebar = await openVmbusSidebar(page).catch(() => ({ title: '', hasNegotiation: false }));
+    const shot = join(RESULTS, `integration-workbench-${mode}.png`);
+    await page.screenshot({ path: shot }).catch(() => undefined);
+    log(`screenshot: ${shot} (sidebar: "${sidebar.title}", Negotiation view ${sidebar.hasNegotiation ? 'shown' : 'NOT shown'})`);
+    await context.close();
+    if (outcome === 'timeout') {
+      console.error(serverLog.slice(-40).join('\n'));
+      if (!sawDriver) console.error('[runIntegration] the web test driver never reported: did the web worker extension host start it?');
+      results.push([mode, 2]);
+    } else if (outcome === 0 && !(/vmbus/i.test(sidebar.title) && sidebar.hasNegotiation)) {
+      console.error('[runIntegration] the workbench does not show the VMBus sidebar with its Negotiation view');
+      results.push([mode, 1]);
+    } else results.push([mode, outcome === 0 ? 0 : 1]);
+  }
+  await server.stop();
+  return results;
 }
 
 async function runServer({ vsix, extensionsDir, runDir, testEnv }) {

@@ -4,18 +4,21 @@
 // API, step back returns to the previous event, and the SessionHub follows the stopped position.
 // Expected values come from the Linux reference: SINT2 vector 0xf3, the paravisor SINT2 proxy bit
 // set after the fallback, msgtype 15 = CHANNELMSG_VERSION_RESPONSE.
-import * as assert from 'assert';
-import * as path from 'path';
+import * as assert from './assert';
 import * as vscode from 'vscode';
 import { waitFor } from './wait';
+import { programOf } from './env';
 
 const EXTENSION_ID = 'vmbus-lab.vmbus-lab';
 
-function fixture(name: string): string {
-  const ws = process.env.VMBUS_TEST_WORKSPACE ?? vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
-  assert.ok(ws, 'the test workspace is known');
-  return path.join(ws, '..', 'debug', name);
+/** test/fixtures/debug/NAME, beside the workspace folder, on the workspace's file system. */
+function fixture(name: string): vscode.Uri {
+  const ws = vscode.workspace.workspaceFolders?.[0]?.uri;
+  assert.ok(ws, 'the test workspace is open');
+  return vscode.Uri.joinPath(ws, '..', 'debug', name);
 }
+
+const baseName = (p: string): string => p.split(/[\\/]/).pop() ?? '';
 
 interface Stop {
   reason: string;
@@ -102,7 +105,7 @@ describe('debug: vmbus debug sessions in VS Code', function () {
   });
 
   it('stops on the fallback, then at a function breakpoint; variables, console, step back and the hub follow', async () => {
-    const program = fixture('fallback.vmbus');
+    const program = programOf(fixture('fallback.vmbus'));
     vscode.debug.addBreakpoints([new vscode.FunctionBreakpoint('CHANNELMSG_VERSION_RESPONSE')]);
     const started = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], {
       type: 'vmbus',
@@ -120,7 +123,7 @@ describe('debug: vmbus debug sessions in VS Code', function () {
     assert.strictEqual(first.reason, 'exception');
     let top = await topFrame(session, first.threadId);
     assert.match(top.name, /end connect \(fallback\)/);
-    assert.strictEqual(path.basename(top.source?.path ?? ''), 'fallback.vmbus');
+    assert.strictEqual(baseName(top.source?.path ?? ''), 'fallback.vmbus');
     assert.strictEqual(top.line, 16, 'shown at `confidential_vmbus no`');
     const info = await session.customRequest('exceptionInfo', { threadId: first.threadId });
     assert.strictEqual(info.exceptionId, 'fallback');
@@ -196,7 +199,7 @@ describe('debug: vmbus debug sessions in VS Code', function () {
     const entry = await watcher.next();
     assert.strictEqual(entry.reason, 'entry');
     const top = await topFrame(session, entry.threadId);
-    assert.strictEqual(path.basename(top.source?.path ?? ''), 'two-devices.vmbus');
+    assert.strictEqual(baseName(top.source?.path ?? ''), 'two-devices.vmbus');
     const threads = await session.customRequest('threads');
     assert.deepStrictEqual(
       threads.threads.map((t: { name: string }) => t.name),

@@ -2,11 +2,10 @@
 // (opening a .vmbus file), registers its commands, language and VMBus view container.
 // It runs first (index.ts orders it), so it can also check that nothing activated the extension
 // before a contribution asked for it.
-import * as assert from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as assert from './assert';
 import * as vscode from 'vscode';
 import { waitFor } from './wait';
+import { exists, hostKind, testEnv } from './env';
 
 const EXTENSION_ID = 'vmbus-lab.vmbus-lab';
 
@@ -23,18 +22,36 @@ describe('foundation', () => {
     assert.match(vscode.version, /^\d+\.\d+\.\d+/);
   });
 
-  it('is the copy installed from the VSIX, not the source tree', () => {
+  it('runs in the extension host this run is for (web: a web worker, no Node)', () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID);
     assert.ok(ext, `${EXTENSION_ID} is installed`);
-    const extPath = fs.realpathSync(ext.extensionPath);
-    const extensionsDir = process.env.VMBUS_TEST_EXTENSIONS_DIR;
+    if (hostKind() === 'web') {
+      // The web worker extension host has no `process`; a Node API in the bundle fails here.
+      assert.strictEqual(typeof process, 'undefined', 'no Node.js in the web worker extension host');
+      assert.strictEqual(vscode.env.uiKind, vscode.UIKind.Web);
+      assert.strictEqual(ext.packageJSON.main, undefined, 'the web-only variant has no `main`, so VS Code runs its `browser` entry');
+      assert.strictEqual(ext.packageJSON.browser, './dist/web/extension.js');
+    } else {
+      assert.strictEqual(typeof process?.versions?.node, 'string', 'the Node extension host');
+      // The VSIX carries both entries; the Node host runs `main`.
+      assert.strictEqual(ext.packageJSON.main, './dist/extension.js');
+      assert.strictEqual(ext.packageJSON.browser, './dist/web/extension.js');
+    }
+  });
+
+  it('is the copy installed from the VSIX, not the source tree', async () => {
+    const ext = vscode.extensions.getExtension(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} is installed`);
+    const extensionsDir = testEnv('VMBUS_TEST_EXTENSIONS_DIR');
     assert.ok(extensionsDir, 'VMBUS_TEST_EXTENSIONS_DIR is set by test/runIntegration.mjs');
-    const dir = fs.realpathSync(extensionsDir);
-    assert.ok(extPath.startsWith(dir + path.sep), `${extPath} lies inside the fresh extensions folder ${dir}`);
-    // The VSIX is an allow-list: bundles, no sources, no node_modules.
-    assert.ok(fs.existsSync(path.join(extPath, 'dist', 'extension.js')), 'dist/extension.js is packaged');
-    assert.ok(!fs.existsSync(path.join(extPath, 'src')), 'src/ is not packaged');
-    assert.ok(!fs.existsSync(path.join(extPath, 'node_modules')), 'node_modules/ is not packaged');
+    // (the runner passes the folder with symbolic links resolved, as VS Code reports it)
+    assert.ok(ext.extensionUri.path.startsWith(extensionsDir.replace(/\/+$/, '') + '/'), `${ext.extensionUri.path} lies inside the fresh extensions folder ${extensionsDir}`);
+    // The VSIX is an allow-list: both bundles, no sources, no node_modules.
+    const inExt = (...p: string[]) => exists(vscode.Uri.joinPath(ext.extensionUri, ...p));
+    assert.ok(await inExt('dist', 'extension.js'), 'dist/extension.js is packaged');
+    assert.ok(await inExt('dist', 'web', 'extension.js'), 'dist/web/extension.js is packaged');
+    assert.ok(!(await inExt('src')), 'src/ is not packaged');
+    assert.ok(!(await inExt('node_modules')), 'node_modules/ is not packaged');
     assert.strictEqual(ext.packageJSON.name, 'vmbus-lab');
   });
 
@@ -57,7 +74,7 @@ describe('foundation', () => {
     assert.ok(ext.exports, 'activate() completed without throwing (it returned its API)');
   });
 
-  it('has every file its manifest references in the installed copy', () => {
+  it('has every file its manifest references in the installed copy', async () => {
     const ext = vscode.extensions.getExtension(EXTENSION_ID)!;
     const pathLike = /^(\.\/)?[\w.-]+(\/[\w.-]+)*\.(json|svg|png|jpe?g|gif|md|js|css|ttf|woff2?|tmLanguage|plist)$/;
     const refs = new Set<string>();
@@ -66,8 +83,9 @@ describe('foundation', () => {
       else if (Array.isArray(v)) v.forEach(walk);
       else if (v && typeof v === 'object') Object.values(v).forEach(walk);
     };
-    walk([ext.packageJSON.icon, ext.packageJSON.main, ext.packageJSON.contributes]);
-    const missing = [...refs].filter((p) => !fs.existsSync(path.join(ext.extensionPath, p)));
+    walk([ext.packageJSON.icon, ext.packageJSON.main, ext.packageJSON.browser, ext.packageJSON.contributes]);
+    const missing: string[] = [];
+    for (const p of refs) if (!(await exists(vscode.Uri.joinPath(ext.extensionUri, p)))) missing.push(p);
     assert.deepStrictEqual(missing, [], `the VSIX lacks files its manifest references (of ${refs.size}); see .vscodeignore`);
   });
 

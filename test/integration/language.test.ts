@@ -1,6 +1,6 @@
 // The scenario language in a real VS Code: diagnostics, completion, hover, outline, go to
 // definition, formatting, CodeLens and the Run Scenario command, against the installed VSIX.
-import * as assert from 'assert';
+import * as assert from './assert';
 import * as vscode from 'vscode';
 import { waitFor } from './wait';
 

@@ -1,17 +1,18 @@
 // The timeline panel in the real VS Code: it opens after a run, receives windows of the trace
 // through the typed protocol, follows the stepper, survives being hidden (its page is rebuilt and
 // asks again), shows the probe ↔ CPUID comparison; a PNG of its canvas goes to test-results/.
-import * as assert from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as assert from './assert';
 import * as vscode from 'vscode';
 import type { SessionHub } from '../../src/extension/session/hub';
 import type { TimelineTestState } from '../../src/extension/timeline/panel';
 import { waitFor } from './wait';
+import { resultsSuffix, resultsUri } from './env';
 
 const EXTENSION_ID = 'vmbus-lab.vmbus-lab';
-const RESULTS = process.env.VMBUS_TEST_RESULTS_DIR ?? path.resolve(__dirname, '../../../test-results');
 
+
+// Screenshots of a web run get their own names (-web, -virtual), beside those of the Node run.
+const SUFFIX = resultsSuffix();
 
 const state = () => vscode.commands.executeCommand<TimelineTestState>('vmbus.timeline.testState');
 
@@ -52,10 +53,12 @@ describe('timeline panel', function () {
     }
     await vscode.commands.executeCommand('vmbus.showTimeline');
     await new Promise((r) => setTimeout(r, 800));
-    const file = path.join(RESULTS, 'integration-timeline.png');
-    const shot = await vscode.commands.executeCommand<{ width: number; height: number; bytes: number } | undefined>('vmbus.timeline.snapshot', file);
+    const file = resultsUri(`integration-timeline${SUFFIX}.png`);
+    const shot = await vscode.commands.executeCommand<{ width: number; height: number; bytes: number } | undefined>('vmbus.timeline.snapshot', file.toString());
     assert.ok(shot && shot.width > 200 && shot.height > 100, `canvas snapshot ${JSON.stringify(shot)}`);
-    assert.ok(fs.statSync(file).size > 2000, 'a PNG was written');
+    const png = await vscode.workspace.fs.readFile(file);
+    assert.ok(png.length > 2000, `a PNG was written (${png.length} bytes)`);
+    assert.deepStrictEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'PNG signature');
   });
 
   it('follows the stepper and serves more windows as the trace changes', async () => {
@@ -87,7 +90,7 @@ describe('timeline panel', function () {
     assert.ok((s.lastWindow?.items ?? 0) > 0);
     await vscode.commands.executeCommand('workbench.action.joinAllGroups').then(undefined, () => undefined);
     await new Promise((r) => setTimeout(r, 800));
-    await vscode.commands.executeCommand('vmbus.timeline.snapshot', path.join(RESULTS, 'integration-timeline-compare.png'));
+    await vscode.commands.executeCommand('vmbus.timeline.snapshot', resultsUri(`integration-timeline-compare${SUFFIX}.png`).toString());
     // Back to the live session.
     await vscode.commands.executeCommand('vmbus.showTimeline');
     await waitFor('single mode again', state, (x) => x.mode === 'single');

@@ -1,7 +1,7 @@
 // The sidebar trees in the real VS Code: step a bundled example from the Negotiation view's
 // controls, then check what each view shows, that reveal reaches the hub and the tree, that the
 // channel context actions work and that a step refreshes only the nodes that changed.
-import * as assert from 'assert';
+import * as assert from './assert';
 import * as vscode from 'vscode';
 import type { SessionHub } from '../../src/extension/session/hub';
 import type { ViewsApi } from '../../src/extension/views/register';

@@ -1,7 +1,7 @@
 // Polling helper shared by the integration suites: the extension host updates views, diagnostics
 // and debug sessions asynchronously, so tests wait for an observable condition, with a deadline
 // that turns a hang into a failure that says what never happened.
-import * as assert from 'node:assert/strict';
+import * as assert from './assert';
 
 /**
  * Polls `get` until `ok(value)` holds (by default: the value is truthy) and returns that value.
