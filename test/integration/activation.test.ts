@@ -6,10 +6,9 @@
 // Only meaningful as the first thing the extension host does: `npm run bench:activation` runs it
 // alone (VMBUS_IT_GREP); in a full run another suite has activated the extension already, so it
 // is skipped.
-import * as assert from 'assert';
-import * as fs from 'fs';
-import * as path from 'path';
+import * as assert from './assert';
 import * as vscode from 'vscode';
+import { resultsSuffix, resultsUri, testEnv } from './env';
 import type { StartupTimes } from '../../src/extension/startupClock';
 import { waitFor } from './wait';
 
@@ -75,8 +74,7 @@ describe('activation timing', () => {
       vscodeStats = `not available: ${e instanceof Error ? e.message : String(e)}`;
     }
     Object.assign(out, { vscodeStats });
-    const dir = process.env.VMBUS_TEST_RESULTS_DIR;
-    if (dir) fs.writeFileSync(path.join(dir, 'activation.json'), JSON.stringify(out, null, 2) + '\n');
+    if (testEnv('VMBUS_TEST_RESULTS_DIR')) await vscode.workspace.fs.writeFile(resultsUri(`activation${resultsSuffix()}.json`), new TextEncoder().encode(JSON.stringify(out, null, 2) + '\n'));
     console.log(`    activation: ${JSON.stringify(out)}`);
   });
 });

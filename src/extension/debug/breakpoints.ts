@@ -4,7 +4,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { ScenarioConfig, SourceRef, TraceEvent } from '../../simulator';
 import { compileCondition, compileHitCondition, formatLogMessage, type Condition, type HitCondition } from './conditions';
-import { normalizePath } from '../../simulator/scenario/paths';
+import { normalizePath } from '../../simulator';
 
 export interface ExceptionHit {
   filter: string;
