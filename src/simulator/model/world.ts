@@ -12,7 +12,7 @@ import { Tracer } from './tracer';
 import { Platform } from './platform';
 import { Memory, type PageRec } from './memory';
 import { FaultInjector, Wire } from './faults/injector';
-import { forgeUntrustedMessage } from './faults/hostile';
+import { forgeUntrustedMessage, hostileOnHostSend } from './faults/hostile';
 import { Hypervisor } from './hypervisor/hypervisor';
 import { VmbusServer, type ServerPorts } from './server/server';
 import { channelFor, type ServerClient } from './server/types';
@@ -79,7 +79,6 @@ export class World {
         else this.serverSend(party, client, bytes, 'CHANNELMSG_VERSION_RESPONSE', undefined);
       },
       retargetMessages: (vp) => this.hypervisor.retargetMessages(vp),
-      injectToGuest: (bytes, fault, payloadSize) => this.hypervisor.deliver('host', 'hypervisor', bytes, fault, payloadSize),
       offered: (c) => this.steps.offered(c),
       newGuid: () => this.genGuid(),
     });
@@ -147,14 +146,24 @@ export class World {
 
   /** A server's message to its client: the relay over the redirect connection, or the guest's SynIC. */
   private serverSend(party: 'paravisor' | 'host', client: ServerClient | null, bytes: Uint8Array, name: string, relid: number | undefined, source?: SourceRef): void {
+    const nth = this.faults.msgCount((party === 'host' ? 'h:' : 'p:') + name);
+    // A hostile host's message faults strike what it sends (faults/hostile.ts).
+    const h = party === 'host' && this.faults.faults.length > 0
+      ? hostileOnHostSend(this.faults, (ph) => this.tracer.inPhaseLike(ph), this.host.channels, name, relid, nth, this.deviceOfServerRelid(relid), bytes)
+      : null;
+    if (h) bytes = h.bytes;
     if (client === 'relay') {
-      const nth = this.faults.msgCount('h:' + name);
-      this.tracer.message('host', 'paravisor', 'hypervisor', 'hypercall', VMBUS_MESSAGE_REDIRECT_CONNECTION_ID, bytes, 'HV_STATUS_SUCCESS', relid, undefined, 7, undefined, source, 2);
-      this.wire.transmit('host', 'relay', bytes, { name, relid, nth, device: this.deviceOfGuestRelid(relid) }, (b) => this.relay!.receive(b));
+      this.tracer.message('host', 'paravisor', 'hypervisor', 'hypercall', VMBUS_MESSAGE_REDIRECT_CONNECTION_ID, bytes, 'HV_STATUS_SUCCESS', relid, h?.fault, 7, undefined, source, 2, h?.payloadSize);
+      if (h?.fault) this.relay!.dropHostile(bytes, h.payloadSize);
+      else this.wire.transmit('host', 'relay', bytes, { name, relid, nth, device: this.deviceOfGuestRelid(relid) }, (b) => this.relay!.receive(b));
+      for (const x of h?.extra ?? []) {
+        this.tracer.message('host', 'paravisor', 'hypervisor', 'hypercall', VMBUS_MESSAGE_REDIRECT_CONNECTION_ID, x.bytes, 'HV_STATUS_SUCCESS', undefined, x.fault, 7, undefined, source, 2);
+        this.relay!.dropHostile(x.bytes);
+      }
       return;
     }
-    const nth = this.faults.msgCount((party === 'host' ? 'h:' : 'p:') + name);
-    this.hypervisor.sendToGuest(party, bytes, name, relid, nth, source);
+    this.hypervisor.sendToGuest(party, bytes, name, relid, nth, source, h?.fault, h?.payloadSize);
+    for (const x of h?.extra ?? []) this.clock.schedule(T.deliver * 2, () => this.hypervisor.deliver('host', 'hypervisor', x.bytes, x.fault));
   }
 
   // ---------------------------------------------------------------------------- which device is behind a channel

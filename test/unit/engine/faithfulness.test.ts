@@ -219,3 +219,43 @@ describe('issue 13 item 2: a relay that cannot be created', () => {
     assert.deepEqual(ics.map((m) => m.hex.length / 2), [56, 40]);
   });
 });
+
+describe('issue 13 item 10: hostile message faults honour their triggers', () => {
+  it('host-short-payload on OFFERCHANNEL device nic0 cuts nic0\'s real offer to 12 bytes; no extra message (linux §1.1 min 196)', () => {
+    const r = runText(`${SNP_BARE}device disk0 storvsc\ndevice nic0 netvsc\nfault host-short-payload on CHANNELMSG_OFFERCHANNEL device nic0 size=12\n`);
+    const offers = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_OFFERCHANNEL' && m.to === 'guest');
+    assert.deepEqual(offers.map((m) => m.hex.length / 2).sort(), [12, 196]);
+    assert.ok(r.events.some((e) => e.kind === 'log' && e.text === 'message too short: msgtype=1 len=12'));
+    assert.deepEqual(r.state.channels.map((c) => [c.device, c.state]), [['disk0', 'open']]);
+  });
+
+  it('host-oversized-payload on GPADL_CREATED nth 1: the first channel\'s GPADL answer is lost, its open never completes', () => {
+    const r = runText(`${SNP_BARE}device disk0 storvsc\nfault host-oversized-payload on CHANNELMSG_GPADL_CREATED nth 1 size=248\n`);
+    const gc = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_GPADL_CREATED');
+    assert.deepEqual(gc.map((m) => m.payloadSize), [248]);
+    assert.ok(r.events.some((e) => e.kind === 'log' && e.text === 'payload size is too large (248)'));
+    assert.deepEqual(r.state.channels.map((c) => c.state), ['opening']);
+  });
+
+  it('host-unknown-msgtype at connect follows the first host message of that phase (VERSION_RESPONSE), not the offers', () => {
+    const r = runText(`${SNP_BARE}device disk0 storvsc\nfault host-unknown-msgtype at connect\n`);
+    const toGuest = messages(r.events).filter((m) => m.to === 'guest').map((m) => m.msgtypeValue);
+    assert.deepEqual(toGuest.slice(0, 2), [15, 25]);
+    assert.ok(r.events.some((e) => e.kind === 'log' && e.text === 'unknown msgtype=25'));
+  });
+
+  it('under a paravisor the unknown msgtype reaches OpenHCL\'s client, which says so and drops it; the guest sees nothing', () => {
+    const r = runText(`${SNP_OPENHCL}device nic0 netvsc\nfault host-unknown-msgtype\n`);
+    assert.ok(messages(r.events).some((m) => m.msgtypeValue === 25 && m.from === 'host' && m.to === 'paravisor'));
+    assert.ok(!messages(r.events).some((m) => m.msgtypeValue === 25 && m.to === 'guest'));
+    assert.ok(r.events.some((e) => e.kind === 'log' && e.party === 'paravisor' && /from the host dropped/.test(e.text)));
+  });
+
+  it('open-fails relid 2 fails only the channel with relid 2; gpadl-fails nth 2 only the second GPADL', () => {
+    const r = runText(`${PLAIN_53}device disk0 storvsc\ndevice nic0 netvsc\nfault open-fails relid 2\n`);
+    assert.deepEqual(r.state.channels.map((c) => [c.relid, c.state]), [[1, 'open'], [2, 'offered']]);
+    const g = runText(`${PLAIN_53}device disk0 storvsc\ndevice nic0 netvsc\nfault gpadl-fails nth 2\n`);
+    const created = messages(g.events).filter((m) => m.msgtype === 'CHANNELMSG_GPADL_CREATED').map((m) => m.decoded.creation_status);
+    assert.deepEqual(created.slice(0, 2), [0, 0xc0000001]);
+  });
+});

@@ -34,7 +34,6 @@ function harness(opts: { party?: 'paravisor' | 'host'; maxFlags?: number; device
     send: (_client, b) => { sent.push(decoded(b)); },
     sendToSint: (_client, b, vp, sint) => { custom.push({ vp, sint, msg: decoded(b) }); },
     retargetMessages: (vp) => { retargets.push(vp); },
-    injectToGuest: () => { throw new Error('no hostile faults configured'); },
     offered: () => undefined,
     newGuid: () => '00000000-0000-4000-8000-000000000000',
   };

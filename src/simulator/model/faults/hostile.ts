@@ -1,5 +1,5 @@
 // Hostile-host behaviours (the catalogue's `hostile` faults) the host's VMBus server applies to
-// what it sends: forged offer fields, and unsolicited or malformed messages after the offers.
+// what it sends: forged offer fields, cut or oversized messages, and unsolicited messages.
 // The guest sees only the resulting bytes, as it would from a malicious host.
 import type { FaultConfig } from '../config';
 import type { Clock } from '../ports';
@@ -11,6 +11,8 @@ import type { Platform } from '../platform';
 import { isolatedPath } from '../constants';
 import { encodeMessage } from '../../protocol/codec';
 import { faultById } from './catalogue';
+import { msgtypeOf } from '../tracer';
+import { messageTypeName } from '../../protocol/constants';
 import { T } from '../constants';
 
 /** Class GUIDs a hostile host offers by short name (host-offer-disallowed-class). */
@@ -31,8 +33,12 @@ export function hostileOffer(faults: FaultInjector, channels: readonly ServerCha
   for (const f of faults.faults) {
     if (!f.kind.startsWith('host-offer') && f.kind !== 'host-monitor-id-out-of-range') continue;
     if (f.trigger.device !== undefined && f.trigger.device !== c.dev.name) continue;
-    if (f.trigger.device === undefined && channels.filter((x) => x.id > 0)[0] !== c && channels[0] !== c) continue;
+    if (f.trigger.relid !== undefined && f.trigger.relid !== c.id) continue;
+    // Neither device nor relid: the first channel the host offers.
+    if (f.trigger.device === undefined && f.trigger.relid === undefined && channels.filter((x) => x.id > 0)[0] !== c && channels[0] !== c) continue;
     if (f.kind === 'host-offer-to-relay-with-confidential-flags' && client !== 'relay') continue;
+    // nth: the nth offer the other triggers match.
+    if (f.trigger.nth !== undefined && f.trigger.nth !== faults.countUse(f)) continue;
     return f;
   }
   return null;
@@ -62,44 +68,92 @@ export function mutateOffer(faults: FaultInjector, hostile: FaultConfig, o: Offe
   faults.event(hostile, hostile.kind, `${faultById(hostile.kind)?.description ?? hostile.kind} (device ${c.dev.name})`);
 }
 
-/** Hostile behaviours that are unsolicited messages (sent after the offers, straight into the guest's SynIC). */
-export function hostileAfterOffers(
-  faults: FaultInjector, channels: readonly ServerChannel[], clock: Clock,
-  ports: { injectToGuest(bytes: Uint8Array, fault: string, payloadSize?: number): void },
-): void {
+/**
+ * The host message a hostile message fault strikes when the scenario names none (no on, at, relid
+ * or device): cutting faults cut the first offer; injecting ones follow ALLOFFERS_DELIVERED.
+ */
+const HOSTILE_DEFAULT_ON: Readonly<Record<string, string>> = {
+  'host-oversized-payload': 'CHANNELMSG_OFFERCHANNEL',
+  'host-short-payload': 'CHANNELMSG_OFFERCHANNEL',
+  'host-unknown-msgtype': 'CHANNELMSG_ALLOFFERS_DELIVERED',
+  'host-unhandled-msgtype': 'CHANNELMSG_ALLOFFERS_DELIVERED',
+  'host-unsolicited-version-response': 'CHANNELMSG_ALLOFFERS_DELIVERED',
+  'host-unsolicited-open-result': 'CHANNELMSG_ALLOFFERS_DELIVERED',
+  'host-unsolicited-gpadl-created': 'CHANNELMSG_ALLOFFERS_DELIVERED',
+  'host-unsolicited-gpadl-torndown': 'CHANNELMSG_ALLOFFERS_DELIVERED',
+  'host-rescind-unknown-relid': 'CHANNELMSG_ALLOFFERS_DELIVERED',
+};
+
+/** What the hostile message faults make of one host message: its bytes, a claimed size, messages after it. */
+export interface HostileSend {
+  bytes: Uint8Array;
+  payloadSize?: number;
+  fault?: string;
+  extra: { bytes: Uint8Array; fault: string }[];
+}
+
+/**
+ * Hostile-host message faults, applied where the host sends: each strikes once, on the first host
+ * message that matches all its triggers (`nth` picks an occurrence). Cutting faults alter that
+ * message (oversized: its hv_message payload_size; short: its bytes); injecting faults send a
+ * message of their own right after it. Without on/at/relid/device the message is their default
+ * (HOSTILE_DEFAULT_ON).
+ */
+export function hostileOnHostSend(
+  faults: FaultInjector, inPhase: (phase: string) => boolean, channels: readonly ServerChannel[],
+  name: string, relid: number | undefined, nth: number, device: string | undefined, bytes: Uint8Array,
+): HostileSend {
+  const out: HostileSend = { bytes, extra: [] };
   for (const f of faults.faults) {
-    const entry = faultById(f.kind);
-    if (!entry?.hostile) continue;
-    let json: Json | null = null;
-    let bytes: Uint8Array | null = null;
-    let payloadSize: number | undefined;
+    const dflt = HOSTILE_DEFAULT_ON[f.kind];
+    if (dflt === undefined) continue;
+    const tr = f.trigger;
+    const msgtype = tr.msgtype ?? (tr.relid === undefined && tr.device === undefined && tr.phase === undefined ? dflt : undefined);
+    if (msgtype !== undefined && msgtype !== name) continue;
+    if (tr.relid !== undefined && tr.relid !== relid) continue;
+    if (tr.device !== undefined && tr.device !== device) continue;
+    if (tr.phase !== undefined && !inPhase(tr.phase)) continue;
+    if (tr.nth !== undefined && tr.nth !== nth) continue;
+    if (faults.uses(f) > 0) continue;
+    faults.countUse(f);
+    const ch = (relid !== undefined ? channels.find((c) => c.id === relid) : undefined) ?? channels.find((c) => c.id > 0) ?? channels[0];
+    const chId = ch?.id || 1;
+    let inject: Json | Uint8Array | null = null;
     switch (f.kind) {
+      case 'host-oversized-payload':
+        out.payloadSize = Number(f.params.size ?? 248);
+        out.fault = f.kind;
+        faults.event(f, f.kind, `${name} claims payload_size ${out.payloadSize} (over 240)`);
+        continue;
+      case 'host-short-payload': {
+        const n = Math.max(0, Math.min(out.bytes.length, Number(f.params.size ?? 12)));
+        out.bytes = out.bytes.slice(0, n);
+        out.payloadSize = n;
+        out.fault = f.kind;
+        faults.event(f, f.kind, `${name} cut to ${n} bytes`);
+        continue;
+      }
       case 'host-unknown-msgtype': case 'host-unhandled-msgtype': {
         const t = Number(f.params.msgtype ?? (f.kind === 'host-unknown-msgtype' ? 25 : 23));
-        bytes = new Uint8Array(t === 25 ? 24 : 8);
-        bytes[0] = t & 0xff; bytes[1] = (t >> 8) & 0xff;
+        const b = new Uint8Array(t === 25 ? 24 : 8);
+        b[0] = t & 0xff; b[1] = (t >> 8) & 0xff; b[2] = (t >> 16) & 0xff; b[3] = (t >>> 24) & 0xff;
+        inject = b;
         break;
       }
-      case 'host-unsolicited-version-response': json = { msgtype: 'CHANNELMSG_VERSION_RESPONSE', version_supported: 1, connection_state: 0, msg_conn_id: 1 }; break;
-      case 'host-unsolicited-open-result': json = { msgtype: 'CHANNELMSG_OPENCHANNEL_RESULT', child_relid: channels[0]?.id ?? 1, openid: channels[0]?.id ?? 1, status: Number(f.params.status ?? 0) }; break;
-      case 'host-unsolicited-gpadl-created': json = { msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: channels[0]?.id ?? 1, gpadl: 0xdead, creation_status: 0 }; break;
-      case 'host-unsolicited-gpadl-torndown': json = { msgtype: 'CHANNELMSG_GPADL_TORNDOWN', gpadl: 0xbeef }; break;
-      case 'host-rescind-unknown-relid': json = { msgtype: 'CHANNELMSG_RESCIND_CHANNELOFFER', child_relid: Number(f.params.relid ?? 99) }; break;
-      case 'host-oversized-payload': json = { msgtype: 'CHANNELMSG_RESCIND_CHANNELOFFER', child_relid: channels[0]?.id ?? 1 }; payloadSize = Number(f.params.size ?? 248); break;
-      case 'host-short-payload': {
-        const c = channels[0];
-        const full = encode({ msgtype: 'CHANNELMSG_OFFERCHANNEL', offer: { if_type: c?.classGuid ?? 'ba6163d9-04a1-4d29-b605-72e2ffb1dc7f', if_instance: c?.instanceGuid ?? '00000000-0000-0000-0000-000000000001' }, child_relid: 77, connection_id: 0x2000 | 77 });
-        bytes = full.slice(0, Number(f.params.size ?? 12));
-        break;
-      }
+      case 'host-unsolicited-version-response': inject = { msgtype: 'CHANNELMSG_VERSION_RESPONSE', version_supported: 1, connection_state: 0, msg_conn_id: 1 }; break;
+      case 'host-unsolicited-open-result': inject = { msgtype: 'CHANNELMSG_OPENCHANNEL_RESULT', child_relid: chId, openid: chId, status: Number(f.params.status ?? 0) }; break;
+      case 'host-unsolicited-gpadl-created': inject = { msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: chId, gpadl: 0xdead, creation_status: 0 }; break;
+      case 'host-unsolicited-gpadl-torndown': inject = { msgtype: 'CHANNELMSG_GPADL_TORNDOWN', gpadl: 0xbeef }; break;
+      case 'host-rescind-unknown-relid': inject = { msgtype: 'CHANNELMSG_RESCIND_CHANNELOFFER', child_relid: Number(f.params.relid ?? 99) }; break;
       default: break;
     }
-    if (!json && !bytes) continue;
-    const b = bytes ?? encode(json!);
-    faults.event(f, f.kind, entry.description);
-    const ps = payloadSize;
-    clock.schedule(T.deliver * 2, () => ports.injectToGuest(b, f.kind, ps));
+    if (inject === null) continue;
+    const ib = inject instanceof Uint8Array ? inject : encode(inject);
+    const it = msgtypeOf(ib);
+    faults.event(f, f.kind, `the host sends ${messageTypeName(it) ?? `msgtype ${it}`}${it >= 25 ? ` (${it})` : ''} right after ${name}`);
+    out.extra.push({ bytes: ib, fault: f.kind });
   }
+  return out;
 }
 
 /**

@@ -210,9 +210,9 @@ export class Hypervisor {
   }
 
   /** A VMBus server posts a channel message to the guest: it lands in a SINT2 slot after T.deliver. */
-  sendToGuest(from: 'paravisor' | 'host', bytes: Uint8Array, name: string, relid: number | undefined, nth: number, source?: SourceRef): void {
+  sendToGuest(from: 'paravisor' | 'host', bytes: Uint8Array, name: string, relid: number | undefined, nth: number, source?: SourceRef, hostileFault?: string, payloadSize?: number): void {
     const synic = this.targetSynic(from);
-    this.clock.schedule(T.deliver, () => this.postToGuestSynic(from, synic, bytes, name, relid, nth, source));
+    this.clock.schedule(T.deliver, () => this.postToGuestSynic(from, synic, bytes, name, relid, nth, source, hostileFault, payloadSize));
   }
 
   /**
@@ -230,7 +230,7 @@ export class Hypervisor {
     });
   }
 
-  private postToGuestSynic(from: Party, synicId: SynicId, bytes: Uint8Array, name: string, relid: number | undefined, nth: number, source?: SourceRef): void {
+  private postToGuestSynic(from: Party, synicId: SynicId, bytes: Uint8Array, name: string, relid: number | undefined, nth: number, source?: SourceRef, hostileFault?: string, payloadSize?: number): void {
     const dev = this.ports.deviceOfRelid(relid);
     const f = this.faults.match(['drop', 'delay', 'duplicate', 'corrupt', 'busy-slot'], name, relid, nth, dev);
     let b = bytes;
@@ -257,7 +257,7 @@ export class Hypervisor {
     }
     for (let i = 0; i < copies; i++) {
       const bb = b;
-      const fire = () => this.deliver(from, synicId, bb, faultId, undefined, source);
+      const fire = () => this.deliver(from, synicId, bb, faultId ?? hostileFault, payloadSize, source);
       if (delay || i) this.clock.schedule(delay + i * 1000, fire); else fire();
     }
   }
@@ -352,7 +352,8 @@ export class Hypervisor {
     const usePara = paravisorHosted && para !== undefined && (para.sint2 & SINT_PROXY) === 0;
     const s = usePara ? para : this.hyp[vp];
     if (!s.flags.add(relid)) return;
-    const lost = this.faults.faults.length === 0 ? null : this.faults.match(['lost-interrupt'], '', relid, 0, device);
+    // nth counts this channel's event interrupts.
+    const lost = this.faults.faults.length === 0 ? null : this.faults.match(['lost-interrupt'], '', relid, this.faults.msgCount('irq:' + relid), device);
     if (lost) this.faults.event(lost, 'lost-interrupt', `interrupt for relid ${relid} lost`);
     this.raiseSint(s, 'event', relid, !!lost);
   }

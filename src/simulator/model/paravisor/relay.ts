@@ -11,7 +11,8 @@ import type { ServerChannel } from '../server/types';
 import { encodeOrThrow } from '../server/server';
 import { decodeMessage } from '../../protocol/codec';
 import { hexNum } from '../../protocol/hex';
-import { OPENVMM_CLIENT_VERSION_ORDER, versionString } from '../../protocol/constants';
+import { OPENVMM_CLIENT_VERSION_ORDER, messageTypeName, versionString } from '../../protocol/constants';
+import { msgtypeOf } from '../tracer';
 import { HVCALL_POST_MESSAGE, OPENHCL_CLIENT_FEATURES, RELAY_REQUIRED_FEATURES, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
 
 /** The relay's connection to the host, as the trace names its states. */
@@ -119,6 +120,20 @@ export class Relay implements RelayBackend {
   }
 
   // ---------------------------------------------------------------------------- from the host
+
+  /**
+   * A hostile host message reaching OpenHCL's vmbus_client instead of the guest: the client does
+   * not expect it (an unknown or server-bound type, a cut or oversized one, a reply nobody waits
+   * for), logs it and drops it; the guest sees nothing (our reading: the references do not say what
+   * vmbus_client logs).
+   */
+  dropHostile(bytes: Uint8Array, payloadSize?: number): void {
+    const t = msgtypeOf(bytes);
+    const name = messageTypeName(t) ?? `UNKNOWN(${t})`;
+    const why = payloadSize !== undefined && payloadSize > 240 ? `payload_size ${payloadSize} over 240`
+      : bytes.length < 8 ? 'shorter than its header' : decodeMessage(bytes, { allowOpenVmm: true }).ok ? 'not a message the client expects' : 'does not parse';
+    this.tracer.log('paravisor', 'warn', `vmbus_client: ${name} from the host dropped: ${why}`);
+  }
 
   /** A message from the host's server reaches the relay (SINT7 of VTL2). */
   receive(bytes: Uint8Array): void {

@@ -11,7 +11,7 @@ import { decodeMessage, encodeMessage, pagesSpanned } from '../../protocol/codec
 import { hexNum } from '../../protocol/hex';
 import { parseVersion, versionString } from '../../protocol/constants';
 import { MONITOR_ID_INVALID, SERVER_SUPPORTED_FEATURES, SERVER_VTL, RELAY_LOCAL_FEATURES, STATUS_UNSUCCESSFUL, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
-import { hostileOffer, mutateOffer, hostileAfterOffers } from '../faults/hostile';
+import { hostileOffer, mutateOffer } from '../faults/hostile';
 import { channelFor, newConn, type ServerChannel, type ServerClient, type ServerConn } from './types';
 
 /** What a server needs from the world. */
@@ -25,8 +25,6 @@ export interface ServerPorts {
   sendToSint(client: ServerClient | null, bytes: Uint8Array, vp: number, sint: number): void;
   /** INITIATE_CONTACT from the guest accepted: its message port moves to target_vcpu. */
   retargetMessages(targetVcpu: number): void;
-  /** Hostile host: raw bytes straight into the guest's SynIC (not through the server's encoder). */
-  injectToGuest(bytes: Uint8Array, fault: string, payloadSize?: number): void;
   /** An offer went out (scripted steps waiting for the device's offer). */
   offered(c: ServerChannel): void;
   /** A fresh instance GUID (drawn from the scenario seed) for a device that has none. */
@@ -192,7 +190,8 @@ export class VmbusServer {
     }
     // request_disconnect(Reconnect): a connected server resets (no UnloadComplete).
     if (this.conn_.state === 'Connected') this.resetChannels();
-    const hostRejects = this.party === 'host' ? this.faults.find('host-rejects-version', (f) => f.params.version === undefined || parseVersion(String(f.params.version)) === v) : undefined;
+    // nth: the nth INITIATE_CONTACT (of the given version) the host receives.
+    const hostRejects = this.party === 'host' ? this.faults.find('host-rejects-version', (f) => (f.params.version === undefined || parseVersion(String(f.params.version)) === v) && (f.trigger.nth === undefined || f.trigger.nth === this.faults.countUse(f))) : undefined;
     if (!this.versions.includes(v) || hostRejects) {
       if (hostRejects) this.faults.event(hostRejects, 'host-rejects-version', `host refuses version ${versionString(v)}`);
       this.conn_ = newConn();
@@ -215,7 +214,8 @@ export class VmbusServer {
     this.conn_ = { state: 'Connected', version: v, features: flags, trusted, offersSent: false, monitorPages: !this.requireServerMnf && (j.monitor_page1 !== '0x0') };
     if (client === 'guest') this.ports.retargetMessages(Number(j.target_vcpu ?? 0));
     this.tracer.state(this.party, 'connection', 'Disconnected', 'Connected', { detail: { version: v, features: flags, trusted, client }, granularity: 'substep' });
-    const hostileConn = this.party === 'host' ? this.faults.find('host-bad-msg-conn-id') : undefined;
+    // nth: the nth accepting VERSION_RESPONSE to the guest.
+    const hostileConn = this.party === 'host' && client === 'guest' ? this.faults.find('host-bad-msg-conn-id', (f) => f.trigger.nth === undefined || f.trigger.nth === this.faults.countUse(f)) : undefined;
     // selected_version_or_connection_id (openvmm §2.1 step 9): the child connection id from 5.0 —
     // 1 for a VTL0 server, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID for the host's redirect server that
     // OpenHCL's vmbus_client reaches — else the version.
@@ -255,7 +255,6 @@ export class VmbusServer {
       this.sendOffer(c);
     }
     this.send({ msgtype: 'CHANNELMSG_ALLOFFERS_DELIVERED' });
-    if (this.party === 'host' && this.client_ === 'guest') hostileAfterOffers(this.faults, this.channels_, this.clock, this.ports);
   }
 
   /** A channel offered after the offers were sent (hot add): the lowest free id, offered at once. */
@@ -400,7 +399,7 @@ export class VmbusServer {
       return;
     }
     if (this.isRelayed(c)) { this.backend!.gpadl(c, gpadl, header, bodies); return; }
-    const f = this.faults.find('gpadl-fails', (x) => (x.trigger.device === undefined || x.trigger.device === c.dev.name) && (x.trigger.nth === undefined || x.trigger.nth === this.faults.countUse(x)));
+    const f = this.channelFault('gpadl-fails', c);
     this.clock.schedule(T.deviceWork, () => {
       const g = c.gpadls.get(gpadl);
       if (!g) return;
@@ -410,6 +409,16 @@ export class VmbusServer {
       else { c.gpadls.delete(gpadl); this.tracer.state(this.party, 'gpadl', 'Offered', 'removed', { relid: c.id, gpadl }); }
       this.send({ msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: c.id, gpadl, creation_status: status }, c.dev.source);
     });
+  }
+
+  /**
+   * The first fault of `kind` whose channel triggers match channel `c`: `device`, `relid` (the
+   * relid this server gave it) and `nth` (the nth time the others matched).
+   */
+  private channelFault(kind: string, c: ServerChannel): FaultConfig | undefined {
+    return this.faults.find(kind, (f) => (f.trigger.device === undefined || f.trigger.device === c.dev.name)
+      && (f.trigger.relid === undefined || f.trigger.relid === c.id)
+      && (f.trigger.nth === undefined || f.trigger.nth === this.faults.countUse(f)));
   }
 
   /** The relay's host answered GPADL_CREATED for a relayed channel. */
@@ -450,7 +459,7 @@ export class VmbusServer {
     c.state = 'Opening';
     c.openId = Number(j.openid);
     this.tracer.state(this.party, 'channel', 'Closed', 'Opening', { relid });
-    const rdo = this.faults.find('rescind-during-open', (x) => x.trigger.device === undefined || x.trigger.device === c.dev.name);
+    const rdo = c.pendingRescindDuringOpen ? undefined : this.channelFault('rescind-during-open', c);
     if (rdo && !c.pendingRescindDuringOpen) {
       c.pendingRescindDuringOpen = true;
       this.faults.event(rdo, 'rescind-during-open', `${c.dev.name} rescinded while OPENCHANNEL is pending`);
@@ -459,7 +468,7 @@ export class VmbusServer {
       return;
     }
     if (this.isRelayed(c)) { this.backend!.open(c, j); return; }
-    const f = this.faults.find('open-fails', (x) => x.trigger.device === undefined || x.trigger.device === c.dev.name);
+    const f = this.channelFault('open-fails', c);
     this.clock.schedule(T.deviceWork, () => {
       if (c.state !== 'Opening') return;
       let status = 0;
