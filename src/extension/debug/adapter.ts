@@ -21,7 +21,7 @@ import {
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import {
-  type SessionOptions, type SimulationSession, type SimulationState, type StopInfo, type ScenarioConfig, type SourceRef, type LogEvent, type TraceEvent, createSession, findLastOfKind, parseScenario, loadScenarioFiles, type ScenarioFileReader, yieldToEventLoop,
+  type SessionOptions, type SimulationSession, type SimulationState, type StopInfo, type ScenarioConfig, type SourceRef, type LogEvent, type TraceEvent, createSession, findLastOfKind, parseScenario, loadScenarioFiles, type ScenarioFileReader, yieldToEventLoop, openLog, hasContent,
 } from '../../simulator';
 import { BreakpointManager, EXCEPTION_FILTERS, classifyException, type ExceptionHit, type StopHit } from './breakpoints';
 import { evaluateCommand } from './console';
@@ -40,6 +40,8 @@ export interface VmbusLaunchArguments extends DebugProtocol.LaunchRequestArgumen
   stopOnEntry?: boolean;
   /** What step over (F10) moves by: a protocol event (default) or a register-level sub-step. */
   granularity?: 'event' | 'substep';
+  /** `program` is a real log (trace-cmd / ftrace text or dmesg), stepped through with no engine. Default: any file not ending in .vmbus. */
+  log?: boolean;
 }
 
 export interface LoadDiagnostic {
@@ -92,7 +94,7 @@ export function launchArgumentsProblem(args: unknown): string | undefined {
   if (a.seed !== undefined && !(typeof a.seed === 'number' && Number.isInteger(a.seed) && a.seed >= 0 && a.seed <= 0xffffffff)) return '"seed" must be a whole number from 0 to 4294967295.';
   if (a.design !== undefined && a.design !== 'probe' && a.design !== 'cpuid') return '"design" must be "probe" or "cpuid".';
   if (a.granularity !== undefined && a.granularity !== 'event' && a.granularity !== 'substep') return '"granularity" must be "event" or "substep".';
-  for (const k of ['stopOnEntry', 'noDebug'] as const) if (a[k] !== undefined && typeof a[k] !== 'boolean') return `"${k}" must be true or false.`;
+  for (const k of ['stopOnEntry', 'noDebug', 'log'] as const) if (a[k] !== undefined && typeof a[k] !== 'boolean') return `"${k}" must be true or false.`;
   return undefined;
 }
 
@@ -412,6 +414,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
     } catch (e) {
       return `Cannot read ${program}: ${(e as Error).message}`;
     }
+    if (args.log ?? !/\.vmbus$/i.test(program)) return this.loadLog(text, program);
     const opts = { seed: args.seed, design: args.design };
     let result: LoadResult;
     try {
@@ -448,6 +451,26 @@ export class VmbusDebugSession extends LoggingDebugSession {
     this.program = program;
     this.lines = new LineResolver(result.config, text, program);
     this.bps.setConfig(result.config);
+    this.printedUpTo = -1;
+    this.lastReported = -2;
+    this.terminated = false;
+    this.invalidate();
+    return undefined;
+  }
+
+  /** A real log as the session: its records are the events, stepping needs no engine (logtrace). */
+  private loadLog(text: string, program: string): string | undefined {
+    const opened = openLog(text, program);
+    if (!hasContent(opened.imported)) return `${path.basename(program)}: nothing in it is a VMBus log record (trace-cmd / ftrace of the hyperv:vmbus_* events, dmesg, lsvmbus ...)`;
+    for (const d of opened.imported.diagnostics) {
+      if (d.severity === 'info') continue;
+      this.sendEvent(new OutputEvent(`${program}:${d.line}: ${d.severity}: ${d.message}\n`, 'console'));
+    }
+    this.session = opened.session;
+    this.config = opened.session.config;
+    this.program = program;
+    this.lines = new LineResolver(opened.session.config, text, program);
+    this.bps.setConfig(opened.session.config);
     this.printedUpTo = -1;
     this.lastReported = -2;
     this.terminated = false;

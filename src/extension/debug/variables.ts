@@ -291,16 +291,20 @@ export function currentMessage(events: Trace, position: number): MessageEvent | 
 export function messageNodes(m: MessageEvent | undefined, position: number, edited?: ReadonlyMap<string, number>): VarNode[] {
   if (!m) return [{ name: 'message', value: 'no channel message yet', readOnly: true }];
   const out: VarNode[] = [];
+  // A message read from a real log: what the log line does not say is unknown, not a placeholder's value.
+  const unknown = new Set(m.log?.unknown ?? []);
+  const u = (field: string, value: string): string => (unknown.has(field) ? 'unknown (not in the log)' : value);
   if (m.seq !== position) out.push({ name: '(last message)', value: `#${m.seq}; the current event is #${position}`, readOnly: true });
   out.push(
     { name: 'msgtype', value: `${m.msgtype} (${m.msgtypeValue})`, readOnly: true, evaluateName: 'msgtype' },
-    { name: 'from → to', value: `${m.from} → ${m.to}`, readOnly: true },
-    { name: 'synic', value: m.synic ?? 'none (not delivered to a SynIC)', readOnly: true },
-    { name: 'path', value: m.path, readOnly: true },
-    { name: 'connection id', value: fmtValue('connection', m.connectionId), readOnly: true },
-    { name: 'status', value: m.status, readOnly: true },
-    { name: 'confidential', value: String(m.confidential), readOnly: true },
+    { name: 'from → to', value: `${unknown.has('from') ? m.from + '?' : m.from} → ${unknown.has('to') ? m.to + '?' : m.to}`, readOnly: true },
+    { name: 'synic', value: u('synic', m.synic ?? 'none (not delivered to a SynIC)'), readOnly: true },
+    { name: 'path', value: u('path', m.path), readOnly: true },
+    { name: 'connection id', value: u('connectionId', fmtValue('connection', m.connectionId)), readOnly: true },
+    { name: 'status', value: u('status', m.status), readOnly: true },
+    { name: 'confidential', value: u('confidential', String(m.confidential)), readOnly: true },
   );
+  if (m.log) out.push({ name: 'log record', value: `line ${m.log.line}: ${m.log.name}`, readOnly: true });
   if (m.fault) out.push({ name: 'fault', value: m.fault, readOnly: true });
   const decoded = (m.decoded ?? {}) as Record<string, unknown>;
   const isOffer = m.msgtype === 'CHANNELMSG_OFFERCHANNEL';
@@ -331,7 +335,8 @@ export function messageNodes(m: MessageEvent | undefined, position: number, edit
   }
   const offerFlags = isOffer ? (decoded.offer as Record<string, unknown> | undefined)?.chn_flags : undefined;
   if (typeof offerFlags === 'number') out.splice(out.length, 0, { ...flagsNode(offerFlags), name: 'chn_flags (offer.chn_flags)' });
-  out.push({ name: 'bytes', value: `${m.hex.length / 2} bytes: ${m.hex.slice(0, 48)}${m.hex.length > 48 ? '…' : ''}`, memoryReference: `msg:${m.seq}`, readOnly: true });
+  if (unknown.has('hex')) out.push({ name: 'bytes', value: 'unknown (not in the log)', readOnly: true });
+  else out.push({ name: 'bytes', value: `${m.hex.length / 2} bytes: ${m.hex.slice(0, 48)}${m.hex.length > 48 ? '…' : ''}`, memoryReference: `msg:${m.seq}`, readOnly: true });
   return out;
 }
 
@@ -347,16 +352,22 @@ export function eventNodes(e: TraceEvent | undefined, state: SimulationState): V
     { name: 'kind', value: e.kind, readOnly: true },
     { name: 'what', value: describeEvent(e), readOnly: true },
     { name: 'phase', value: e.phase.join(' › ') || '(none)', readOnly: true },
-    { name: 'vp', value: e.vp === null ? 'none' : String(e.vp), readOnly: true },
-    { name: 'time', value: `${(e.time / 1000).toFixed(3)} µs`, readOnly: true },
+    { name: 'vp', value: e.vp === null ? (e.log ? 'unknown (not in the log)' : 'none') : String(e.vp), readOnly: true },
+    // A log's events are on its own clock (seconds since boot).
+    { name: 'time', value: e.log ? (e.log.unknown.includes('time') ? 'unknown (not in the log)' : `${(e.time / 1e9).toFixed(6)} s`) : `${(e.time / 1000).toFixed(3)} µs`, readOnly: true },
     { name: 'granularity', value: e.granularity, readOnly: true },
   ];
-  const skip = new Set(['seq', 'kind', 'phase', 'vp', 'time', 'granularity', 'source']);
+  if (e.log) {
+    out.push({ name: 'log line', value: String(e.log.line), readOnly: true });
+    out.push(jsonNode('fields (as logged)', e.log.fields, 'log.fields'));
+    if (e.log.unknown.length) out.push({ name: 'not in the log', value: e.log.unknown.join(', '), readOnly: true });
+  }
+  const skip = new Set(['seq', 'kind', 'phase', 'vp', 'time', 'granularity', 'source', 'log']);
   for (const [k, v] of Object.entries(e)) {
     if (skip.has(k)) continue;
     out.push(jsonNode(k, v, k));
   }
-  if (e.source) out.push({ name: 'scenario line', value: `${e.source.file}:${e.source.line + 1}`, readOnly: true });
+  if (e.source) out.push({ name: e.log ? 'log file' : 'scenario line', value: `${e.source.file}:${e.source.line + 1}`, readOnly: true });
   if (state.brokenInvariants.length) out.push({ name: 'broken invariants', value: state.brokenInvariants.join(', '), readOnly: true });
   return out;
 }
