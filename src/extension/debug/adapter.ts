@@ -461,7 +461,7 @@ export class VmbusDebugSession extends LoggingDebugSession {
   /** A real log as the session: its records are the events, stepping needs no engine (logtrace). */
   private loadLog(text: string, program: string): string | undefined {
     const opened = openLog(text, program);
-    if (!hasContent(opened.imported)) return `${path.basename(program)}: nothing in it is a VMBus log record (trace-cmd / ftrace of the hyperv:vmbus_* events, dmesg, lsvmbus ...)`;
+    if (!hasContent(opened.imported)) return `${baseName(program)}: nothing in it is a VMBus log record (trace-cmd / ftrace of the hyperv:vmbus_* events, dmesg, lsvmbus ...)`;
     for (const d of opened.imported.diagnostics) {
       if (d.severity === 'info') continue;
       this.sendEvent(new OutputEvent(`${program}:${d.line}: ${d.severity}: ${d.message}\n`, 'console'));
