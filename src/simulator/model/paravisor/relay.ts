@@ -10,6 +10,7 @@ import type { RelayBackend, VmbusServer } from '../server/server';
 import type { ServerChannel } from '../server/types';
 import { encodeOrThrow } from '../server/server';
 import { decodeMessage } from '../../protocol/codec';
+import { relayOfferFlags } from '../../protocol/offer';
 import { hexNum } from '../../protocol/hex';
 import { OPENVMM_CLIENT_VERSION_ORDER, messageTypeName, versionString } from '../../protocol/constants';
 import { msgtypeOf } from '../tracer';
@@ -155,7 +156,7 @@ export class Relay implements RelayBackend {
     const orig = Number(offer.chn_flags);
     // Relayed offers: confidential flags stripped; id + connection id chosen by the OpenHCL server.
     const rc: ServerChannel = {
-      key: 'relay:' + hc.key, dev: hc.dev, id: 0, state: 'ClientReleased', flags: orig & ~0x6, originalFlags: orig,
+      key: 'relay:' + hc.key, dev: hc.dev, id: 0, state: 'ClientReleased', flags: relayOfferFlags(orig), originalFlags: orig,
       monitorId: Number(j.monitor_allocated) ? Number(j.monitorid) : undefined, relayed: true, hostRelid, hostConnId: Number(j.connection_id),
       offerOrder: hostRelid, instanceGuid: String(offer.if_instance), classGuid: String(offer.if_type), gpadls: new Map(),
       subIndex: Number(offer.sub_channel_index),

@@ -12,6 +12,7 @@ import { hexNum } from '../../protocol/hex';
 import { parseVersion, versionString } from '../../protocol/constants';
 import { MONITOR_ID_INVALID, SERVER_SUPPORTED_FEATURES, SERVER_VTL, RELAY_LOCAL_FEATURES, STATUS_UNSUCCESSFUL, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
 import { hostileOffer, mutateOffer } from '../faults/hostile';
+import { offerFlagsSent } from '../../protocol/offer';
 import { channelFor, newConn, type ServerChannel, type ServerClient, type ServerConn } from './types';
 
 /** What a server needs from the world. */
@@ -268,10 +269,8 @@ export class VmbusServer {
   }
 
   private sendOffer(c: ServerChannel): void {
-    let flags = c.flags;
-    // send_offer: mask confidential bits when the connection lacks confidential_channels; 0x8 without gpa_pinning.
-    if (!(this.conn_.features & 0x10)) flags &= ~0x6;
-    if (!(this.conn_.features & 0x80)) flags &= ~0x8;
+    // send_offer's masking, the one rule the scenario checker asks too (protocol/offer.ts).
+    const flags = offerFlagsSent(c.flags, this.conn_.features);
     let monitorId = MONITOR_ID_INVALID;
     let monAlloc = 0;
     if (c.monitorId !== undefined && this.conn_.monitorPages) { monitorId = c.monitorId; monAlloc = 1; }
