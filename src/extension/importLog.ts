@@ -1,6 +1,7 @@
 // Command vmbus.importLog: the active editor's text (or a picked file) — lsvmbus, a sysfs dump,
 // dmesg, udevadm monitor or trace-cmd output of a real VM — becomes an untitled .vmbus scenario
 // that simulates that VM. The conversion is the simulator's (src/simulator/importers).
+import { MAX_DEVICES } from '../simulator/scenario/limits';
 import * as vscode from 'vscode';
 import { hasContent, importedToScenario, importLog, type ImportResult } from '../simulator';
 
@@ -29,9 +30,18 @@ async function pickText(): Promise<{ text: string; source: string } | undefined>
     filters: { 'Logs and listings': ['txt', 'log', 'dat', 'out'], 'All files': ['*'] },
   });
   if (!picked || picked.length === 0) return undefined;
+  // A regular file within the import budget (a FIFO or a device would never end).
+  const st = await vscode.workspace.fs.stat(picked[0]);
+  if ((st.type & vscode.FileType.File) === 0 || st.size > IMPORT_MAX_BYTES) {
+    void vscode.window.showErrorMessage(`${picked[0].path.split('/').pop()}: ${st.size > IMPORT_MAX_BYTES ? `too large to import (${st.size} bytes; the limit is ${IMPORT_MAX_BYTES})` : 'not a regular file'}.`);
+    return undefined;
+  }
   const bytes = await vscode.workspace.fs.readFile(picked[0]);
   return { text: new TextDecoder('utf-8').decode(bytes), source: picked[0].path.split('/').pop() ?? 'the picked file' };
 }
+
+/** The largest log imported (as vmbus-lab import's default --max-bytes). */
+const IMPORT_MAX_BYTES = 64 * 1024 * 1024;
 
 export function registerImportLog(context: vscode.ExtensionContext): void {
   context.subscriptions.push(
@@ -42,6 +52,10 @@ export function registerImportLog(context: vscode.ExtensionContext): void {
       if (!hasContent(r)) {
         const first = r.diagnostics.find((d) => d.severity !== 'info');
         void vscode.window.showWarningMessage(`Nothing in ${input.source} looks like lsvmbus, sysfs, dmesg, udevadm monitor or trace-cmd output${first ? ` (line ${first.line}: ${first.message})` : ''}.`);
+        return;
+      }
+      if (r.devices.length > MAX_DEVICES) {
+        void vscode.window.showErrorMessage(`${input.source} lists ${r.devices.length} devices; a scenario holds at most ${MAX_DEVICES}.`);
         return;
       }
       const scenario = importedToScenario(r, { source: input.source });

@@ -4,10 +4,11 @@
 // Exit codes: 0 something recognised, 2 nothing recognisable (or bad arguments / unreadable file).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { parseArgs } from 'node:util';
 import { commands, type CliIo } from '../cli';
 import { StringDecoder } from 'node:string_decoder';
 import * as v8 from 'node:v8';
-import { detectFormat, hasContent, importedToScenario, importLog, importTraceChunks, IMPORT_FORMATS, type ImportedEvent, type ImportFormat, type ImportResult, type TextChunk } from '../../simulator';
+import { MAX_DEVICES, detectFormat, hasContent, importedToScenario, importLog, importTraceChunks, IMPORT_FORMATS, type ImportedEvent, type ImportFormat, type ImportResult, type TextChunk } from '../../simulator';
 
 const USAGE = `usage: vmbus-lab import FILE [--format lsvmbus|sysfs|dmesg|udev|trace] [--json] [--scenario] [--verbose]
   FILE            a saved lsvmbus (any -v level), sysfs dump (grep -r . /sys/bus/vmbus/devices/*/...),
@@ -16,6 +17,7 @@ const USAGE = `usage: vmbus-lab import FILE [--format lsvmbus|sysfs|dmesg|udev|t
   --json          print the import result (devices, version, events, diagnostics) as JSON
   --scenario      print a .vmbus scenario that simulates this VM
   --verbose       also list the lines kept as "not about VMBus" (info diagnostics)
+  --max-bytes N   the largest input read (default 64 MiB); a FIFO or a device is never read
 Diagnostics go to stderr as FILE:LINE[:COL]: severity: message.
 Exit code: 0 when something was recognised, 2 when nothing was (or the arguments are wrong).
 `;
@@ -168,29 +170,48 @@ function summary(r: ImportResult): string {
   return parts.join(', ') + '\n';
 }
 
+/** Largest log read (a long trace-cmd report is tens of MiB); --max-bytes raises it. */
+export const DEFAULT_IMPORT_MAX_BYTES = 64 * 1024 * 1024;
+const MAX_PRINTED_DIAGNOSTICS = 100;
+
 async function importCommand(args: string[], io: CliIo): Promise<number> {
-  let file: string | undefined;
-  let format: ImportFormat | undefined;
-  let json = false;
-  let scenario = false;
-  let verbose = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--help' || a === '-h') { io.stdout(USAGE); return 0; }
-    else if (a === '--json') json = true;
-    else if (a === '--scenario') scenario = true;
-    else if (a === '--verbose' || a === '-v') verbose = true;
-    else if (a === '--format' || a.startsWith('--format=')) {
-      const v = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i];
-      if (!v || !(IMPORT_FORMATS as readonly string[]).includes(v)) {
-        io.stderr(`vmbus-lab import: --format is one of ${IMPORT_FORMATS.join(', ')}, not '${v ?? ''}'\n`);
-        return 2;
-      }
-      format = v as ImportFormat;
-    } else if (a.startsWith('-') && a !== '-') { io.stderr(`vmbus-lab import: unknown option '${a}'\n${USAGE}`); return 2; }
-    else if (file === undefined) file = a;
-    else { io.stderr(`vmbus-lab import: one file at a time ('${a}')\n`); return 2; }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        json: { type: 'boolean' },
+        scenario: { type: 'boolean' },
+        verbose: { type: 'boolean', short: 'v' },
+        format: { type: 'string' },
+        'max-bytes': { type: 'string' },
+      },
+    });
+  } catch (e) {
+    io.stderr(`vmbus-lab import: ${(e as Error).message}\n${USAGE}`);
+    return 2;
   }
+  const { values: v, positionals } = parsed;
+  if (v.help) { io.stdout(USAGE); return 0; }
+  if (v.format !== undefined && !(IMPORT_FORMATS as readonly string[]).includes(v.format)) {
+    io.stderr(`vmbus-lab import: --format is one of ${IMPORT_FORMATS.join(', ')}, not '${v.format}'\n`);
+    return 2;
+  }
+  const format = v.format as ImportFormat | undefined;
+  const json = !!v.json;
+  const scenario = !!v.scenario;
+  const verbose = !!v.verbose;
+  let maxBytes = DEFAULT_IMPORT_MAX_BYTES;
+  if (v['max-bytes'] !== undefined) {
+    const n = /^\d+$/.test(v['max-bytes']) ? Number(v['max-bytes']) : NaN;
+    if (!Number.isSafeInteger(n) || n < 1) { io.stderr(`vmbus-lab import: --max-bytes needs a positive number, not '${v['max-bytes']}'\n`); return 2; }
+    maxBytes = n;
+  }
+  if (positionals.length > 1) { io.stderr(`vmbus-lab import: one file at a time ('${positionals[1]}')\n`); return 2; }
+  const file = positionals[0];
   if (!file) { io.stderr(USAGE); return 2; }
   if (json && scenario) { io.stderr('vmbus-lab import: --json and --scenario exclude each other\n'); return 2; }
   const display = file === '-' ? '<stdin>' : file;
@@ -199,10 +220,24 @@ async function importCommand(args: string[], io: CliIo): Promise<number> {
   try {
     // A trace (the large format) is read in chunks and, unless a scenario is asked for, its events
     // are not kept: counted for the summary, or written out as they are read for --json.
-    const fd = file === '-' ? 0 : fs.openSync(path.resolve(file), 'r');
+    // Only a regular file (never a FIFO, which would block, or /dev/zero, which never ends),
+    // opened non-blocking in case one is swapped in after the check.
+    let size = 0;
+    if (file !== '-') {
+      const st = fs.statSync(path.resolve(file));
+      if (!st.isFile()) { io.stderr(`${file}: cannot read: not a regular file\n`); return 2; }
+      size = st.size;
+    }
+    const fd = file === '-' ? 0 : fs.openSync(path.resolve(file), fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
     try {
+      if (fd !== 0 && !fs.fstatSync(fd).isFile()) { io.stderr(`${file}: cannot read: not a regular file\n`); return 2; }
       const { reader, head } = readHead(fd);
       const f = format ?? detectFormat(head.text);
+      // A trace is streamed (bounded memory); anything else is read whole, within the budget.
+      if (!(f === 'trace' && !scenario) && size > maxBytes) {
+        io.stderr(`${file}: cannot read: file too large (${size} bytes; the limit is ${maxBytes} bytes) (raise it with --max-bytes)\n`);
+        return 2;
+      }
       if (f === 'trace' && !scenario) {
         streamed = true;
         // Reading leaves only short-lived garbage: a young generation that does not grow keeps
@@ -223,8 +258,11 @@ async function importCommand(args: string[], io: CliIo): Promise<number> {
     return 2;
   }
   let hidden = 0;
+  let printed = 0;
   for (const d of r.diagnostics) {
     if (d.severity === 'info' && !verbose) { hidden++; continue; }
+    if (printed++ === MAX_PRINTED_DIAGNOSTICS) io.stderr(`${display}: further diagnostics not shown\n`);
+    if (printed > MAX_PRINTED_DIAGNOSTICS) continue;
     io.stderr(`${display}:${d.line}${d.column !== undefined ? ':' + d.column : ''}: ${d.severity}: ${d.message}\n`);
   }
   if (hidden) io.stderr(`${display}: ${hidden} line${hidden === 1 ? '' : 's'} kept as not about VMBus or for information only (--verbose lists them)\n`);
@@ -238,6 +276,10 @@ async function importCommand(args: string[], io: CliIo): Promise<number> {
     const { detected, ...rest } = r;
     io.stdout(JSON.stringify({ file: display, detected, ...rest }, null, 2) + '\n');
   } else if (scenario) {
+    if (r.devices.length > MAX_DEVICES) {
+      io.stderr(`vmbus-lab import: ${display} lists ${r.devices.length} devices; a scenario holds at most ${MAX_DEVICES} (each needs a relid below 2048)\n`);
+      return 2;
+    }
     io.stdout(importedToScenario(r, { source: file === '-' ? 'standard input' : path.basename(file) }));
   } else {
     io.stdout(summary(r));

@@ -3,6 +3,7 @@
 // error (item 6), a crash in one file of a batch is that file's failed suite (item 2), and the
 // smaller items (item 8): escaped control characters, empty files, --junit=, help COMMAND.
 import * as assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -135,6 +136,24 @@ describe('security: the CLI on hostile files', function () {
       assert.equal(r.code, 2, args.join(' '));
       assert.match(r.err, /vmbus-lab run: /);
     }
+  });
+
+  it('import never reads /dev/zero or a FIFO, and refuses an input over --max-bytes', async function () {
+    if (process.platform === 'win32') this.skip();
+    const fifo = path.join(dir, 'log.fifo');
+    execFileSync('mkfifo', [fifo]);
+    for (const f of ['/dev/zero', fifo]) {
+      const r = await cli(['import', f]);
+      assert.equal(r.code, 2);
+      assert.match(r.err, /cannot read: not a regular file/);
+    }
+    const log = write('lsvmbus.txt', 'VMBUS ID  1: Class_ID = {ba6163d9-04a1-4d29-b605-72e2ffb1dc7f} - Synthetic SCSI Controller\n');
+    const r = await cli(['import', log, '--max-bytes', '10']);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /file too large \(\d+ bytes; the limit is 10 bytes\) \(raise it with --max-bytes\)/);
+    const bad = await cli(['import', log, '--bogus']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.err, /vmbus-lab import: Unknown option '--bogus'/);
   });
 
   it('help COMMAND prints that command\'s usage; --version prints the version', async () => {
