@@ -1,7 +1,7 @@
 // Command vmbus.importLog: the active editor's text (or a picked file) — lsvmbus, a sysfs dump,
 // dmesg, udevadm monitor or trace-cmd output of a real VM — becomes an untitled .vmbus scenario
 // that simulates that VM. The conversion is the simulator's (src/simulator/importers).
-import { MAX_DEVICES } from '../simulator/scenario/limits';
+import { MAX_DEVICES } from '../simulator/index';
 import * as vscode from 'vscode';
 import { hasContent, importedToScenario, importLog, type ImportResult } from '../simulator';
 

@@ -29,6 +29,7 @@ export { parseScenario, formatScenario, type ParseResult, type Range, type Scena
 export { loadScenarioFiles, DEFAULT_SCENARIO_BUDGET, type LoadedScenarioFiles, type ScenarioBudget, type ScenarioFileReader, type ScenarioReadResult } from './scenario/files';
 export { isAbsolutePath, isInside, normalizePath } from './scenario/paths';
 export { yieldToEventLoop } from './util/yield';
+export { MAX_DEVICES, SETTING_LIMITS, FAULT_PARAM_RULES } from './scenario/limits';
 export { formatExpectations, traceLines, type ExpectationResult } from './scenario/report';
 export { completeAt, definitionAt, foldingRanges, hoverAt, type CompletionKind } from './scenario/services';
 
