@@ -91,6 +91,8 @@ export class ScriptedSteps {
       if (st.kind === 'rescind') this.rescind(st.device, st.source, cont);
       else if (st.kind === 'close') this.guest().ops.close(st.device, st.source, cont);
       else if (st.kind === 'unload') this.guest().ops.unload(st.source, cont);
+      else if (st.kind === 'reopen') this.guest().ops.reopen(st.device, st.source, cont);
+      else if (st.kind === 'modify') this.guest().ops.modify(st.device, st.vp, st.source, cont);
       else { this.tracer.log('guest', 'warn', `step ${st.kind}: not modelled yet`, st.source); cont(); }
     };
     next(0);

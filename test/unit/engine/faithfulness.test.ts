@@ -7,6 +7,7 @@ import { runScenario, type RunResult } from '../../../src/simulator/engine/sessi
 import { traceCmdRecords } from '../../../src/simulator/trace/traceCmd';
 import type { MessageEvent, TraceEvent } from '../../../src/simulator/trace/events';
 import { messages } from './helpers';
+import { hexNum } from '../../../src/simulator/protocol/hex';
 
 /** Parses a scenario text (no includes) and runs it. */
 function runText(text: string): RunResult {
@@ -257,5 +258,38 @@ describe('issue 13 item 10: hostile message faults honour their triggers', () =>
     const g = runText(`${PLAIN_53}device disk0 storvsc\ndevice nic0 netvsc\nfault gpadl-fails nth 2\n`);
     const created = messages(g.events).filter((m) => m.msgtype === 'CHANNELMSG_GPADL_CREATED').map((m) => m.decoded.creation_status);
     assert.deepEqual(created.slice(0, 2), [0, 0xc0000001]);
+  });
+});
+
+describe('issue 13: steps that drive the guest — reopen and modify', () => {
+  it('close then reopen: a new ring GPADL (next handle, linux §1.3), OPENCHANNEL again, the server opens it again (test_channel_lifetime)', () => {
+    const r = runText(`${PLAIN_53}device disk0 storvsc {\n  packets 0\n}\nrun {\n  close disk0\n  reopen disk0\n}\nexpect {\n  channel disk0 open\n}\n`);
+    const flow = messages(r.events).filter((m) => m.from === 'guest' && m.msgtype !== 'CHANNELMSG_GPADL_BODY').map((m) => `${m.msgtype.replace('CHANNELMSG_', '')}${m.decoded.gpadl !== undefined ? ' ' + hexNum(Number(m.decoded.gpadl)) : ''}`);
+    assert.deepEqual(flow, [
+      'INITIATE_CONTACT', 'REQUESTOFFERS', 'GPADL_HEADER 0xe1e10', 'OPENCHANNEL', // first open
+      'CLOSECHANNEL', 'GPADL_TEARDOWN 0xe1e10', // close: CLOSECHANNEL, then the ring GPADL goes
+      'GPADL_HEADER 0xe1e11', 'OPENCHANNEL', // reopen: the next handle
+    ]);
+    assert.equal(messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_OPENCHANNEL_RESULT' && Number(m.decoded.status) === 0).length, 2);
+    assert.deepEqual(results(r), [['channel disk0 open', true]]);
+  });
+
+  it('modify at 5.3: MODIFYCHANNEL, then MODIFYCHANNEL_RESPONSE status 0 (Iron); the guest then binds the channel to the new VP', () => {
+    const r = runText(`platform {\n  isolation none\n  max_version 5.3\n  vps 2\n}\nparavisor none\ndevice kvp0 kvp {\n  packets 4\n}\nrun {\n  modify kvp0 vp 1\n}\n`);
+    const mc = messages(r.events).filter((m) => /MODIFYCHANNEL/.test(m.msgtype));
+    assert.deepEqual(mc.map((m) => [m.msgtype, m.decoded.target_vp ?? m.decoded.status]), [['CHANNELMSG_MODIFYCHANNEL', 1], ['CHANNELMSG_MODIFYCHANNEL_RESPONSE', 0]]);
+    const vp = r.events.filter((e) => e.kind === 'state' && e.party === 'guest' && e.object === 'channel-vp').map((e) => (e as { to: string }).to);
+    assert.deepEqual(vp, ['vp 1']);
+  });
+
+  it('modify at 5.2: no response below Iron, Linux does not wait (linux §1.3)', () => {
+    const r = runText(`platform {\n  isolation none\n  max_version 5.2\n  vps 2\n}\nparavisor none\ndevice kvp0 kvp\nrun {\n  modify kvp0 vp 1\n}\n`);
+    assert.deepEqual(messages(r.events).filter((m) => /MODIFYCHANNEL/.test(m.msgtype)).map((m) => m.msgtype), ['CHANNELMSG_MODIFYCHANNEL']);
+  });
+
+  it('modify of a relayed channel: OpenHCL forwards it to the host and answers with the host\'s status', () => {
+    const r = runText(`${SNP_OPENHCL}device nic0 netvsc\nrun {\n  modify nic0 vp 0\n}\n`);
+    const m = messages(r.events).filter((x) => /MODIFYCHANNEL/.test(x.msgtype)).map((x) => `${x.from}>${x.to} ${x.msgtype.replace('CHANNELMSG_', '')}`);
+    assert.deepEqual(m, ['guest>paravisor MODIFYCHANNEL', 'paravisor>host MODIFYCHANNEL', 'host>paravisor MODIFYCHANNEL_RESPONSE', 'paravisor>guest MODIFYCHANNEL_RESPONSE']);
   });
 });

@@ -11,6 +11,11 @@ import { GPADL_BODY_MAX_PFNS, GPADL_HEADER_MAX_PFNS } from '../../protocol/layou
 
 
 export class GuestChannels {
+  /** A scripted step waiting for the open it started (reopen): runs instead of the next queued open. */
+  private afterOpen: (() => void) | null = null;
+  /** A scripted step waiting for the opens after a new connection (connect, reset) to finish. */
+  private afterOpens: (() => void) | null = null;
+
   constructor(private readonly g: GuestCore, private readonly data: DataPath) {}
 
   // ---------------------------------------------------------------------------- open (vmbus_open)
@@ -22,11 +27,30 @@ export class GuestChannels {
       // Subchannel offers follow a primary's open by a few µs: give them time to arrive.
       g.clock.schedule(T.hostWork * 3, () => {
         if (g.openQueue.length > 0) this.openNext();
+        else if (this.afterOpens) { const f = this.afterOpens; this.afterOpens = null; f(); }
         else this.data.start();
       });
       return;
     }
     if (ch.rescinded || ch.state !== 'offered') { this.openNext(); return; }
+    this.openOne(ch);
+  }
+
+  /** After an open completes or fails: the step that asked for it, or the next queued open. */
+  private continueAfterOpen(): void {
+    const f = this.afterOpen;
+    this.afterOpen = null;
+    this.g.clock.schedule(T.guestWork, f ?? (() => this.openNext()));
+  }
+
+  /** The opens after a (re)connection finish: then `done` runs instead of the data phase. */
+  whenOpensDone(done: () => void): void {
+    this.afterOpens = done;
+  }
+
+  /** vmbus_open of one channel: ring pages, ring GPADL, OPENCHANNEL, then the driver's buffers. */
+  private openOne(ch: GuestChannel): void {
+    const g = this.g;
     g.tracer.beginPhase(`open ${ch.className ?? ch.device} (relid ${ch.relid})`, 0, ch.source);
     ch.state = 'opening';
     g.state('channel', 'offered', 'opening', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'opening' }, source: ch.source });
@@ -116,7 +140,7 @@ export class GuestChannels {
       g.state('channel', 'opening', 'open', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'open' }, source: ch.source });
       this.buffers(ch, 0, () => {
         g.tracer.endPhase(`open ${ch.className ?? ch.device} (relid ${ch.relid})`, 'ok');
-        g.clock.schedule(T.guestWork, () => this.openNext());
+        this.continueAfterOpen();
       });
     }, ch.relid, () => this.openFailed(ch, 'rescind'));
     g.post({
@@ -142,7 +166,7 @@ export class GuestChannels {
     const phase = `open ${ch.className ?? ch.device} (relid ${ch.relid})`;
     const next = () => {
       g.tracer.endPhase(phase, 'failed', why);
-      g.clock.schedule(T.guestWork, () => this.openNext());
+      this.continueAfterOpen();
     };
     if (why === 'gpadl') {
       ch.state = 'offered';
@@ -240,6 +264,55 @@ export class GuestChannels {
     g.state('channel', 'open', 'closed', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'closed' }, source });
     g.post({ msgtype: 'CHANNELMSG_CLOSECHANNEL', child_relid: ch.relid }, g.connId, undefined, source);
     this.teardownGpadls(ch, () => { g.tracer.endPhase(phase, 'ok'); done(); });
+  }
+
+  /** The driver opens a channel it closed again (vmbus_open: a new ring GPADL, OPENCHANNEL). */
+  reopen(device: string, source: SourceRef | undefined, done: () => void): void {
+    const g = this.g;
+    const ch = g.unloaded ? undefined : g.channelOrder.find((c) => c.device === device && c.state === 'closed');
+    if (!ch) {
+      g.tracer.beginPhase(`reopen ${device}`, 0, source);
+      g.tracer.endPhase(`reopen ${device}`, 'skipped', 'no closed channel');
+      done();
+      return;
+    }
+    ch.state = 'offered';
+    g.state('channel', 'closed', 'offered', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'offered' }, source });
+    this.afterOpen = done;
+    this.openOne(ch);
+  }
+
+  /**
+   * vmbus_send_modifychannel: binds an open channel to another VP (CHANNELMSG_MODIFYCHANNEL, from
+   * 4.1). From 5.3 Linux waits for MODIFYCHANNEL_RESPONSE and keeps the old VP if its status is not
+   * 0 (-EAGAIN); below 5.3 there is no answer (linux §1.3).
+   */
+  modify(device: string, vp: number, source: SourceRef | undefined, done: () => void): void {
+    const g = this.g;
+    const ch = g.unloaded ? undefined : g.channelOrder.find((c) => c.device === device && c.state === 'open' && c.subIndex === 0);
+    const phase = `modify ${ch ? (ch.className ?? ch.device) + ` (relid ${ch.relid})` : device} vp ${vp}`;
+    g.tracer.beginPhase(phase, 0, source);
+    if (!ch) { g.tracer.endPhase(phase, 'skipped', 'no open channel'); done(); return; }
+    const v = g.version ?? 0;
+    if (v < 0x40001) { g.tracer.endPhase(phase, 'skipped', 'MODIFYCHANNEL needs 4.1'); done(); return; }
+    const old = ch.targetVp ?? 0;
+    const retarget = () => {
+      ch.targetVp = vp;
+      g.state('channel-vp', `vp ${old}`, `vp ${vp}`, { relid: ch.relid, vp: 0, granularity: 'event', detail: { targetVp: vp }, source });
+    };
+    if (v >= 0x50003) {
+      g.wait(24, (j) => Number(j.child_relid) === ch.relid, (j) => {
+        if (Number(j.status) === 0) { retarget(); g.tracer.endPhase(phase, 'ok'); }
+        else g.tracer.endPhase(phase, 'failed', `status ${hexNum(Number(j.status))} (-EAGAIN)`);
+        done();
+      }, ch.relid);
+      g.post({ msgtype: 'CHANNELMSG_MODIFYCHANNEL', child_relid: ch.relid, target_vp: vp }, g.connId, undefined, source);
+      return;
+    }
+    g.post({ msgtype: 'CHANNELMSG_MODIFYCHANNEL', child_relid: ch.relid, target_vp: vp }, g.connId, undefined, source);
+    retarget();
+    g.tracer.endPhase(phase, 'ok', 'no response below 5.3');
+    done();
   }
 
   /** vmbus_initiate_unload: CHANNELMSG_UNLOAD, then wait for UNLOAD_RESPONSE (logging while it does not come). */

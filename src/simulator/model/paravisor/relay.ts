@@ -201,6 +201,11 @@ export class Relay implements RelayBackend {
     this.send({ msgtype: 'CHANNELMSG_GPADL_TEARDOWN', child_relid: c.hostRelid, gpadl });
   }
 
+  modify(c: ServerChannel, targetVp: number, done: (status: number) => void): void {
+    this.waiters.push({ msgtype: 24, match: (x) => Number(x.child_relid) === c.hostRelid, run: (x) => done(Number(x.status)) });
+    this.send({ msgtype: 'CHANNELMSG_MODIFYCHANNEL', child_relid: c.hostRelid, target_vp: targetVp });
+  }
+
   released(c: ServerChannel): void {
     this.send({ msgtype: 'CHANNELMSG_RELID_RELEASED', child_relid: c.hostRelid });
   }

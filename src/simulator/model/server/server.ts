@@ -40,6 +40,8 @@ export interface RelayBackend {
   open(c: ServerChannel, j: Json): void;
   close(c: ServerChannel): void;
   teardownGpadl(c: ServerChannel, gpadl: number, done: () => void): void;
+  /** MODIFYCHANNEL of a relayed channel, forwarded to the host; `done` gets the host's status. */
+  modify(c: ServerChannel, targetVp: number, done: (status: number) => void): void;
   released(c: ServerChannel): void;
   /** The host revokes the channel (a device fault on a relayed channel). */
   revokeFromHost(c: ServerChannel): void;
@@ -161,6 +163,7 @@ export class VmbusServer {
       case 'CHANNELMSG_GPADL_TEARDOWN': this.teardown(j); break;
       case 'CHANNELMSG_RELID_RELEASED': this.release(j); break;
       case 'CHANNELMSG_UNLOAD': this.unload(); break;
+      case 'CHANNELMSG_MODIFYCHANNEL': this.modifyChannel(j); break;
       default:
         this.log(`synic message error: InvalidMessageType(${name})`);
     }
@@ -477,6 +480,28 @@ export class VmbusServer {
       this.send({ msgtype: 'CHANNELMSG_OPENCHANNEL_RESULT', child_relid: relid, openid: c.openId ?? relid, status }, c.dev.source);
       if (status === 0) this.offerSubchannels(c);
     });
+  }
+
+  /**
+   * MODIFY_CHANNEL (openvmm §2.2, from 4.1): target_vp 0xFFFFFFFF, an unknown channel or one not
+   * Open is an error; every answer, errors included, is a ModifyChannelResponse, sent only from
+   * Iron (5.3). A relayed channel's modify goes to the host.
+   */
+  private modifyChannel(j: Json): void {
+    const v = this.conn_.version;
+    if (v < 0x40001) { this.log('synic message error: InvalidMessageType(CHANNELMSG_MODIFYCHANNEL)'); return; }
+    const relid = Number(j.child_relid);
+    const vp = Number(j.target_vp);
+    const c = this.channelById(relid);
+    const respond = (status: number) => { if (v >= 0x50003) this.send({ msgtype: 'CHANNELMSG_MODIFYCHANNEL_RESPONSE', child_relid: relid, status }); };
+    const err = vp === 0xffffffff ? 'InvalidTargetVp' : !c ? 'UnknownChannelId' : c.state !== 'Open' ? 'InvalidChannelState' : undefined;
+    if (err || !c) { this.log(`synic message error: ${err}`); respond(STATUS_UNSUCCESSFUL); return; }
+    const retargeted = (status: number) => {
+      if (status === 0) this.tracer.state(this.party, 'channel-vp', 'modifying', `vp ${vp}`, { relid, detail: { targetVp: vp } });
+      respond(status);
+    };
+    if (this.isRelayed(c)) { this.backend!.modify(c, vp, retargeted); return; }
+    this.clock.schedule(T.deviceWork, () => retargeted(0));
   }
 
   /** The relay's host answered OPENCHANNEL_RESULT for a relayed channel. */
