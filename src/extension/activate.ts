@@ -11,6 +11,7 @@ import { registerViews, type ViewsApi } from './views/register';
 import { registerTimeline } from './timeline/register';
 import { registerCommands } from './commands';
 import { registerImportLog } from './importLog';
+import { registerLogs } from './logs';
 
 startup.evaluated = performance.now();
 
@@ -22,7 +23,8 @@ export function activate(context: vscode.ExtensionContext): { hub: SessionHub; v
   registerLanguage(context, hub);
   registerDebug(context, hub);
   const views = registerViews(context, hub);
-  registerTimeline(context, hub);
+  const timeline = registerTimeline(context, hub);
+  registerLogs(context, hub, timeline);
   registerImportLog(context);
   startup.activateEnd = performance.now();
   return { hub, views, startup };

@@ -8,7 +8,7 @@ import { registerCompare } from './compare';
 import { base64ToBytes } from '../../shared/base64';
 import { uriOf } from '../uris';
 
-export function registerTimeline(context: vscode.ExtensionContext, hub: SessionHub): void {
+export function registerTimeline(context: vscode.ExtensionContext, hub: SessionHub): TimelineController {
   const controller = new TimelineController(context, hub);
   context.subscriptions.push(
     controller,
@@ -28,4 +28,5 @@ export function registerTimeline(context: vscode.ExtensionContext, hub: SessionH
     }),
   );
   registerCompare(context, hub, controller);
+  return controller;
 }

@@ -3,6 +3,7 @@
 // run) and refresh incrementally: each move rebuilds the pure models (./model) and fires
 // onDidChangeTreeData only for the nodes whose rendering changed. Hidden views are rebuilt when
 // they become visible.
+import { LogDropController } from '../logs';
 import * as vscode from 'vscode';
 import type { ActiveSimulation, SessionHub } from '../session/hub';
 import { isAbsolutePath, type SimulationSession, type SimulationState, type SourceRef, type Trace } from '../../simulator';
@@ -63,7 +64,8 @@ class ViewsController implements vscode.Disposable {
     for (const k of KEYS) {
       const p = new ModelTreeProvider(VIEW_IDS[k]);
       this.providers[k] = p;
-      const tv = vscode.window.createTreeView(VIEW_IDS[k], { treeDataProvider: p, showCollapseAll: k !== 'exposure' });
+      // A log file dropped on any VMBus view opens as a trace (VMBus: Open Log).
+      const tv = vscode.window.createTreeView(VIEW_IDS[k], { treeDataProvider: p, showCollapseAll: k !== 'exposure', dragAndDropController: new LogDropController<string>() });
       this.trees[k] = tv;
       this.disposables.push(
         p,

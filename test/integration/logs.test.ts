@@ -1,0 +1,63 @@
+// Real logs in the real VS Code: VMBus: Open Log on a trace-cmd text of the workspace, stepped with
+// the sidebar's buttons (no engine behind it), the Channels tree following the offers; the
+// conformance check puts its differences on the log file as diagnostics. Runs in every host
+// (Node, web, virtual): the log is read through vscode.workspace.fs. Expected values are the
+// fixture's lines (guest-netvsc.trace: line 10 offers relid 0xe, line 15 opens it, line 17 offers
+// its sub-channel 0xf).
+import * as assert from './assert';
+import * as vscode from 'vscode';
+import type { SessionHub } from '../../src/extension/session/hub';
+import type { ViewsApi } from '../../src/extension/views/register';
+
+const EXTENSION_ID = 'vmbus-lab.vmbus-lab';
+
+describe('real logs', function () {
+  this.timeout(60_000);
+  let hub: SessionHub;
+  let views: ViewsApi;
+  let log: vscode.Uri;
+
+  before(async () => {
+    const e = vscode.extensions.getExtension<{ hub: SessionHub; views: ViewsApi }>(EXTENSION_ID);
+    assert.ok(e, `${EXTENSION_ID} is installed`);
+    const api = await e.activate();
+    hub = api.hub;
+    views = api.views;
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    assert.ok(folder, 'a workspace folder is open');
+    log = vscode.Uri.joinPath(folder.uri, 'guest-netvsc.trace');
+  });
+
+  it('opens a trace-cmd log and steps through it: the tree follows the offers, back goes back', async () => {
+    if (hub.active?.driver === 'debug') await vscode.commands.executeCommand('workbench.action.debug.stop');
+    const ok = await vscode.commands.executeCommand<boolean>('vmbus.openLog', log);
+    assert.strictEqual(ok, true);
+    assert.strictEqual(hub.active?.driver, 'sidebar');
+    const session = hub.active.session;
+    assert.strictEqual(session.position(), -1);
+    for (let i = 0; i < 7; i++) await vscode.commands.executeCommand('vmbus.views.step');
+    assert.strictEqual(session.position(), 6);
+    const e = session.events().at(6)!;
+    assert.strictEqual(e.log?.line, 10);
+    assert.strictEqual(e.kind === 'message' && e.msgtype, 'CHANNELMSG_OFFERCHANNEL');
+    let st = session.inspect();
+    assert.deepStrictEqual(st.channels.map((c) => [c.relid, c.state]), [[14, 'offered']]);
+    views.flush();
+    const channels = JSON.stringify(views.snapshot('channels'));
+    assert.ok(/14/.test(channels), `the Channels tree shows relid 14: ${channels.slice(0, 300)}`);
+    await vscode.commands.executeCommand('vmbus.views.runToEnd');
+    st = session.inspect();
+    assert.deepStrictEqual(st.channels.map((c) => [c.relid, c.state]), [[14, 'open'], [15, 'offered']]);
+    await vscode.commands.executeCommand('vmbus.views.stepBack');
+    assert.strictEqual(session.events().at(session.position())?.log?.line, 16);
+    assert.strictEqual(session.inspect().channels.length, 1);
+  });
+
+  it('checks the log against the model: the differences are diagnostics on the log file', async () => {
+    const n = await vscode.commands.executeCommand<number | undefined>('vmbus.checkLog', log);
+    assert.ok(typeof n === 'number', 'the check ran');
+    const diags = vscode.languages.getDiagnostics(log).filter((d) => d.source === 'VMBus conformance');
+    assert.strictEqual(diags.length, n);
+    for (const d of diags) assert.ok(d.range.start.line >= 0 && d.range.start.line < 17, `a line of the log: ${d.range.start.line}`);
+  });
+});
