@@ -12,7 +12,7 @@ import type { Relay } from './paravisor/relay';
 import { eventMatchesStop } from './stops';
 import { T } from './constants';
 
-type RescindStep = Extract<ScenarioConfig['steps'][number], { kind: 'rescind' }>;
+type RescindStep = Extract<ScenarioConfig['steps'][number], { kind: 'rescind' | 'reset' }>;
 
 export class ScriptedSteps {
   /** Scripted rescinds with an `after` stop point: armed until the point is reached. */
@@ -33,7 +33,7 @@ export class ScriptedSteps {
     private readonly relay: Relay | null,
     private readonly deviceOf: (e: TraceEvent) => string | undefined,
   ) {
-    for (const st of cfg.steps) if (st.kind === 'rescind' && st.after) this.afterSteps.push(st);
+    for (const st of cfg.steps) if ((st.kind === 'rescind' || st.kind === 'reset') && st.after) this.afterSteps.push(st);
     if (this.afterSteps.length > 0) tracer.onEmit = (ev) => { if (this.afterSteps.length > 0) this.checkAfter(ev); };
   }
 
@@ -47,7 +47,8 @@ export class ScriptedSteps {
       if (!eventMatchesStop(st.after!, ev, this.deviceOf)) continue;
       this.afterSteps.splice(i, 1);
       i--;
-      this.clock.schedule(T.hostWork, () => this.scriptedRescind(st.device, st.source));
+      if (st.kind === 'reset') this.clock.schedule(T.guestWork, () => this.guest().restart('reset', st.source, () => undefined));
+      else this.clock.schedule(T.hostWork, () => this.scriptedRescind(st.device, st.source));
     }
   }
 
@@ -83,7 +84,7 @@ export class ScriptedSteps {
   run(): void {
     if (this.started) return;
     this.started = true;
-    const steps = this.cfg.steps.filter((s) => s.kind !== 'rescind' || !s.after);
+    const steps = this.cfg.steps.filter((s) => (s.kind !== 'rescind' && s.kind !== 'reset') || !s.after);
     const next = (i: number) => {
       if (i >= steps.length) return;
       const st = steps[i];
@@ -92,6 +93,7 @@ export class ScriptedSteps {
       else if (st.kind === 'close') this.guest().ops.close(st.device, st.source, cont);
       else if (st.kind === 'unload') this.guest().ops.unload(st.source, cont);
       else if (st.kind === 'reopen') this.guest().ops.reopen(st.device, st.source, cont);
+      else if (st.kind === 'connect' || st.kind === 'reset') this.guest().restart(st.kind, st.source, cont);
       else if (st.kind === 'modify') this.guest().ops.modify(st.device, st.vp, st.source, cont);
       else { this.tracer.log('guest', 'warn', `step ${st.kind}: not modelled yet`, st.source); cont(); }
     };
@@ -136,7 +138,8 @@ export class ScriptedSteps {
   /** End of run: steps that never fired are reported. */
   finish(): void {
     for (const st of this.afterSteps) {
-      this.tracer.log(this.pv ? 'paravisor' : 'host', 'warn', `scripted rescind of ${st.device}: stop point "${st.after!.label}" was never reached`, st.source);
+      const what = st.kind === 'reset' ? 'scripted reset' : `scripted rescind of ${st.device}`;
+      this.tracer.log(st.kind === 'reset' ? 'guest' : this.pv ? 'paravisor' : 'host', 'warn', `${what}: stop point "${st.after!.label}" was never reached`, st.source);
     }
     this.afterSteps = [];
     for (const r of this.rescindWhenOffered) this.tracer.log(this.pv ? 'paravisor' : 'host', 'warn', `scripted rescind of ${r.device}: the device was never offered`, r.source);

@@ -293,3 +293,29 @@ describe('issue 13: steps that drive the guest — reopen and modify', () => {
     assert.deepEqual(m, ['guest>paravisor MODIFYCHANNEL', 'paravisor>host MODIFYCHANNEL', 'host>paravisor MODIFYCHANNEL_RESPONSE', 'paravisor>guest MODIFYCHANNEL_RESPONSE']);
   });
 });
+
+describe('issue 13: steps that drive the guest — unload then connect again, reset in the middle of a GPADL', () => {
+  it('unload then connect (kexec): UNLOAD, UNLOAD_RESPONSE, then a whole new connection; the new kernel starts GPADL handles at 0xE1E10 again (linux §1.3)', () => {
+    const r = runText(`${PLAIN_53}device disk0 storvsc {\n  packets 0\n}\nrun {\n  unload\n  connect\n}\nexpect {\n  channel disk0 open\n}\n`);
+    const flow = messages(r.events).filter((m) => m.msgtype !== 'CHANNELMSG_GPADL_BODY').map((m) => `${m.from === 'guest' ? '>' : '<'}${m.msgtype.replace('CHANNELMSG_', '')}${m.from === 'guest' && m.decoded.gpadl !== undefined ? ' ' + hexNum(Number(m.decoded.gpadl)) : ''}`);
+    const once = ['>INITIATE_CONTACT', '<VERSION_RESPONSE', '>REQUESTOFFERS', '<OFFERCHANNEL', '<ALLOFFERS_DELIVERED', '>GPADL_HEADER 0xe1e10', '<GPADL_CREATED', '>OPENCHANNEL', '<OPENCHANNEL_RESULT'];
+    assert.deepEqual(flow, [...once, '>UNLOAD', '<UNLOAD_RESPONSE', ...once]);
+    assert.deepEqual(results(r), [['channel disk0 open', true]]);
+  });
+
+  it('connect without a previous unload is skipped', () => {
+    const r = runText(`${PLAIN_53}device disk0 storvsc {\n  packets 0\n}\nrun {\n  connect\n}\n`);
+    assert.equal(messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_INITIATE_CONTACT').length, 1);
+  });
+
+  it('reset while a GPADL is in progress: the server drops it, so the new kernel\'s GPADL 0xE1E10 is accepted (test_gpadl_in_progress_reset, test_reinitiate_contact: no UNLOAD_RESPONSE)', () => {
+    // The first GPADL_BODY is lost, so the server holds GPADL 0xe1e10 InProgress when the reset comes.
+    const r = runText(`${PLAIN_53}device disk0 storvsc {\n  packets 0\n}\nfault drop on CHANNELMSG_GPADL_BODY nth 1\nrun {\n  reset after message CHANNELMSG_GPADL_HEADER\n}\nexpect {\n  channel disk0 open\n}\n`);
+    const created = messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_GPADL_CREATED').map((m) => [hexNum(Number(m.decoded.gpadl)), Number(m.decoded.creation_status)]);
+    assert.deepEqual(created, [['0xe1e10', 0]]);
+    assert.ok(!r.events.some((e) => e.kind === 'log' && /DuplicateGpadlId/.test(e.text)));
+    assert.ok(!messages(r.events).some((m) => m.msgtype === 'CHANNELMSG_UNLOAD_RESPONSE'));
+    assert.equal(messages(r.events).filter((m) => m.msgtype === 'CHANNELMSG_INITIATE_CONTACT').length, 2);
+    assert.deepEqual(results(r), [['channel disk0 open', true]]);
+  });
+});

@@ -227,6 +227,46 @@ export class LinuxGuest implements GuestCore {
     }
   }
 
+  // ---------------------------------------------------------------------------- a new kernel
+
+  /**
+   * A new kernel's VMBus driver connects again: after an unload (`connect`: kexec), or without one
+   * (`reset`: a kdump kernel starting over, possibly in the middle of a GPADL). The new kernel knows
+   * nothing of the old one's channels, waits or GPADL handles (next_gpadl_handle starts at 0xE1E10
+   * again) and its WARN_ONCEs are fresh. Reading where the references stop: the SynIC stays
+   * programmed (the new kernel's hv_synic_init writes the same values), so only vmbus_connect runs.
+   */
+  restart(kind: 'connect' | 'reset', source: SourceRef | undefined, done: () => void): void {
+    const phase = kind === 'connect' ? 'reconnect' : 'reset';
+    this.tracer.beginPhase(phase, 0, source);
+    if (kind === 'connect' && !this.unloaded) {
+      this.tracer.endPhase(phase, 'skipped', 'connect follows an unload');
+      done();
+      return;
+    }
+    if (kind === 'reset' && this.conn === 'disconnected') {
+      this.tracer.endPhase(phase, 'skipped', 'not connected yet');
+      done();
+      return;
+    }
+    const from = this.conn;
+    this.waiters = [];
+    this.channels.clear();
+    this.openQueue.length = 0;
+    this.nextGpadl = 0xe1e10;
+    this.unloaded = false;
+    this.offersDone = false;
+    this.version = null;
+    this.msgConnId = null;
+    this.perfChannels = 0;
+    this.warned.clear();
+    this.conn = 'disconnected';
+    this.state('connection', from, 'disconnected', { vp: 0, granularity: 'event', detail: { newKernel: kind === 'connect' ? 'kexec after unload' : 'kdump, no unload' }, source });
+    this.tracer.endPhase(phase, 'ok');
+    this.ops.whenOpensDone(done);
+    this.clock.schedule(T.guestWork, () => this.connect());
+  }
+
   // ---------------------------------------------------------------------------- connect (vmbus_connect)
 
   private connect(): void {

@@ -231,6 +231,8 @@ export class VmbusServer {
   }
 
   private resetChannels(): void {
+    // An in-progress GPADL is dropped on reset, so its id can be used again (test_gpadl_in_progress_reset).
+    this.pendingGpadl.clear();
     for (const c of this.channels_) {
       if (c.state !== 'Revoked') { c.state = 'ClientReleased'; c.id = 0; c.gpadls.clear(); }
     }
