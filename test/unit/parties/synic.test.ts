@@ -130,6 +130,18 @@ describe('parties: the SynIC driven by posts', () => {
     assert.equal(h.hv.hasEvents(0, 'hypervisor'), false);
   });
 
+  it('SCONTROL off: the flag is set but the interrupt is not delivered (TLFS: SCONTROL.enable gates every SINT)', () => {
+    const h = harness();
+    h.enable();
+    h.hv.access(0, 'hypervisor', 'SCONTROL', 'write', 0, 'msr');
+    h.hv.signalGuest(0, false, 2, 'd2');
+    h.run();
+    assert.deepEqual(h.interrupts, []);
+    assert.equal(h.hv.hasEvents(0, 'hypervisor'), true);
+    const e = h.tracer.events.filter((x): x is InterruptEvent => x.kind === 'interrupt');
+    assert.equal(e[0].delivered, false);
+  });
+
   it('a lost-interrupt fault sets the flag but loses the SINT', () => {
     const h = harness(1, [{ kind: 'lost-interrupt', trigger: { relid: 6 }, params: {} }]);
     h.enable();

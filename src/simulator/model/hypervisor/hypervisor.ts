@@ -361,8 +361,11 @@ export class Hypervisor {
   private raiseSint(s: SynicState, via: 'message' | 'event', relid?: number, lost = false): void {
     // In confidential mode interrupts are signalled by the paravisor SynIC; a non-confidential
     // guest's hypervisor SynIC needs SCONTROL enabled.
-    const enabled = this.ports.confidentialGuest() ? (this.para[s.vp]?.scontrol ?? 0) & 1 : (this.hyp[s.vp].scontrol & 1) || (s.owner === 'paravisor' && (s.scontrol & 1));
-    const delivered = !lost && enabled !== 0 && (s.sint2 & SINT_MASKED) === 0;
+    // (A boolean, not `x & 1 || ...`: `false !== 0` once let an SCONTROL of 0 deliver.)
+    const enabled = this.ports.confidentialGuest()
+      ? ((this.para[s.vp]?.scontrol ?? 0) & 1) === 1
+      : (this.hyp[s.vp].scontrol & 1) === 1 || (s.owner === 'paravisor' && (s.scontrol & 1) === 1);
+    const delivered = !lost && enabled && (s.sint2 & SINT_MASKED) === 0;
     if (relid !== undefined && !lost) {
       // Hot path (channel event flags): stored compactly; read back with the general form's keys.
       // Like packets and signals, it is never a stop point (eventMatchesStop), so checkAfter is skipped.
