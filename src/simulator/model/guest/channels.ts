@@ -52,8 +52,7 @@ export class GuestChannels {
   private openOne(ch: GuestChannel): void {
     const g = this.g;
     g.tracer.beginPhase(`open ${ch.className ?? ch.device} (relid ${ch.relid})`, 0, ch.source);
-    ch.state = 'opening';
-    g.state('channel', 'offered', 'opening', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'opening' }, source: ch.source });
+    g.transition(ch, 'opening', { detail: { state: 'opening' }, source: ch.source });
     const dev = ch.dev;
     const sendBytes = dev?.sendRingBytes ?? 0x10000;
     const recvBytes = dev?.recvRingBytes ?? 0x10000;
@@ -133,11 +132,10 @@ export class GuestChannels {
     g.wait(6, (j) => Number(j.child_relid) === ch.relid && Number(j.openid) === ch.relid, (j) => {
       if (ch.rescinded) { this.openFailed(ch, 'rescind'); return; }
       if (Number(j.status) !== 0) { this.openFailed(ch, 'status'); return; }
-      ch.state = 'open';
       const dev = ch.dev;
       ch.outRing = { size: (dev?.sendRingBytes ?? 0x10000) - 4096, in: 0, out: 0, mask: 0, pss: 0, packets: 0 };
       ch.inRing = { size: (dev?.recvRingBytes ?? 0x10000) - 4096, in: 0, out: 0, mask: 0, pss: 0, packets: 0 };
-      g.state('channel', 'opening', 'open', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'open' }, source: ch.source });
+      g.transition(ch, 'open', { detail: { state: 'open' }, source: ch.source });
       this.buffers(ch, 0, () => {
         g.tracer.endPhase(`open ${ch.className ?? ch.device} (relid ${ch.relid})`, 'ok');
         this.continueAfterOpen();
@@ -169,17 +167,15 @@ export class GuestChannels {
       this.continueAfterOpen();
     };
     if (why === 'gpadl') {
-      ch.state = 'offered';
-      g.state('channel', 'opening', 'offered', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'offered', rejectReason: 'GPADL failed (-EDQUOT)' } });
+      g.transition(ch, 'offered', { detail: { state: 'offered', rejectReason: 'GPADL failed (-EDQUOT)' } });
       g.memory.free(`relid${ch.relid}.ring`, 'ring freed after GPADL failure');
       next();
       return;
     }
     // Open failed (-EAGAIN) or rescinded (-ENODEV): tear the ring GPADL down (error_clean_ring).
-    const prevState = ch.state;
-    ch.state = why === 'rescind' ? 'rescinded' : 'offered';
+    const to = why === 'rescind' ? 'rescinded' : 'offered';
     // A rescind has already moved the channel to 'rescinded' (onRescind).
-    if (prevState !== ch.state) g.state('channel', 'opening', ch.state, { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: ch.state, rejectReason: why === 'rescind' ? 'rescinded during open (-ENODEV)' : 'OPENCHANNEL_RESULT status != 0 (-EAGAIN)' } });
+    if (ch.state !== to) g.transition(ch, to, { detail: { state: to, rejectReason: why === 'rescind' ? 'rescinded during open (-ENODEV)' : 'OPENCHANNEL_RESULT status != 0 (-EAGAIN)' } });
     this.teardownGpadls(ch, () => {
       if (why === 'rescind') {
         g.memory.free(`relid${ch.relid}.ring`, 'ring freed after the open failed (-ENODEV)');
@@ -199,9 +195,8 @@ export class GuestChannels {
     ch.rescinded = true;
     const wasOpening = ch.state === 'opening';
     const prev = ch.state;
-    ch.state = 'rescinded';
     const detail = wasOpening ? { state: 'rescinded', rejectReason: 'rescinded during open (-ENODEV)' } : { state: 'rescinded' };
-    g.state('channel', prev, 'rescinded', { relid, vp: 0, granularity: 'event', detail, source: ch.source });
+    g.transition(ch, 'rescinded', { detail, source: ch.source });
     // vmbus_rescind_cleanup: requests waiting on this channel (GPADL_CREATED, OPENCHANNEL_RESULT)
     // complete at once; __vmbus_establish_gpadl / __vmbus_open then see channel->rescind (-ENODEV).
     const cancelled = g.waiters.filter((x) => x.relid === relid && x.cancel !== undefined);
@@ -224,8 +219,7 @@ export class GuestChannels {
   private releaseRelid(ch: GuestChannel): void {
     const g = this.g;
     g.post({ msgtype: 'CHANNELMSG_RELID_RELEASED', child_relid: ch.relid }, g.connId);
-    ch.state = 'released';
-    g.state('channel', 'rescinded', 'released', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'released' } });
+    g.transition(ch, 'released', { detail: { state: 'released' } });
     g.ports.relidReleased(ch.relid);
   }
 
@@ -260,8 +254,7 @@ export class GuestChannels {
     g.tracer.beginPhase(`close ${ch ? (ch.className ?? ch.device) + ` (relid ${ch.relid})` : device}`, 0, source);
     const phase = g.tracer.currentPhase;
     if (!ch) { g.tracer.endPhase(phase, 'skipped'); done(); return; }
-    ch.state = 'closed';
-    g.state('channel', 'open', 'closed', { relid: ch.relid, vp: 0, granularity: 'event', detail: { state: 'closed' }, source });
+    g.transition(ch, 'closed', { detail: { state: 'closed' }, source });
     g.post({ msgtype: 'CHANNELMSG_CLOSECHANNEL', child_relid: ch.relid }, g.connId, undefined, source);
     this.teardownGpadls(ch, () => { g.tracer.endPhase(phase, 'ok'); done(); });
   }

@@ -10,7 +10,7 @@ import type { Emit, Json, StateExtra, Tracer } from '../tracer';
 import type { Memory } from '../memory';
 import type { Platform } from '../platform';
 import type { FaultInjector } from '../faults/injector';
-import type { GuestChannel, GuestConnState, GuestCore, GuestPorts, GuestWaiter, HypervisorPort } from './types';
+import type { GuestChannel, GuestChannelState, GuestConnState, GuestCore, GuestPorts, GuestWaiter, HypervisorPort } from './types';
 import { msgtypeOf } from '../tracer';
 import { decodeMessage, encodeMessage } from '../../protocol/codec';
 import { hexNum, toHex } from '../../protocol/hex';
@@ -75,6 +75,12 @@ export class LinuxGuest implements GuestCore {
 
   state(object: string, from: string, to: string, extra: StateExtra = {}): void {
     this.tracer.state('guest', object, from, to, extra);
+  }
+
+  transition(ch: GuestChannel, to: GuestChannelState, extra: StateExtra = {}): void {
+    const from = ch.state;
+    ch.state = to;
+    this.state('channel', from, to, { relid: ch.relid, vp: 0, granularity: 'event', ...extra });
   }
 
   warnOnce(key: string, text: string): void {

@@ -143,6 +143,8 @@ export interface GuestCore {
   readonly connId: number;
   log(level: 'info' | 'warn' | 'err' | 'debug', text: string, source?: SourceRef): void;
   state(object: string, from: string, to: string, extra?: StateExtra): void;
+  /** A channel's state changes: the trace records from (the channel's own state) → to. */
+  transition(ch: GuestChannel, to: GuestChannelState, extra?: StateExtra): void;
   wait(msgtype: number, match: (j: Json) => boolean, resolve: (j: Json) => void, relid?: number, cancel?: () => void): void;
   post(json: Json, connId: number, done?: (status: string) => void, source?: SourceRef): void;
 }

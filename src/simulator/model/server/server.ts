@@ -13,7 +13,7 @@ import { parseVersion, versionString } from '../../protocol/constants';
 import { MONITOR_ID_INVALID, SERVER_SUPPORTED_FEATURES, SERVER_VTL, RELAY_LOCAL_FEATURES, STATUS_UNSUCCESSFUL, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
 import { hostileOffer, mutateOffer } from '../faults/hostile';
 import { offerFlagsSent } from '../../protocol/offer';
-import { channelFor, newConn, type ServerChannel, type ServerClient, type ServerConn } from './types';
+import { channelFor, newConn, type ServerChannel, type ServerChannelState, type ServerClient, type ServerConn } from './types';
 
 /** What a server needs from the world. */
 export interface ServerPorts {
@@ -106,6 +106,13 @@ export class VmbusServer {
 
   channelById(relid: number): ServerChannel | undefined {
     return this.channels_.find((c) => c.id === relid);
+  }
+
+  /** A channel's state changes: the trace records from (the channel's own state) → to. */
+  private transition(c: ServerChannel, to: ServerChannelState): void {
+    const from = c.state;
+    c.state = to;
+    this.tracer.state(this.party, 'channel', from, to, { relid: c.id });
   }
 
   private isRelayed(c: ServerChannel): boolean {
@@ -454,15 +461,13 @@ export class VmbusServer {
     if (c.state === 'Closing') {
       // openvmm §2.2: there is no close-complete message to the guest, so a reopen while the device
       // is still closing is remembered (ClosingReopen) and run when the close completes.
-      c.state = 'ClosingReopen';
       c.reopen = j;
-      this.tracer.state(this.party, 'channel', 'Closing', 'ClosingReopen', { relid });
+      this.transition(c, 'ClosingReopen');
       return;
     }
     if (c.state !== 'Closed') { this.log(`synic message error: ChannelAlreadyOpen (relid ${relid})`); return; }
-    c.state = 'Opening';
     c.openId = Number(j.openid);
-    this.tracer.state(this.party, 'channel', 'Closed', 'Opening', { relid });
+    this.transition(c, 'Opening');
     const rdo = c.pendingRescindDuringOpen ? undefined : this.channelFault('rescind-during-open', c);
     if (rdo && !c.pendingRescindDuringOpen) {
       c.pendingRescindDuringOpen = true;
@@ -477,8 +482,7 @@ export class VmbusServer {
       if (c.state !== 'Opening') return;
       let status = 0;
       if (f) { status = Number(f.params.status ?? STATUS_UNSUCCESSFUL); this.faults.event(f, 'open-fails', `open of ${c.dev.name} fails with ${hexNum(status)}`); }
-      c.state = status === 0 ? 'Open' : 'Closed';
-      this.tracer.state(this.party, 'channel', 'Opening', c.state, { relid });
+      this.transition(c, status === 0 ? 'Open' : 'Closed');
       this.send({ msgtype: 'CHANNELMSG_OPENCHANNEL_RESULT', child_relid: relid, openid: c.openId ?? relid, status }, c.dev.source);
       if (status === 0) this.offerSubchannels(c);
     });
@@ -509,8 +513,7 @@ export class VmbusServer {
   /** The relay's host answered OPENCHANNEL_RESULT for a relayed channel. */
   relayedOpenResult(c: ServerChannel, status: number): void {
     if (c.state !== 'Opening') return;
-    c.state = status === 0 ? 'Open' : 'Closed';
-    this.tracer.state(this.party, 'channel', 'Opening', c.state, { relid: c.id });
+    this.transition(c, status === 0 ? 'Open' : 'Closed');
     this.send({ msgtype: 'CHANNELMSG_OPENCHANNEL_RESULT', child_relid: c.id, openid: c.openId ?? c.id, status });
   }
 
@@ -519,8 +522,7 @@ export class VmbusServer {
     if (!c) { this.log('synic message error: UnknownChannelId'); return; }
     if (c.state === 'Revoked') return;
     if (c.state !== 'Open') { this.log('synic message error: ChannelNotOpen'); return; }
-    c.state = 'Closing';
-    this.tracer.state(this.party, 'channel', 'Open', 'Closing', { relid: c.id });
+    this.transition(c, 'Closing');
     if (this.isRelayed(c)) this.backend!.close(c);
     this.clock.schedule(T.deviceWork, () => this.closeComplete(c));
   }
@@ -528,17 +530,14 @@ export class VmbusServer {
   /** The device finished closing (OpenVMM close_complete). */
   private closeComplete(c: ServerChannel): void {
     if (c.state === 'Closing') {
-      c.state = 'Closed';
-      this.tracer.state(this.party, 'channel', 'Closing', 'Closed', { relid: c.id });
+      this.transition(c, 'Closed');
     } else if (c.state === 'ClosingReopen') {
-      c.state = 'Closed';
-      this.tracer.state(this.party, 'channel', 'ClosingReopen', 'Closed', { relid: c.id });
+      this.transition(c, 'Closed');
       const j = c.reopen!;
       c.reopen = undefined;
       this.open(j);
     } else if (c.state === 'ClosingClientRelease') {
-      c.state = 'ClientReleased';
-      this.tracer.state(this.party, 'channel', 'ClosingClientRelease', 'ClientReleased', { relid: c.id });
+      this.transition(c, 'ClientReleased');
       c.id = 0;
     }
   }
@@ -550,8 +549,7 @@ export class VmbusServer {
     const from = c.state;
     if (c.state === 'Closing') {
       // Released while the device is still closing: ClientReleased once the close completes.
-      c.state = 'ClosingClientRelease';
-      this.tracer.state(this.party, 'channel', from, 'ClosingClientRelease', { relid: c.id });
+      this.transition(c, 'ClosingClientRelease');
       return;
     }
     if (c.state === 'Revoked') {
@@ -559,8 +557,7 @@ export class VmbusServer {
       this.tracer.state(this.party, 'channel', from, 'deleted', { relid: c.id });
       if (this.isRelayed(c)) this.backend!.released(c);
     } else {
-      c.state = 'ClientReleased';
-      this.tracer.state(this.party, 'channel', from, 'ClientReleased', { relid: c.id });
+      this.transition(c, 'ClientReleased');
       c.id = 0;
     }
   }
@@ -578,8 +575,7 @@ export class VmbusServer {
       const relay = this.isRelayed(c) && c.hostRelid !== undefined;
       if (c.state === 'Open' || c.state === 'Opening') {
         if (relay && c.state === 'Open') this.backend!.close(c);
-        this.tracer.state(this.party, 'channel', c.state, 'Closed', { relid: c.id });
-        c.state = 'Closed';
+        this.transition(c, 'Closed');
       }
       if (!relay) continue;
       for (const [gpadl, g] of c.gpadls) {
@@ -605,9 +601,7 @@ export class VmbusServer {
       for (const sc of subs) this.revoke(sc, source);
     }
     if (c.state === 'ClientReleased' || c.state === 'ClosingClientRelease') { this.channels_.splice(this.channels_.indexOf(c), 1); return; }
-    const from = c.state;
-    c.state = 'Revoked';
-    this.tracer.state(this.party, 'channel', from, 'Revoked', { relid: c.id });
+    this.transition(c, 'Revoked');
     for (const [id, g] of c.gpadls) {
       if (g.state === 'Offered') { c.gpadls.delete(id); this.send({ msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: c.id, gpadl: id, creation_status: STATUS_UNSUCCESSFUL }); }
       if (g.state === 'TearingDown') { c.gpadls.delete(id); this.send({ msgtype: 'CHANNELMSG_GPADL_TORNDOWN', gpadl: id }); }
