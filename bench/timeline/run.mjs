@@ -5,8 +5,8 @@
 //   first paint  = 'session' message received → first frame drawn with its window (request,
 //                  host slicing, message transfer and canvas drawing included). The harness makes
 //                  the trace in the page first (the real host makes it in the extension host), so
-//                  the page's heap is collected before the session is sent: the trace's garbage is
-//                  not the webview's.
+//                  the page's heap is collected (and left 500 ms to finish sweeping) before the
+//                  session is sent: the trace's garbage is not the webview's.
 //   pan/zoom     = per input event: the handler's synchronous work + the frame's draw() time
 //   baseline     = the same canvas cleared and filled with the same number of rects, no layout
 //                  (same page, same run); printed with the ratios frame / baseline (p50, p95)
@@ -45,6 +45,9 @@ async function benchSize(browser, N) {
     await page.waitForFunction(() => window.__harness.posted.some((m) => m.type === 'ready'));
     await page.evaluate((n) => window.__harness.prepareSingle(n, 2), N);
     await cdp.send('HeapProfiler.collectGarbage');
+    // Let the collector's concurrent sweeping of the trace's garbage (and the previous page's
+    // teardown) finish: on 2 cores it would otherwise run during the first paint.
+    await new Promise((r) => setTimeout(r, 500));
     const heapTrace = await heapUsed(cdp);
     await page.evaluate(() => new Promise((resolve) => {
       window.__harness.openPrepared(-1);
