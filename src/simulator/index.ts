@@ -35,4 +35,4 @@ export { completeAt, definitionAt, foldingRanges, hoverAt, type CompletionKind }
 
 export { IMPORT_FORMATS, detectFormat, hasContent, importLog, importTraceChunks, importedToScenario, type ImportFormat, type ImportResult, type ImportedEvent } from './importers/index';
 export type { TextChunk } from './importers/common';
-export { LOG_TRACE_HEADER, checkLog, formatCheck, formatLogEvent, openLog, whatIfConfidential, formatWhatIf, isLogSession, toDmesg, type CheckResult, type CheckDifference, type WhatIfResult, type LogSession } from './logtrace/index';
+export { LOG_TRACE_HEADER, checkLog, formatCheck, formatLogEvent, openLog, whatIfConfidential, formatWhatIf, isLogSession, toDmesg, guestDevices, toLsvmbus, toSysfs, sysfsAsGrep, type CheckResult, type CheckDifference, type WhatIfResult, type LogSession } from './logtrace/index';

@@ -11,6 +11,7 @@ import {
 } from '../../simulator';
 import { parseScenarioFile } from '../../node/loadScenario';
 import { runLogCommand } from './runLog';
+import { EXPORT_FLAGS, runExportCommand } from './runExport';
 
 /** Default bytes of trace output per run (a 27-line scenario can ask for gigabytes). */
 export const DEFAULT_MAX_OUTPUT = 256 * 1024 * 1024;
@@ -18,6 +19,7 @@ const MAX_PRINTED_DIAGNOSTICS = 100;
 
 const USAGE = `usage: vmbus-lab run FILE.vmbus... [--json] [--trace-cmd] [--junit FILE] [--seed N] [--design probe|cpuid] [--substeps] [--root DIR]
        vmbus-lab run --log LOG [--json] [--format F]   (a real trace-cmd text or dmesg as a trace)
+       vmbus-lab run FILE.vmbus --lsvmbus | --dmesg | --sysfs DIR   (the run as lsvmbus -vv, dmesg, a sysfs tree)
   --json            print the trace events as JSON lines (one event per line) instead of the readable trace
   --trace-cmd       print the guest's hyperv:vmbus_* trace events in trace-cmd report layout instead
   --junit FILE      also write the expectation results as JUnit XML to FILE (never a .vmbus file or an input)
@@ -127,6 +129,8 @@ function writeAtomically(file: string, text: string): void {
 async function runCommand(args: string[], io: CliIo): Promise<number> {
   // A real log instead of a scenario: its own command file (runLog.ts).
   if (args.some((a) => a === '--log' || a.startsWith('--log='))) return runLogCommand(args, io);
+  // The real tools' formats of a run: their own command file (runExport.ts).
+  if (args.some((a) => EXPORT_FLAGS.includes(a.replace(/=.*$/, '')))) return runExportCommand(args, io);
   let parsedArgs;
   try {
     parsedArgs = parseArgs({ args, options: RUN_OPTIONS, allowPositionals: true, strict: true });

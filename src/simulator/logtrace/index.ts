@@ -65,3 +65,4 @@ export function formatLogEvent(e: TraceEvent): string {
 
 export const LOG_TRACE_HEADER = `${'line'.padStart(6)}  ${'time(s)'.padStart(15)}  cpu    event (? = not in the log)`;
 export * from './whatIf';
+export * from './standardFormats';
