@@ -319,3 +319,12 @@ describe('issue 13: steps that drive the guest — unload then connect again, re
     assert.deepEqual(results(r), [['channel disk0 open', true]]);
   });
 });
+
+describe('issue 13 item 12: after a fallback the monitor pages are freed and allocated again', () => {
+  it('probe design, paravisor without Confidential VMBus: monitor.1 is allocated, freed with the failed vmbus_connect, allocated again and decrypted for the retry', () => {
+    const r = runText('platform {\n  isolation snp\n  design probe\n}\nparavisor {\n  confidential_vmbus no\n}\ndevice disk0 storvsc\nexpect {\n  fallback\n}\n');
+    const m1 = r.events.filter((e) => e.kind === 'page' && e.page === 'monitor.1').map((e) => `${(e as { action: string }).action} ${(e as { visibility: string }).visibility}`);
+    assert.deepEqual(m1, ['allocate host-visible', 'free host-visible', 'allocate host-visible']);
+    assert.deepEqual(results(r), [['fallback taken', true]]);
+  });
+});

@@ -369,6 +369,9 @@ export class LinuxGuest implements GuestCore {
       this.tracer.endPhase('connect', 'fallback', 'paravisor did not answer InitiateContact');
       this.tracer.beginPhase('fallback');
       this.fallback = true;
+      // The failed vmbus_connect frees what it allocated (the interrupt and monitor pages); the
+      // retry's vmbus_connect allocates and decrypts them again.
+      for (const id of ['monitor.1', 'monitor.2', 'int-page']) this.memory.free(id, 'vmbus_connect failed: page freed (fallback)');
       for (let vp = 0; vp < this.hv.vpCount; vp++) this.synicTeardown(vp);
       this.attemptConfidential = false;
       this.confidential = false;
