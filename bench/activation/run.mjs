@@ -18,7 +18,7 @@ rmSync(OUT, { force: true });
 
 const code = await new Promise((done) => {
   const child = spawn(process.execPath, [join(ROOT, 'test', 'runIntegration.mjs')], {
-    cwd: ROOT, stdio: 'inherit', env: { ...process.env, VMBUS_IT_GREP: 'activation timing' },
+    cwd: ROOT, stdio: 'inherit', env: { ...process.env, VMBUS_IT_GREP: 'activation timing', VMBUS_IT_HOSTS: process.env.VMBUS_IT_HOSTS ?? 'node' },
   });
   child.on('exit', (c, sig) => done(sig ? 1 : c));
 });

@@ -61,14 +61,16 @@ function openText(uri: vscode.Uri): string | undefined {
 
 /**
  * A contained reader over vscode.workspace.fs: paths (as the parser forms them) inside `root` only,
- * a regular file (not a folder, not a symbolic link, whose target cannot be checked here), at most
- * maxBytes; never throws.
+ * on the file system of `base` (the including document's Uri: same scheme and authority), a regular
+ * file (not a folder, not a symbolic link, whose target cannot be checked here), at most maxBytes;
+ * never throws.
  */
-export function createWorkspaceFsReader(root: string, maxBytes: number): ScenarioFileReader {
+export function createWorkspaceFsReader(root: string, maxBytes: number, base: vscode.Uri): ScenarioFileReader {
   return {
     async read(file) {
       if (!isInside(root, file)) return { ok: false, reason: `outside the workspace folder ${root}` };
-      const uri = uriOf(normalizePath(file));
+      const p = normalizePath(file);
+      const uri = base.scheme === 'file' ? vscode.Uri.file(p) : base.with({ path: p.replace(/\\/g, '/'), query: '', fragment: '' });
       const open = openText(uri);
       if (open !== undefined) return open.length > maxBytes ? { ok: false, reason: `file too large (${open.length} bytes; the limit is ${maxBytes} bytes)` } : { ok: true, text: open };
       let st: vscode.FileStat;
@@ -91,7 +93,7 @@ export function createWorkspaceFsReader(root: string, maxBytes: number): Scenari
 export function readerFor(uri: vscode.Uri, budget: ScenarioBudget = EDITOR_BUDGET): ScenarioFileReader | undefined {
   const root = workspaceRootOf(uri);
   if (root === undefined) return undefined;
-  if (viaWorkspaceFs(uri) || !nodeFiles) return createWorkspaceFsReader(root, budget.maxFileBytes);
+  if (viaWorkspaceFs(uri) || !nodeFiles) return createWorkspaceFsReader(root, budget.maxFileBytes, uri);
   return nodeFiles.createContainedReader(root, {
     maxBytes: budget.maxFileBytes,
     overlay: (file) => vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'file' && d.uri.fsPath === file)?.getText(),
