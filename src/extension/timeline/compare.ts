@@ -14,6 +14,7 @@ export type ComparePair = 'designs' | 'confidential';
 async function runToEnd(config: ScenarioConfig, label: string, design?: 'probe' | 'cpuid'): Promise<Trace | undefined> {
   const s = createSession(config, design ? { design } : {});
   const stop = await runWithProgress(s, `Compare: running ${label}`);
+  if (stop.reason === 'budget') void vscode.window.showWarningMessage(`Compare: ${label}: ${stop.description ?? 'the run exceeded its budget'}.`);
   return stop.reason === 'end' ? s.events() : undefined;
 }
 

@@ -82,7 +82,8 @@ interface ViewsHooks {
 }
 
 function describeStop(stop: StopInfo, session: SimulationSession): void {
-  if (stop.reason === 'end' || session.done()) vscode.window.setStatusBarMessage('VMBus: the run is complete', 3000);
+  if (stop.reason === 'budget' && stop.description) void vscode.window.showWarningMessage(`VMBus: ${stop.description}.`);
+  else if (stop.reason === 'end' || session.done()) vscode.window.setStatusBarMessage('VMBus: the run is complete', 3000);
   else if (stop.reason === 'exception' && stop.description) vscode.window.setStatusBarMessage(`VMBus: ${stop.description}`, 5000);
 }
 

@@ -191,7 +191,7 @@ export class Session implements SimulationSession {
   runUntil(pred: EventPredicate, maxEvents = Number.POSITIVE_INFINITY): StopInfo {
     let n = 0;
     for (;;) {
-      if (!this.ensure(this.pos + 1)) return this.stop('end');
+      if (!this.ensure(this.pos + 1)) return this.budgetExceeded ? this.stop('end', this.budgetMessage()) : this.stop('end');
       this.pos++;
       if (pred(this.sim.events.at(this.pos)!)) return this.stop('predicate');
       if (++n >= maxEvents) {
@@ -224,7 +224,11 @@ export class Session implements SimulationSession {
     this.budgetExceeded = true;
     this.pos = this.sim.events.length - 1;
     this.flush();
-    return this.stop('budget', `the run exceeded the events budget of ${this.maxEvents} events (raise it with --max-events)`);
+    return this.stop('budget', this.budgetMessage());
+  }
+
+  private budgetMessage(): string {
+    return `the run exceeded the events budget of ${this.maxEvents} events (raise it with --max-events)`;
   }
 
   runToEnd(): StopInfo {
