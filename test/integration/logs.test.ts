@@ -29,7 +29,9 @@ describe('real logs', function () {
   });
 
   it('opens a trace-cmd log and steps through it: the tree follows the offers, back goes back', async () => {
+    // Start from no session: with a debug session active, Open Log would ask before replacing it.
     if (hub.active?.driver === 'debug') await vscode.commands.executeCommand('workbench.action.debug.stop');
+    hub.setActive(undefined);
     const ok = await vscode.commands.executeCommand<boolean>('vmbus.openLog', log);
     assert.strictEqual(ok, true);
     assert.strictEqual(hub.active?.driver, 'sidebar');
