@@ -132,9 +132,8 @@ describe('scenario language', () => {
     let settled = false;
     const running = Promise.resolve(vscode.commands.executeCommand<{ ok: boolean; events: number } | undefined>('vmbus.runScenario'))
       .finally(() => { settled = true; });
-    // A quick pick of the scenarios is open now: the workspace's own file comes first, and
-    // foundation.vmbus has no statements (not runnable, by design); the bundled examples follow.
-    // Move to the first example and accept it (as Down, Enter would).
+    // A quick pick of the scenarios is open now: the workspace's own file comes first, then the
+    // bundled examples. Move to the first example and accept it (as Down, Enter would).
     // (Down does nothing until the quick pick shows, so both are repeated until the run settles.)
     await waitFor('the picked scenario to run', async () => {
       if (!settled) await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
