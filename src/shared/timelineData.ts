@@ -21,6 +21,8 @@ export function eventParties(e: TraceEvent): Party[] {
       return [e.by, e.target];
     case 'register':
       return [e.by];
+    case 'cpuid':
+      return [e.by, e.answeredBy];
     case 'page':
       return [e.owner];
     case 'log':
@@ -79,6 +81,8 @@ export function eventLabel(e: TraceEvent): string {
       return `${e.op} ${e.synic === 'paravisor' ? 'paravisor' : 'hv'} ${e.register}=${e.value}`;
     case 'hypercall':
       return `${e.name} → ${e.target}${e.status !== 'HV_STATUS_SUCCESS' ? ' ' + e.status : ''}`;
+    case 'cpuid':
+      return `CPUID ${e.leaf} eax=${e.eax}`;
     case 'page':
       return `${e.action} ${e.page} ${e.visibility}`;
     case 'log':
@@ -128,9 +132,9 @@ export function isAlarm(e: TraceEvent): boolean {
  * rank 5). The kinds marked here never raise an alarm, so their rank is known from the kind alone.
  */
 const KIND_SIGNIFICANCE: Record<TraceEventKind, number> = {
-  message: 4, phase: 3, hypercall: 2, interrupt: 2, packet: 2, register: 1, page: 1, state: 1, expectation: 1, log: 0, fault: 0, invariant: 0,
+  message: 4, phase: 3, hypercall: 2, interrupt: 2, packet: 2, register: 1, cpuid: 1, page: 1, state: 1, expectation: 1, log: 0, fault: 0, invariant: 0,
 };
-const NEVER_ALARM = new Set<TraceEventKind>(['hypercall', 'interrupt', 'packet', 'register', 'page', 'state', 'log']);
+const NEVER_ALARM = new Set<TraceEventKind>(['hypercall', 'interrupt', 'packet', 'register', 'cpuid', 'page', 'state', 'log']);
 /** The highest rank of an event that is not an alarm. */
 const TOP_ORDINARY = Math.max(...Object.values(KIND_SIGNIFICANCE));
 const NEVER_ALARM_KIND: Partial<Record<TraceEventKind, true>> = Object.fromEntries([...NEVER_ALARM].map((k) => [k, true]));
@@ -345,6 +349,7 @@ export function alignKey(e: TraceEvent): string {
   switch (e.kind) {
     case 'message': return `${phase}|m|${e.msgtype}`;
     case 'register': return `${phase}|r|${e.op}|${e.register}`;
+    case 'cpuid': return `${phase}|c|${e.leaf}|${e.subleaf}`;
     case 'hypercall': return `${phase}|h|${e.name}`;
     case 'page': return `${phase}|p|${e.action}|${e.purpose}`;
     case 'log': return `${phase}|l|${e.text}`;

@@ -347,6 +347,8 @@ export function matchesFunction(name: string, e: TraceEvent): boolean {
       return e.msgtype.toUpperCase() === n || e.msgtype.toUpperCase().replace(/^CHANNELMSG_/, '') === bare;
     case 'register':
       return e.register.toUpperCase() === n;
+    case 'cpuid':
+      return n === 'CPUID' || n === `CPUID.${e.leaf.slice(2).toUpperCase()}`;
     case 'hypercall':
       return e.name.toUpperCase() === n;
     case 'phase':

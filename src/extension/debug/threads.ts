@@ -50,6 +50,7 @@ export function actorOf(e: TraceEvent): Party | undefined {
     case 'packet':
       return e.from;
     case 'register':
+    case 'cpuid':
     case 'hypercall':
       return e.by;
     case 'page':
@@ -92,6 +93,8 @@ export function describeEvent(e: TraceEvent): string {
     }
     case 'register':
       return `${e.op === 'write' ? 'wrmsr' : 'rdmsr'} ${e.synic} ${e.register} ${e.op === 'write' ? '←' : '='} ${e.value} (${e.path})`;
+    case 'cpuid':
+      return `cpuid ${e.leaf}.${e.subleaf} = eax ${e.eax} ebx ${e.ebx} ecx ${e.ecx} edx ${e.edx} (${e.answeredBy}, ${e.path})`;
     case 'hypercall':
       return `${e.name} ${e.by} → ${e.target} (${e.path}) = ${e.status}`;
     case 'page':

@@ -118,6 +118,8 @@ export function formatEvent(e: TraceEvent): string {
     }
     case 'register':
       return cols(e.by, '', e.synic, e.path, `${e.op === 'write' ? 'wrmsr' : 'rdmsr'} ${e.register} = ${e.value}${Object.keys(e.fields).length ? ' ' + Object.entries(e.fields).map(([k, v]) => `${k}=${fieldText(v)}`).join(' ') : ''}`);
+    case 'cpuid':
+      return cols(e.by, e.answeredBy, '', e.path, `cpuid ${e.leaf} subleaf ${e.subleaf} → eax=${e.eax} ebx=${e.ebx} ecx=${e.ecx} edx=${e.edx}${Object.keys(e.fields).length ? ' ' + Object.entries(e.fields).map(([k, v]) => `${k}=${fieldText(v)}`).join(' ') : ''}`);
     case 'hypercall':
       return cols(e.by, e.target, '', e.path, `${e.name}${e.connectionId !== undefined ? ` connection_id=${e.connectionId}` : ''} → ${e.status}`);
     case 'page':

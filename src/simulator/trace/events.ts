@@ -103,6 +103,28 @@ export interface RegisterEvent extends Base {
   by: Party;
 }
 
+/**
+ * A CPUID instruction: leaf (EAX in), subleaf (ECX in) and the four registers out. Not an MSR:
+ * CPUID 0x40000082 (the virtualization-stack leaf) is answered by the paravisor's intercept when
+ * there is one (`path` 'trapped'), else by the hypervisor.
+ */
+export interface CpuidEvent extends Base {
+  kind: 'cpuid';
+  /** "0x40000082" */
+  leaf: string;
+  subleaf: string;
+  eax: string;
+  ebx: string;
+  ecx: string;
+  edx: string;
+  /** Named bits of the leaf that matter here (confidential_vmbus_available, extended_ioapic_rte). */
+  fields: Record<string, number | boolean | string>;
+  /** Who answers the instruction: the paravisor (intercept) or the hypervisor. */
+  answeredBy: Party;
+  path: AccessPath;
+  by: Party;
+}
+
 export interface HypercallEvent extends Base {
   kind: 'hypercall';
   name: 'HvPostMessage' | 'HvSignalEvent' | string;
@@ -212,6 +234,7 @@ export interface ExpectationEvent extends Base {
 export type TraceEvent =
   | MessageEvent
   | RegisterEvent
+  | CpuidEvent
   | HypercallEvent
   | PageEvent
   | LogEvent

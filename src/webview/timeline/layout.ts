@@ -293,6 +293,11 @@ export function shapeOf(item: TimelineItem, layout: LaneLayout, v: Viewport): Sh
       if (y1 === undefined || y2 === undefined) return null;
       return { type: 'arrow', x, y1, y2, color: e.delivered ? 'interrupt' : 'alarm', dash: [1, 2], head: e.delivered ? 'filled' : 'bar', tail: 'none', width: 1, badge: null };
     }
+    case 'cpuid': {
+      const y = laneY(layout, run, e.by, e.vp);
+      if (y === undefined) return null;
+      return { type: 'mark', x, y: y - 12, shape: 'dot', color: 'register', size: 4 };
+    }
     case 'register': {
       const y = laneY(layout, run, e.by, e.vp);
       if (y === undefined) return null;

@@ -328,3 +328,15 @@ describe('issue 13 item 12: after a fallback the monitor pages are freed and all
     assert.deepEqual(results(r), [['fallback taken', true]]);
   });
 });
+
+describe('issue 13 item 9: CPUID is its own kind of event', () => {
+  it('the guest executes CPUID 0x40000082 (leaf, subleaf, four registers); OpenHCL\'s intercept answers EAX bit 3 (openvmm §3.2, linux §5.2); no MSR 0x40000082 access', () => {
+    const r = runText(`${SNP_OPENHCL}device disk0 storvsc {\n  hosted_by paravisor\n}\n`);
+    const c = r.events.filter((e) => e.kind === 'cpuid') as import('../../../src/simulator/trace/events').CpuidEvent[];
+    assert.equal(c.length, 1);
+    assert.deepEqual([c[0].leaf, c[0].subleaf, c[0].answeredBy, c[0].path], ['0x40000082', '0x0', 'paravisor', 'trapped']);
+    assert.equal(Number(c[0].eax) & 0x8, 0x8);
+    // 0x40000082 is HV_X64_MSR_SIEFP's number: no register event may carry it for CPUID.
+    assert.ok(!r.events.some((e) => e.kind === 'register' && e.register.startsWith('CPUID')));
+  });
+});

@@ -4,7 +4,7 @@ import * as assert from 'node:assert/strict';
 import {
   ALL_VERSIONS, V4_0, V5_3, V6_0, cfg, exposure, firstMsg, guestFlow, logs, messages, noParavisor, phasesBegun, regWrites, relayFlow, run,
 } from './helpers';
-import type { MessageEvent, RegisterEvent } from '../../../src/simulator/trace/events';
+import type { CpuidEvent, MessageEvent, RegisterEvent } from '../../../src/simulator/trace/events';
 
 const CONF_OPEN_FLOW = [
   'guest>paravisor - INITIATE_CONTACT',
@@ -269,9 +269,10 @@ describe('engine: merged CPUID design with the bit clear (paravisor without Conf
   const r = run(cfg((c) => { c.platform.paravisor = { present: true, confidentialVmbus: false, versions: [] }; }));
   const ev = r.events;
   it('reads CPUID 0x40000082 once: EAX bit 3 clear, no fallback, never touches the paravisor SIMP', () => {
-    const cpuid = ev.find((e): e is RegisterEvent => e.kind === 'register' && e.register.startsWith('CPUID'))!;
-    assert.equal(cpuid.fields.confidential_vmbus_available, false);
-    assert.equal(Number(cpuid.value) & 0x8, 0);
+    const cpuid = ev.filter((e): e is CpuidEvent => e.kind === 'cpuid');
+    assert.equal(cpuid.length, 1);
+    assert.equal(cpuid[0].fields.confidential_vmbus_available, false);
+    assert.equal(Number(cpuid[0].eax) & 0x8, 0);
     const w = regWrites(ev);
     assert.ok(!w.includes('paravisor SIMP trapped'));
     assert.deepEqual(w.slice(0, 6), ['hypervisor SIMP ghcb', 'hypervisor SIEFP ghcb', 'hypervisor SINT2 ghcb', 'paravisor SINT2 trapped', 'hypervisor SCONTROL ghcb', 'hypervisor EOM ghcb']);

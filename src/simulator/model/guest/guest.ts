@@ -107,10 +107,11 @@ export class LinuxGuest implements GuestCore {
       // intercept when there is one (the VS leaves are "handled through intercept processing").
       const eax = this.ports.cpuidVsEax();
       const pv = this.platform.pvPresent;
+      // A CPUID instruction, its own kind of event (leaf, subleaf, registers), not an MSR read.
       this.tracer.emit({
-        kind: 'register', op: 'read', synic: pv ? 'paravisor' : 'hypervisor', register: 'CPUID.40000082.EAX', msr: 0x40000082,
-        value: hexNum(eax), fields: { leaf: '0x40000082', confidential_vmbus_available: (eax & 8) !== 0, extended_ioapic_rte: (eax & 4) !== 0 },
-        path: pv ? 'trapped' : 'internal', by: 'guest', vp: 0, granularity: 'event',
+        kind: 'cpuid', leaf: hexNum(0x40000082), subleaf: '0x0', eax: hexNum(eax), ebx: '0x0', ecx: '0x0', edx: '0x0',
+        fields: { confidential_vmbus_available: (eax & 8) !== 0, extended_ioapic_rte: (eax & 4) !== 0 },
+        answeredBy: pv ? 'paravisor' : 'hypervisor', path: pv ? 'trapped' : 'internal', by: 'guest', vp: 0, granularity: 'event',
       } as Emit);
       this.attemptConfidential = (eax & 8) !== 0;
       this.confidential = this.attemptConfidential;
