@@ -4,6 +4,7 @@
 // active extension and writes, on the extension host's clock, when the bundle started, when
 // activate() ran and when the first sidebar tree asked for its nodes (views ready). Baseline,
 // same run: the same command with the extension already active.
+// Only the Node extension host (VMBUS_IT_HOSTS=node): the desktop and server hosts users run.
 // Target (issue 15): < 50 ms from the activation event to views ready.
 //   npm run bench:activation     (VMBUS_HOST_CACHE, CHROMIUM_PATH as for the integration tests)
 import { spawn } from 'node:child_process';
