@@ -16,6 +16,7 @@ import { buildSynicsModel } from '../../src/extension/views/model/synics';
 import { buildNegotiationModel, newNegotiationCache } from '../../src/extension/views/model/negotiation';
 import { diffModels, type TreeModel, type ViewNode } from '../../src/extension/views/model/node';
 import { recordFigure } from '../record';
+import { defaultConfig } from '../../src/simulator/engine/defaults';
 
 const CHANNELS = Number(process.argv[2] ?? 1000);
 const STEPS = Number(process.argv[3] ?? 200);
@@ -209,8 +210,10 @@ async function part2(): Promise<void> {
       paravisor: { present: true, confidentialVmbus: true, versions: [] },
       design: 'cpuid',
       guestMaxVersion: 0x00060000,
-      hostVersions: [],
-      hostFeatureFlags: 0x10,
+      // Every version (an empty list is a host that accepts none: the guest never connects).
+      hostVersions: defaultConfig().platform.hostVersions,
+      // The defaults: OpenHCL's relay needs the host's feature flags.
+      hostFeatureFlags: defaultConfig().platform.hostFeatureFlags,
       autoEoi: false,
     },
     devices,
