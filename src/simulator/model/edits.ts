@@ -5,6 +5,7 @@ import type { FaultInjector } from './faults/injector';
 import type { SlotItem } from './hypervisor/synic';
 import type { Json } from './tracer';
 import { decodeMessage } from '../protocol/codec';
+import { fieldOf, LAYOUT_BY_NAME, readField, writeField } from '../protocol/layouts';
 import { hexNum } from '../protocol/hex';
 
 export interface SimEdit {
@@ -26,20 +27,26 @@ export interface EditTarget {
   deviceOfServerRelid(relid: number | undefined): string | undefined;
 }
 
+// Where an in-flight offer keeps the fields an edit reads and patches, from the layout table.
+const OFFER = 'CHANNELMSG_OFFERCHANNEL';
+const OFFER_SIZE = LAYOUT_BY_NAME.get(OFFER)!.size;
+const OFFER_RELID = fieldOf(OFFER, 'child_relid');
+const OFFER_FLAGS = fieldOf(OFFER, 'offer.chn_flags');
+
 export function applyEdit(w: EditTarget, e: SimEdit): string | null {
   if (e.kind === 'offer-flags') {
     const v = Number(e.value) & 0xffff;
     // 1. An offer waiting in a SynIC slot or queue (not yet read by the guest).
     for (const it of w.hypervisor.queuedMessages()) {
-      if (it.msgtype !== 'CHANNELMSG_OFFERCHANNEL' || it.bytes.length < 196) continue;
-      const relid = it.bytes[184] | (it.bytes[185] << 8) | (it.bytes[186] << 16) | (it.bytes[187] << 24);
+      if (it.msgtype !== OFFER || it.bytes.length < OFFER_SIZE) continue;
+      const relid = readField(it.bytes, OFFER_RELID);
       const dec = decodeMessage(it.bytes);
       const inst = dec.ok ? String((dec.value.offer as Json).if_instance) : '';
       const s = w.pv ?? w.host;
       const dev = (s.channels.find((x) => x.id === relid && x.instanceGuid === inst) ?? s.channels.find((x) => x.instanceGuid === inst))?.dev.name;
       if ((e.relid !== undefined && e.relid === relid) || (e.device !== undefined && e.device === dev) || (e.relid === undefined && e.device === undefined)) {
         const b = it.bytes.slice();
-        b[56] = v & 0xff; b[57] = (v >> 8) & 0xff;
+        writeField(b, OFFER_FLAGS, v);
         it.bytes = b;
         w.faults.event(null, 'set-value', `offer relid ${relid}: chn_flags set to ${hexNum(v)} before the guest reads it`);
         return null;

@@ -16,7 +16,7 @@ export {
   DEVICE_CLASSES, type DeviceClass, classByName, classByGuid, classesByDescription, guidToBytes, guidFromBytes, canonicalGuid, writeGuid, ZERO_GUID,
 } from './guid';
 export {
-  MESSAGE_LAYOUTS, LAYOUT_BY_NAME, type MessageLayout, type MessageForm, type FieldDef, type FieldType, type UnionSelector, type UnionVariant,
+  MESSAGE_LAYOUTS, LAYOUT_BY_NAME, fieldOf, readField, writeField, type MessageLayout, type MessageForm, type FieldDef, type FieldType, type UnionSelector, type UnionVariant,
   MESSAGE_HEADER_SIZE, MAX_CHANNEL_MESSAGE_SIZE, GPADL_HEADER_MAX_PFNS, GPADL_BODY_MAX_PFNS,
 } from './layouts';
 export { encodeMessage, decodeMessage, pagesSpanned, type DecodeOptions, type DecodeResult, type EncodeResult } from './codec';

@@ -355,6 +355,45 @@ export const MESSAGE_LAYOUTS: readonly MessageLayout[] = SPECS.map((s) => {
 
 export const LAYOUT_BY_NAME: ReadonlyMap<string, MessageLayout> = new Map(MESSAGE_LAYOUTS.map((l) => [l.name, l]));
 
+/** The scalar field at a dotted path ("offer.chn_flags") of a message type's primary form, for code
+ * that patches bytes in place (the debugger's edits) instead of re-encoding: the offset and width
+ * come from the table above, never from a literal. Throws on a name the table does not have. */
+export function fieldOf(msgtype: string, path: string): FieldDef {
+  const layout = LAYOUT_BY_NAME.get(msgtype);
+  if (!layout) throw new Error(`fieldOf: no message type ${msgtype}`);
+  const find = (fields: FieldDef[]): FieldDef | undefined => {
+    for (const fd of fields) {
+      if (fd.path === path && fd.k !== K_STRUCT && fd.k !== K_UNION) return fd;
+      if (fd.fields) { const g = find(fd.fields); if (g) return g; }
+      if (fd.variants) for (const v of fd.variants) { const g = find(v.fields); if (g) return g; }
+    }
+    return undefined;
+  };
+  const fd = find(layout.fields);
+  if (!fd || fd.k > K_U32) throw new Error(`fieldOf: ${msgtype} has no u8/u16/u32 field '${path}'`);
+  return fd;
+}
+
+/** Reads a u8/u16/u32 field (bitfields shifted and masked) from a message's bytes. */
+export function readField(b: Uint8Array, fd: FieldDef): number {
+  const o = fd.offset;
+  let v = 0;
+  for (let i = fd.size - 1; i >= 0; i--) v = v * 256 + b[o + i];
+  return fd.hasBits ? (v >>> fd.shift) & fd.mask : v;
+}
+
+/** Writes a u8/u16/u32 field in place (a bitfield keeps the other bits of its unit). */
+export function writeField(b: Uint8Array, fd: FieldDef, value: number): void {
+  const o = fd.offset;
+  let v = value >>> 0;
+  if (fd.hasBits) {
+    const cur = readField(b, { ...fd, hasBits: false });
+    const m = (fd.mask << fd.shift) >>> 0;
+    v = ((cur & ~m) | ((v & fd.mask) << fd.shift)) >>> 0;
+  }
+  for (let i = 0; i < fd.size; i++) { b[o + i] = v & 0xff; v = Math.floor(v / 256); }
+}
+
 /** Size of the vmbus_channel_message_header. */
 export const MESSAGE_HEADER_SIZE = 8;
 /** HV_MESSAGE_PAYLOAD_BYTE_COUNT = MAX_SIZE_CHANNEL_MESSAGE. */
