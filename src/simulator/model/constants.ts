@@ -103,6 +103,12 @@ export const VS_CPUID_EAX_OTHER_BITS_OPENHCL = 0x4;
 export const RELAY_REQUIRED_FEATURES = 0x01 | 0x02 | 0x04;
 /** OpenVMM server SUPPORTED_FEATURE_FLAGS (without confidential_channels / gpa_pinning). */
 export const SERVER_SUPPORTED_FEATURES = 0x6f;
+/**
+ * What the simulated servers grant of it: only features whose behaviour they have. pause_resume
+ * (0x20: no party sends PAUSE) and server_specified_monitor_pages (0x40: OpenVMM grants it only
+ * when the server allocated monitor pages, which no simulated server does) are left out.
+ */
+export const SIMULATED_SERVER_FEATURES = SERVER_SUPPORTED_FEATURES & ~(0x20 | 0x40);
 /** OpenVMM LOCAL_FEATURE_FLAGS (client_id | confidential_channels | gpa_pinning). */
 export const RELAY_LOCAL_FEATURES = 0x98;
 /** Feature flags the OpenHCL vmbus_client requests from the host. */

@@ -207,8 +207,9 @@ describe('issue 13 item 2: a relay that cannot be created', () => {
     const vr = messages(r.events).find((m) => m.msgtype === 'CHANNELMSG_VERSION_RESPONSE' && m.to === 'paravisor')!;
     assert.equal(vr.hex.length, 40, 'VersionResponse2 (20 bytes)');
     const p = r.events.filter((e) => e.kind === 'log' && e.party === 'paravisor').map((e) => (e as { text: string }).text);
-    // The relay asks 0x2f (openvmm §1.3), the host grants 0x28 of it.
-    assert.equal(p[0], 'host must support required feature flags. Required: 0x7, actual: 0x28.');
+    // The relay asks 0x2f (openvmm §1.3); of client_id | pause_resume the host grants client_id,
+    // pause_resume having no behaviour in the simulated server (model/constants SIMULATED_SERVER_FEATURES).
+    assert.equal(p[0], 'host must support required feature flags. Required: 0x7, actual: 0x8.');
     assert.ok(p.includes('failed to start VM'));
     assert.ok(!r.events.some((e) => e.kind === 'message' && (e.from === 'guest' || e.to === 'guest')), 'no guest traffic');
     assert.ok(!r.events.some((e) => e.kind === 'log' && e.party === 'guest'), 'no guest log');
@@ -338,5 +339,21 @@ describe('issue 13 item 9: CPUID is its own kind of event', () => {
     assert.equal(Number(c[0].eax) & 0x8, 0x8);
     // 0x40000082 is HV_X64_MSR_SIEFP's number: no register event may carry it for CPUID.
     assert.ok(!r.events.some((e) => e.kind === 'register' && e.register.startsWith('CPUID')));
+  });
+});
+
+describe('issue 13 item 6: a feature is granted only where its behaviour exists', () => {
+  it('the relay asks 0x2f; the host grants 0x0f: no pause_resume (no party pauses), no server monitor pages (none allocated)', () => {
+    const r = runText(`${SNP_OPENHCL}device nic0 netvsc\n`);
+    const vr = messages(r.events).find((m) => m.msgtype === 'CHANNELMSG_VERSION_RESPONSE' && m.to === 'paravisor' && Number(m.decoded.version_supported) === 1)!;
+    const granted = parseInt(vr.hex.slice(38, 40) + vr.hex.slice(36, 38) + vr.hex.slice(34, 36) + vr.hex.slice(32, 34), 16);
+    assert.equal(granted, 0x0f);
+  });
+
+  it('a guest asking server_specified_monitor_pages or pause_resume gets neither (VersionResponse2, 20 bytes, no VersionResponse3)', () => {
+    const r = runText(`${PLAIN_53.replace('max_version 5.3', 'max_version 6.0')}device disk0 storvsc\nfault corrupt on INITIATE_CONTACT nth 1 field=feature_flags value=0x61\nexpect {\n  features guest_specified_signal_parameters\n}\n`);
+    const vr = messages(r.events).find((m) => m.msgtype === 'CHANNELMSG_VERSION_RESPONSE')!;
+    assert.equal(vr.hex.length, 40);
+    assert.deepEqual(results(r), [['features 0x1', true]]);
   });
 });

@@ -10,7 +10,7 @@ import type { FaultInjector } from '../faults/injector';
 import { decodeMessage, encodeMessage, pagesSpanned } from '../../protocol/codec';
 import { hexNum } from '../../protocol/hex';
 import { parseVersion, versionString } from '../../protocol/constants';
-import { MONITOR_ID_INVALID, SERVER_SUPPORTED_FEATURES, SERVER_VTL, RELAY_LOCAL_FEATURES, STATUS_UNSUCCESSFUL, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
+import { MONITOR_ID_INVALID, SIMULATED_SERVER_FEATURES, SERVER_VTL, RELAY_LOCAL_FEATURES, STATUS_UNSUCCESSFUL, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
 import { hostileOffer, mutateOffer } from '../faults/hostile';
 import { offerFlagsSent } from '../../protocol/offer';
 import { channelFor, newConn, type ServerChannel, type ServerChannelState, type ServerClient, type ServerConn } from './types';
@@ -217,7 +217,10 @@ export class VmbusServer {
       unsupported();
       return;
     }
-    let flags = SERVER_SUPPORTED_FEATURES | (trusted && this.party === 'paravisor' ? 0x10 : 0);
+    // Grant a feature only where its behaviour exists (SIMULATED_SERVER_FEATURES); confidential
+    // channels to a trusted client of OpenHCL; never gpa_pinning (no simulated server has pinning
+    // support: test_version_negotiation_gpa_pinning_requires_server_support).
+    let flags = SIMULATED_SERVER_FEATURES | (trusted && this.party === 'paravisor' ? 0x10 : 0);
     flags &= this.maxFlags;
     flags &= requested;
     if (upstream) flags &= (upstream.ok ? upstream.features : 0) | RELAY_LOCAL_FEATURES;
