@@ -2,11 +2,12 @@
 // Conformance: runs the model on the scenario imported from the log (or on S), aligns the real
 // records with the model's and prints where they part, each naming the log line and the model's
 // trace event. Exit codes: 0 they agree, 1 they differ, 2 bad arguments or an unreadable/invalid file.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commands, type CliIo } from '../cli';
-import { IMPORT_FORMATS, hasContent, type ImportFormat, parseScenario, runScenario, checkLog, formatCheck, openLog } from '../../simulator';
+import { readLogInput } from '../readLog';
+import { IMPORT_FORMATS, hasContent, type ImportFormat, runScenario, checkLog, formatCheck, openLog } from '../../simulator';
 import { formatDiagnostic } from './run';
+import { parseScenarioFile } from '../../node/loadScenario';
 
 const USAGE = `usage: vmbus-lab check LOG [--scenario S.vmbus] [--format trace|dmesg] [--json] [--data-path] [--seed N]
   LOG             trace-cmd / ftrace text of the hyperv:vmbus_* events, or a dmesg, of a real guest
@@ -50,14 +51,9 @@ async function checkCommand(args: string[], io: CliIo): Promise<number> {
     else { io.stderr(`vmbus-lab check: one log at a time ('${a}')\n`); return 2; }
   }
   if (!file) { io.stderr(USAGE); return 2; }
-  let text: string;
-  try {
-    text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(path.resolve(file), 'utf8');
-  } catch (e) {
-    io.stderr(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-    return 2;
-  }
-  const display = file === '-' ? '<stdin>' : file;
+  const input = await readLogInput(file, io);
+  if (!input) return 2;
+  const { text, display } = input;
   const opened = openLog(text, display, format);
   const r = opened.imported;
   if (!hasContent(r) || (r.kind !== 'trace' && r.kind !== 'dmesg')) {
@@ -67,10 +63,14 @@ async function checkCommand(args: string[], io: CliIo): Promise<number> {
   let config = opened.scenario;
   let modelName = 'the scenario imported from the log';
   if (scenarioFile) {
+    // Through the contained loader, as `run` reads scenarios: includes stay inside the folder of
+    // the current directory (or the scenario's own), regular files only, within the budget.
     const abs = path.resolve(scenarioFile);
-    let stext: string;
-    try { stext = fs.readFileSync(abs, 'utf8'); } catch (e) { io.stderr(`${scenarioFile}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`); return 2; }
-    const parsed = parseScenario(stext, abs, { readFile: (p) => { try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; } }, workspaceRoot: path.dirname(abs), seed });
+    const cwd = process.cwd();
+    const workspaceRoot = abs.startsWith(cwd + path.sep) ? cwd : path.dirname(abs);
+    const loaded = await parseScenarioFile(abs, { workspaceRoot, seed });
+    if (!loaded.ok) { io.stderr(`${scenarioFile}: ${loaded.reason}\n`); return 2; }
+    const parsed = loaded.parsed;
     for (const d of parsed.diagnostics) if (d.severity === 'error') io.stderr(formatDiagnostic(d, () => scenarioFile!) + '\n');
     if (!parsed.config) { io.stderr(`vmbus-lab check: ${scenarioFile} is not a valid scenario\n`); return 2; }
     config = parsed.config;

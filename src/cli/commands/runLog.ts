@@ -1,9 +1,8 @@
 // vmbus-lab run --log FILE [--json] [--format F]: a real log (trace-cmd / ftrace of the
 // hyperv:vmbus_* events, or a dmesg) printed as a trace: one event per record, on the log's own
 // time axis and CPUs, `?` for what the log does not say. Called by run.ts when --log is given.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { CliIo } from '../cli';
+import { readLogInput } from '../readLog';
 import { IMPORT_FORMATS, hasContent, type ImportFormat, formatLogEvent, LOG_TRACE_HEADER, openLog } from '../../simulator';
 
 export async function runLogCommand(args: string[], io: CliIo): Promise<number> {
@@ -26,14 +25,9 @@ export async function runLogCommand(args: string[], io: CliIo): Promise<number> 
     } else { io.stderr(`vmbus-lab run: '${a}' does not go with --log (use --json or --format)\n`); return 2; }
   }
   if (!file) { io.stderr('vmbus-lab run: --log needs a file\n'); return 2; }
-  let text: string;
-  try {
-    text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(path.resolve(file), 'utf8');
-  } catch (e) {
-    io.stderr(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-    return 2;
-  }
-  const display = file === '-' ? '<stdin>' : file;
+  const input = await readLogInput(file, io);
+  if (!input) return 2;
+  const { text, display } = input;
   const { imported, session } = openLog(text, display, format);
   for (const d of imported.diagnostics) if (d.severity !== 'info') io.stderr(`${display}:${d.line}: ${d.severity}: ${d.message}\n`);
   if (!hasContent(imported)) { io.stderr(`vmbus-lab run: nothing in ${display} is a VMBus log record\n`); return 2; }

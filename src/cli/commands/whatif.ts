@@ -1,9 +1,9 @@
 // vmbus-lab whatif LOG [--json]: the devices of a real VM (any log the importers read), simulated
 // as logged and on SEV-SNP and TDX with OpenHCL; prints the side-by-side summary (Markdown).
 // Exit codes: 0 done, 2 bad arguments, an unreadable file, or a log with no device the model can run.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { commands, type CliIo } from '../cli';
+import { readLogInput } from '../readLog';
 import { formatWhatIf, openLog, whatIfConfidential } from '../../simulator';
 
 const USAGE = `usage: vmbus-lab whatif LOG [--json]
@@ -22,14 +22,9 @@ async function whatifCommand(args: string[], io: CliIo): Promise<number> {
     else { io.stderr(`vmbus-lab whatif: one log at a time ('${a}')\n`); return 2; }
   }
   if (!file) { io.stderr(USAGE); return 2; }
-  let text: string;
-  try {
-    text = file === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(path.resolve(file), 'utf8');
-  } catch (e) {
-    io.stderr(`${file}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}\n`);
-    return 2;
-  }
-  const display = file === '-' ? '<stdin>' : file;
+  const input = await readLogInput(file, io);
+  if (!input) return 2;
+  const { text, display } = input;
   const opened = openLog(text, display);
   if (!opened.scenario || opened.scenario.devices.length === 0) {
     io.stderr(`vmbus-lab whatif: ${display} names no device the model can simulate (a class is needed: lsvmbus -v, sysfs, a trace's offers ...)\n`);
