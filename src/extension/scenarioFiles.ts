@@ -8,8 +8,8 @@
 // reading. An open editor's unsaved text is used for a path that passes.
 import * as vscode from 'vscode';
 import {
-  parseScenario, type ParseResult, loadScenarioFiles, DEFAULT_SCENARIO_BUDGET, type ScenarioBudget, type LoadedScenarioFiles, type ScenarioFileReader, type ScenarioReadResult,
-  isInside, normalizePath,
+  parseScenario, type ParseResult, loadScenarioFiles, type ScenarioBudget, type LoadedScenarioFiles, type ScenarioFileReader, type ScenarioReadResult,
+  isInside, normalizePath, EDITOR_BUDGET, EDITOR_CHECK_BUDGET, checkForEditor, overCheckBudget,
 } from '../simulator';
 import { nameOf, uriOf } from './uris';
 
@@ -22,15 +22,11 @@ let nodeFiles: NodeFiles | undefined;
 export function setNodeFiles(files: NodeFiles): void { nodeFiles = files; }
 
 /**
- * The editor's budget. Parsing is synchronous at about 1.5 µs per byte (bench:scenario), so the
- * editor takes at most 256 KiB per file (the 10,000-line benchmark scenario fits); a larger file
- * gets one "too large" diagnostic at once instead of a frozen extension host.
+ * The editor's budgets (src/simulator/scenario/editorCheck.ts): EDITOR_BUDGET (256 KiB a file) for
+ * what Run, Step Through, Compare and the debugger parse once on request; EDITOR_CHECK_BUDGET
+ * (64 KiB, 4,000 statements) for the as-you-type check, which must end within a frame.
  */
-export const EDITOR_BUDGET: Readonly<ScenarioBudget> = Object.freeze({
-  ...DEFAULT_SCENARIO_BUDGET,
-  maxFileBytes: 256 * 1024,
-  maxTotalBytes: 1024 * 1024,
-});
+export { EDITOR_BUDGET, EDITOR_CHECK_BUDGET };
 
 /** Readable only through vscode.workspace.fs (no Node file access for it). */
 function viaWorkspaceFs(uri: vscode.Uri): boolean {
@@ -144,4 +140,28 @@ export function parseWithIncludes(doc: vscode.TextDocument, files: LoadedScenari
 /** Reads the includes, then parses: what Run, Step Through, Compare and the debugger use. */
 export async function parseScenarioDocument(doc: vscode.TextDocument, overrides: ScenarioOverrides = {}, budget: ScenarioBudget = EDITOR_BUDGET): Promise<ParseResult> {
   return parseWithIncludes(doc, await loadIncludes(doc, budget), overrides, budget);
+}
+
+/** The as-you-type check of a document with its includes read (checkForEditor: within a frame). */
+export function checkWithIncludes(doc: vscode.TextDocument, files: LoadedScenarioFiles | undefined): ParseResult {
+  return checkForEditor(doc.getText(), scenarioPathOf(doc.uri), { files, workspaceRoot: workspaceRootOf(doc.uri) });
+}
+
+/**
+ * Reads a document's includes for the as-you-type check: within EDITOR_CHECK_BUDGET, and an
+ * include over it on its own (bytes or lines) is refused before its syntax tree is built.
+ */
+export async function loadIncludesForCheck(doc: vscode.TextDocument): Promise<LoadedScenarioFiles | undefined> {
+  const reader = readerFor(doc.uri, EDITOR_CHECK_BUDGET);
+  if (!reader) return undefined;
+  const text = doc.getText();
+  if (overCheckBudget(text) !== undefined) return undefined;
+  const bounded: ScenarioFileReader = {
+    async read(file) {
+      const r = await reader.read(file);
+      const problem = r.ok ? overCheckBudget(r.text) : undefined;
+      return problem ? { ok: false, reason: problem } : r;
+    },
+  };
+  return loadScenarioFiles(scenarioPathOf(doc.uri), text, bounded, { workspaceRoot: workspaceRootOf(doc.uri), budget: EDITOR_CHECK_BUDGET });
 }

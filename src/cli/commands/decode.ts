@@ -1,5 +1,6 @@
 // vmbus-lab decode [--hex] <hex> [--slot] [--openvmm] [--pretty]   (or the hex on standard input)
 // Prints the channel message (or, with --slot, the whole 256-byte hv_message slot) as one JSON object.
+import { parseArgs } from 'node:util';
 import { commands, type CliIo } from '../cli';
 import { decodeMessage, decodeSlot, parseHex, type ProtocolError } from '../../simulator';
 
@@ -21,26 +22,34 @@ export function formatError(cmd: string, e: ProtocolError): string {
   return `vmbus-lab ${cmd}: error [${e.code}]: ${e.message}${where ? ` (${where})` : ''}\n`;
 }
 
+const DECODE_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  hex: { type: 'string', multiple: true },
+  slot: { type: 'boolean' },
+  openvmm: { type: 'boolean' },
+  'allow-openvmm': { type: 'boolean' },
+  pretty: { type: 'boolean' },
+} as const;
+
 async function decodeCommand(args: string[], io: CliIo): Promise<number> {
-  let slot = false, openvmm = false, pretty = false;
-  const hexParts: string[] = [];
-  let sawHex = false;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--help' || a === '-h') { io.stdout(USAGE); return 0; }
-    if (a === '--slot') { slot = true; continue; }
-    if (a === '--openvmm' || a === '--allow-openvmm') { openvmm = true; continue; }
-    if (a === '--pretty') { pretty = true; continue; }
-    if (a === '--hex' || a.startsWith('--hex=')) {
-      sawHex = true;
-      if (a.startsWith('--hex=')) { hexParts.push(a.slice(6)); continue; }
-      while (i + 1 < args.length && !args[i + 1].startsWith('--')) hexParts.push(args[++i]);
-      continue;
-    }
-    if (!a.startsWith('-')) { sawHex = true; hexParts.push(a); continue; } // the bytes without --hex
-    io.stderr(`vmbus-lab decode: unknown argument '${a}'\n${USAGE}`);
+  let parsed;
+  try {
+    // Tokens keep the order of --hex values and bare bytes ("--hex 0e 00 00 00" is one message).
+    parsed = parseArgs({ args, options: DECODE_OPTIONS, allowPositionals: true, strict: true, tokens: true });
+  } catch (e) {
+    io.stderr(`vmbus-lab decode: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
+  const { values: v, tokens } = parsed;
+  if (v.help) { io.stdout(USAGE); return 0; }
+  const slot = !!v.slot, openvmm = !!v.openvmm || !!v['allow-openvmm'], pretty = !!v.pretty;
+  const hexParts: string[] = [];
+  for (const t of tokens) {
+    if (t.kind === 'positional') hexParts.push(t.value);
+    else if (t.kind === 'option' && t.name === 'hex' && t.value !== undefined) hexParts.push(t.value);
+  }
+  if (hexParts.some((h) => h.trim() === '')) { io.stderr(`vmbus-lab decode: --hex needs a value\n${USAGE}`); return 2; }
+  let sawHex = hexParts.length > 0;
   if (!sawHex && io.stdin) {
     const piped = (await io.stdin())?.trim();
     if (piped) { sawHex = true; hexParts.push(piped); }

@@ -1,5 +1,6 @@
 // vmbus-lab encode [--json] '<json>' [--slot]   (or the JSON on standard input: decode | encode)
 // Prints the channel message (or, with --slot, the 256-byte hv_message slot) as hex: lower case, no separators.
+import { parseArgs } from 'node:util';
 import { commands, type CliIo } from '../cli';
 import { encodeMessage, encodeSlot, toHex } from '../../simulator';
 import { formatError } from './decode';
@@ -11,23 +12,28 @@ const USAGE = `usage: vmbus-lab encode [--json] '<json>' [--slot]
 Prints the bytes as hex (lower case, no separators). Invalid input: error on stderr, exit code 2.
 `;
 
+const ENCODE_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'string' },
+  slot: { type: 'boolean' },
+} as const;
+
 async function encodeCommand(args: string[], io: CliIo): Promise<number> {
-  let slot = false;
-  let json: string | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--help' || a === '-h') { io.stdout(USAGE); return 0; }
-    if (a === '--slot') { slot = true; continue; }
-    if (a === '--json') {
-      if (i + 1 >= args.length) { io.stderr(`vmbus-lab encode: --json needs a value\n${USAGE}`); return 2; }
-      json = args[++i];
-      continue;
-    }
-    if (a.startsWith('--json=')) { json = a.slice(7); continue; }
-    if (!a.startsWith('-') && json === undefined) { json = a; continue; } // the JSON without --json
-    io.stderr(`vmbus-lab encode: unknown argument '${a}'\n${USAGE}`);
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: ENCODE_OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    io.stderr(`vmbus-lab encode: ${(e as Error).message}\n${USAGE}`);
     return 2;
   }
+  const { values: v, positionals } = parsed;
+  if (v.help) { io.stdout(USAGE); return 0; }
+  const slot = !!v.slot;
+  if (v.json === '') { io.stderr(`vmbus-lab encode: --json needs a value\n${USAGE}`); return 2; }
+  // One message: the JSON after --json or bare, not both, not two.
+  const given = [...(v.json !== undefined ? [v.json] : []), ...positionals];
+  if (given.length > 1) { io.stderr(`vmbus-lab encode: one JSON message at a time (extra argument '${given[1]}')\n${USAGE}`); return 2; }
+  let json: string | undefined = given[0];
   if (json === undefined && io.stdin) {
     const piped = (await io.stdin())?.trim();
     if (piped) json = piped;

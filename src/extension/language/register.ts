@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import type { SessionHub } from '../session/hub';
 import { listScenarios } from '../views/actions';
 import { runWithProgress } from '../session/run';
-import { parseScenarioDocument, parseWithIncludes, loadIncludes, scenarioPathOf } from '../scenarioFiles';
+import { parseScenarioDocument, checkWithIncludes, loadIncludesForCheck, scenarioPathOf } from '../scenarioFiles';
 import {
   type LoadedScenarioFiles, formatScenario, type ParseResult, type ScenarioDiagnostic, type ScenarioSymbol, type Range, completeAt, definitionAt, foldingRanges, hoverAt, type CompletionKind, formatExpectations, traceLines,
 } from '../../simulator';
@@ -30,7 +30,8 @@ const SEVERITY: Record<ScenarioDiagnostic['severity'], vscode.DiagnosticSeverity
 /**
  * Parses documents once per version; every provider reads from here. Includes are read
  * asynchronously through the contained reader (refresh); the synchronous get() used by hover,
- * outline and the like parses with the includes read last, never touching the disk itself.
+ * outline and the like parses with the includes read last, never touching the disk itself. Both
+ * check within EDITOR_CHECK_BUDGET, so no parse here blocks the extension host beyond a frame.
  */
 export class ScenarioDocuments {
   private readonly cache = new Map<string, { version: number; result: ParseResult }>();
@@ -40,7 +41,7 @@ export class ScenarioDocuments {
     const key = doc.uri.toString();
     const hit = this.cache.get(key);
     if (hit && hit.version === doc.version) return hit.result;
-    const result = parseWithIncludes(doc, this.includes.get(key));
+    const result = checkWithIncludes(doc, this.includes.get(key));
     this.cache.set(key, { version: doc.version, result });
     return result;
   }
@@ -49,8 +50,8 @@ export class ScenarioDocuments {
   async refresh(doc: vscode.TextDocument): Promise<ParseResult> {
     const key = doc.uri.toString();
     const version = doc.version;
-    const files = await loadIncludes(doc);
-    const result = parseWithIncludes(doc, files);
+    const files = await loadIncludesForCheck(doc);
+    const result = checkWithIncludes(doc, files);
     if (doc.version === version) {
       this.includes.set(key, files);
       this.cache.set(key, { version, result });

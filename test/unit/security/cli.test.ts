@@ -3,7 +3,7 @@
 // error (item 6), a crash in one file of a batch is that file's failed suite (item 2), and the
 // smaller items (item 8): escaped control characters, empty files, --junit=, help COMMAND.
 import * as assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -163,5 +163,56 @@ describe('security: the CLI on hostile files', function () {
     const v = await cli(['--version']);
     assert.equal(v.code, 0);
     assert.match(v.out, /^vmbus-lab (dev|\d+\.\d+\.\d+)\n$/);
+  });
+
+  describe('decode / encode parse their arguments strictly (util.parseArgs), spawned from dist/cli.js', () => {
+    const DIST = path.join(ROOT, 'dist', 'cli.js');
+    const spawn = (args: string[], input?: string) => spawnSync(process.execPath, [DIST, ...args], { encoding: 'utf8', input: input ?? '' });
+    before(function () { if (!fs.existsSync(DIST)) this.skip(); });
+
+    const usageErrors: [string[], RegExp][] = [
+      [['decode', '--bogus', '07000000'], /^vmbus-lab decode: Unknown option '--bogus'/],
+      [['decode', '--hex'], /^vmbus-lab decode: Option '--hex <value>' argument missing/],
+      [['decode', '--hex='], /^vmbus-lab decode: --hex needs a value/],
+      [['decode', '--slot=yes', '00'], /^vmbus-lab decode: Option '--slot' does not take an argument/],
+      [['encode', '--bogus', '{}'], /^vmbus-lab encode: Unknown option '--bogus'/],
+      [['encode', '--json'], /^vmbus-lab encode: Option '--json <value>' argument missing/],
+      [['encode', '--json='], /^vmbus-lab encode: --json needs a value/],
+      [['encode', '--json', '{"msgtype":"CHANNELMSG_UNLOAD"}', '{"msgtype":"CHANNELMSG_UNLOAD"}'], /^vmbus-lab encode: one JSON message at a time/],
+    ];
+    for (const [args, expected] of usageErrors) {
+      it(`${args.join(' ')}: exit 2, names the option, prints the usage, nothing on stdout`, () => {
+        const r = spawn(args);
+        assert.equal(r.status, 2, r.stderr);
+        assert.equal(r.stdout, '');
+        assert.match(r.stderr, expected);
+        assert.match(r.stderr, new RegExp(`usage: vmbus-lab ${args[0]} `));
+      });
+    }
+
+    for (const cmd of ['decode', 'encode']) {
+      it(`help ${cmd} and ${cmd} --help print ${cmd}'s own usage, exit 0`, () => {
+        for (const args of [['help', cmd], [cmd, '--help'], [cmd, '-h']]) {
+          const r = spawn(args);
+          assert.equal(r.status, 0, args.join(' '));
+          assert.match(r.stdout, new RegExp(`^usage: vmbus-lab ${cmd} `), args.join(' '));
+        }
+      });
+    }
+
+    it('bytes split over --hex and bare arguments keep their order; --allow-openvmm still works', () => {
+      // CHANNELMSG_CLOSECHANNEL (7), relid 5: the header, padding and relid in three arguments.
+      const r = spawn(['decode', '--hex', '07000000', '00000000', '--pretty', '05000000']);
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { msgtype: 'CHANNELMSG_CLOSECHANNEL', child_relid: 5 });
+      // msgtype 26 (CHANNELMSG_MODIFY_CONNECTION_RESPONSE) is OpenVMM-only: refused unless allowed.
+      const hex = '1a000000 00000000 00';
+      assert.equal(spawn(['decode', hex]).status, 2);
+      for (const flag of ['--openvmm', '--allow-openvmm']) {
+        const o = spawn(['decode', flag, hex]);
+        assert.equal(o.status, 0, o.stderr);
+        assert.deepEqual(JSON.parse(o.stdout), { msgtype: 'CHANNELMSG_MODIFY_CONNECTION_RESPONSE', connection_state: 0 });
+      }
+    });
   });
 });
