@@ -6,7 +6,7 @@ import { guidFromBytes, writeGuid } from './guid';
 import { parseHex, toHex } from './hex';
 import { LINUX_CHANNELMSG_COUNT, OPENVMM_CHANNELMSG_COUNT } from './constants';
 import {
-  type FieldDef, type MessageForm, type MessageLayout,
+  type FieldDef, type MessageForm, type MessageLayout, type ChannelMessage, type ChannelMessageName, type ChannelMessageOf,
   K_BYTES, K_GUID, K_RANGES, K_STRUCT, K_U16, K_U32, K_U64, K_U64ARR, K_U8, K_UNION,
   LAYOUT_BY_NAME, MAX_CHANNEL_MESSAGE_SIZE, MESSAGE_LAYOUTS,
 } from './layouts';
@@ -17,6 +17,8 @@ export interface DecodeOptions {
 }
 
 export type DecodeResult = { ok: true; value: Record<string, unknown>; warnings: string[] } | { ok: false; error: ProtocolError };
+/** A decode result whose value has the type of its channel message (see ChannelMessageOf in ./layouts.ts). */
+export type TypedDecodeResult<M> = { ok: true; value: M; warnings: string[] } | { ok: false; error: ProtocolError };
 export type EncodeResult = { ok: true; bytes: Uint8Array } | { ok: false; error: ProtocolError };
 
 // ------------------------------------------------------------------ little-endian access
@@ -207,7 +209,22 @@ function firstCutField(fields: FieldDef[], len: number, prefix: string): { name:
  * Decodes one channel message (header + body). Checks, in Linux's order: msgtype < CHANNELMSG_COUNT
  * (30 with allowOpenVmm), length <= 240, length >= the type's minimum.
  */
-export function decodeMessage(bytes: Uint8Array, opts?: DecodeOptions): DecodeResult {
+export function decodeMessage<N extends ChannelMessageName>(bytes: Uint8Array, opts: DecodeOptions | undefined, expect: N): TypedDecodeResult<ChannelMessageOf<N>>;
+export function decodeMessage(bytes: Uint8Array, opts?: DecodeOptions): DecodeResult;
+/** With `expect`, a message of another type is an error (naming both), and the value is typed. */
+export function decodeMessage(bytes: Uint8Array, opts?: DecodeOptions, expect?: ChannelMessageName): DecodeResult {
+  const r = decodeAny(bytes, opts);
+  if (expect === undefined || !r.ok || r.value.msgtype === expect) return r;
+  return fail('bad-field', `expected ${expect}, got ${String(r.value.msgtype)}`, { offset: 0, field: 'msgtype' });
+}
+
+/** decodeMessage with the value typed as the union of channel messages: switching on msgtype narrows it. */
+export function decodeChannelMessage(bytes: Uint8Array, opts?: DecodeOptions): TypedDecodeResult<ChannelMessage> {
+  // The decoder builds each object from its layout, which is what ChannelMessage is derived from.
+  return decodeAny(bytes, opts) as TypedDecodeResult<ChannelMessage>;
+}
+
+function decodeAny(bytes: Uint8Array, opts?: DecodeOptions): DecodeResult {
   if (!(bytes instanceof Uint8Array)) return fail('bad-length', 'decodeMessage expects a Uint8Array');
   const len = bytes.length;
   if (len < 4) {

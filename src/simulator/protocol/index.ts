@@ -16,10 +16,10 @@ export {
   DEVICE_CLASSES, type DeviceClass, classByName, classByGuid, classesByDescription, guidToBytes, guidFromBytes, canonicalGuid, writeGuid, ZERO_GUID,
 } from './guid';
 export {
-  MESSAGE_LAYOUTS, LAYOUT_BY_NAME, fieldOf, readField, writeField, type MessageLayout, type MessageForm, type FieldDef, type FieldType, type UnionSelector, type UnionVariant,
+  MESSAGE_LAYOUTS, LAYOUT_BY_NAME, fieldOf, readField, writeField, type ChannelMessage, type ChannelMessageName, type ChannelMessageOf, type MessageLayout, type MessageForm, type FieldDef, type FieldType, type UnionSelector, type UnionVariant,
   MESSAGE_HEADER_SIZE, MAX_CHANNEL_MESSAGE_SIZE, GPADL_HEADER_MAX_PFNS, GPADL_BODY_MAX_PFNS,
 } from './layouts';
-export { encodeMessage, decodeMessage, pagesSpanned, type DecodeOptions, type DecodeResult, type EncodeResult } from './codec';
+export { encodeMessage, decodeMessage, decodeChannelMessage, pagesSpanned, type DecodeOptions, type DecodeResult, type TypedDecodeResult, type EncodeResult } from './codec';
 export { checkOffer, type OfferCheckContext, type OfferCheckResult, LINUX_LOG_PREFIX } from './offer';
 export * from './synic';
 export * from './ring';

@@ -95,7 +95,16 @@ const KIND: Record<FieldType, number> = {
 };
 const SIZE: Partial<Record<FieldType, number>> = { u8: 1, u16: 2, u32: 4, u64: 8, guid: 16 };
 
-function f(name: string, type: FieldType, offset: number, extra: Partial<FieldDef> = {}): FieldDef {
+/** A FieldDef that keeps, in its type, its name, type, reserved mark and nested fields (ChannelMessageOf reads them). */
+type NoExtra = Record<never, never>;
+export type TypedField<N extends string, T extends FieldType, X> = FieldDef & {
+  readonly name: N; readonly type: T;
+  readonly reserved: X extends { reserved: true } ? true : boolean;
+  readonly fields: X extends { fields: infer F } ? F : undefined;
+  readonly variants: X extends { variants: infer V } ? V : undefined;
+};
+
+function f<N extends string, T extends FieldType, const X extends Partial<FieldDef> = NoExtra>(name: N, type: T, offset: number, extra: X = {} as X): TypedField<N, T, X> {
   const size = extra.size ?? SIZE[type] ?? 0;
   const bits = extra.bits;
   const mask = bits ? (bits.width >= 32 ? 0xffffffff : (1 << bits.width) - 1) : 0;
@@ -105,22 +114,22 @@ function f(name: string, type: FieldType, offset: number, extra: Partial<FieldDe
     reserved: extra.reserved === true,
     bits, fields: extra.fields, selector: extra.selector, variants: extra.variants, note: extra.note,
     k: KIND[type], mask, shift: bits ? bits.shift : 0, hasBits: bits !== undefined, childPrefix: name + '.', path: name,
-  };
+  } as FieldDef as TypedField<N, T, X>;
 }
-const u8 = (n: string, o: number, x?: Partial<FieldDef>) => f(n, 'u8', o, x);
-const u16 = (n: string, o: number, x?: Partial<FieldDef>) => f(n, 'u16', o, x);
-const u32 = (n: string, o: number, x?: Partial<FieldDef>) => f(n, 'u32', o, x);
-const u64 = (n: string, o: number, x?: Partial<FieldDef>) => f(n, 'u64', o, x);
-const guid = (n: string, o: number, x?: Partial<FieldDef>) => f(n, 'guid', o, x);
-const bytes = (n: string, o: number, size: number, x?: Partial<FieldDef>) => f(n, 'bytes', o, { size, ...x });
-const rsv = { reserved: true };
+const u8 = <N extends string, const X extends Partial<FieldDef> = NoExtra>(n: N, o: number, x?: X) => f(n, 'u8', o, x ?? ({} as X));
+const u16 = <N extends string, const X extends Partial<FieldDef> = NoExtra>(n: N, o: number, x?: X) => f(n, 'u16', o, x ?? ({} as X));
+const u32 = <N extends string, const X extends Partial<FieldDef> = NoExtra>(n: N, o: number, x?: X) => f(n, 'u32', o, x ?? ({} as X));
+const u64 = <N extends string, const X extends Partial<FieldDef> = NoExtra>(n: N, o: number, x?: X) => f(n, 'u64', o, x ?? ({} as X));
+const guid = <N extends string>(n: N, o: number) => f(n, 'guid', o);
+const bytes = <N extends string, const X extends Partial<FieldDef> = NoExtra>(n: N, o: number, size: number, x?: X) => f(n, 'bytes', o, { size, ...(x ?? ({} as X)) });
+const rsv = { reserved: true } as const;
 
 /** vmbus_channel_message_header: msgtype u32 @0 (decoded separately), padding u32 @4 (JSON key header_padding). */
 const HEADER_PADDING = u32('header_padding', 4, { reserved: true, note: 'Linux: header.padding' });
 
 // ----------------------------------------------------------------- the embedded offer (vmbus_channel_offer, at +8)
 
-const OFFER_FIELDS_LOCAL: FieldDef[] = [
+const OFFER_FIELDS_LOCAL = [
   guid('if_type', 8),
   guid('if_instance', 24),
   u64('reserved1', 40, rsv),
@@ -139,7 +148,7 @@ const OFFER_FIELDS_LOCAL: FieldDef[] = [
   u16('sub_channel_index', 180),
   u16('reserved3', 182, { reserved: true, note: 'OpenVMM: mmio_megabytes_optional' }),
 ];
-function nest(prefix: string, fields: FieldDef[]): FieldDef[] {
+function nest<F extends FieldDef>(prefix: string, fields: F[]): F[] {
   for (const fd of fields) {
     fd.path = prefix + fd.name;
     if (fd.variants) for (const v of fd.variants) nest(prefix, v.fields);
@@ -150,18 +159,19 @@ const OFFER_FIELDS = nest('offer.', OFFER_FIELDS_LOCAL);
 
 // ----------------------------------------------------------------- per type
 
+interface FormSpec { struct: string; size: number; openVmmOnly?: boolean; fields: FieldDef[] }
 interface TypeSpec {
   name: keyof typeof MessageType;
   direction: MessageLayout['direction'];
   openVmmOnly?: boolean;
   variable?: boolean;
-  forms: { struct: string; size: number; openVmmOnly?: boolean; fields: FieldDef[] }[];
+  forms: [FormSpec, ...FormSpec[]];
 }
 
-const headerOnly = (name: keyof typeof MessageType, direction: MessageLayout['direction'], struct = 'vmbus_channel_message_header', openVmmOnly = false): TypeSpec =>
-  ({ name, direction, openVmmOnly, forms: [{ struct, size: 8, openVmmOnly, fields: [HEADER_PADDING] }] });
+const headerOnly = <N extends keyof typeof MessageType>(name: N, direction: MessageLayout['direction'], struct = 'vmbus_channel_message_header', openVmmOnly = false) =>
+  ({ name, direction, openVmmOnly, forms: [{ struct, size: 8, openVmmOnly, fields: [HEADER_PADDING] }] as [{ struct: string; size: number; openVmmOnly: boolean; fields: (typeof HEADER_PADDING)[] }] });
 
-const INITIATE_CONTACT_FIELDS: FieldDef[] = [
+const INITIATE_CONTACT_FIELDS = [
   HEADER_PADDING,
   u32('vmbus_version_requested', 8),
   u32('target_vcpu', 12),
@@ -181,7 +191,7 @@ const INITIATE_CONTACT_FIELDS: FieldDef[] = [
   u64('monitor_page2', 32),
 ];
 
-const VERSION_RESPONSE_FIELDS: FieldDef[] = [
+const VERSION_RESPONSE_FIELDS = [
   HEADER_PADDING,
   u8('version_supported', 8),
   u8('connection_state', 9),
@@ -189,7 +199,7 @@ const VERSION_RESPONSE_FIELDS: FieldDef[] = [
   u32('msg_conn_id', 12),
 ];
 
-const OPEN_CHANNEL_FIELDS: FieldDef[] = [
+const OPEN_CHANNEL_FIELDS = [
   HEADER_PADDING,
   u32('child_relid', 8),
   u32('openid', 12),
@@ -199,9 +209,9 @@ const OPEN_CHANNEL_FIELDS: FieldDef[] = [
   bytes('userdata', 28, 120),
 ];
 
-const TL_CONNECT_FIELDS: FieldDef[] = [HEADER_PADDING, guid('guest_endpoint_id', 8), guid('host_service_id', 24)];
+const TL_CONNECT_FIELDS = [HEADER_PADDING, guid('guest_endpoint_id', 8), guid('host_service_id', 24)];
 
-const SPECS: TypeSpec[] = [
+const SPECS = [
   headerOnly('CHANNELMSG_INVALID', 'none'),
   {
     name: 'CHANNELMSG_OFFERCHANNEL', direction: 'host-to-guest',
@@ -319,7 +329,7 @@ const SPECS: TypeSpec[] = [
   headerOnly('CHANNELMSG_PAUSE', 'guest-to-host', 'Pause', true),
   headerOnly('CHANNELMSG_PAUSE_RESPONSE', 'host-to-guest', 'PauseResponse', true),
   headerOnly('CHANNELMSG_RESUME', 'guest-to-host', 'Resume', true),
-];
+] satisfies TypeSpec[];
 
 function keysOf(fields: FieldDef[], out: Set<string>): Set<string> {
   for (const fd of fields) {
@@ -330,7 +340,7 @@ function keysOf(fields: FieldDef[], out: Set<string>): Set<string> {
 }
 
 /** MESSAGE_LAYOUTS[msgtype] for msgtype 0..29. */
-export const MESSAGE_LAYOUTS: readonly MessageLayout[] = SPECS.map((s) => {
+export const MESSAGE_LAYOUTS: readonly MessageLayout[] = (SPECS as TypeSpec[]).map((s) => {
   const msgtype = MessageType[s.name];
   let prevKeys = new Set<string>();
   const forms: MessageForm[] = s.forms.map((fm) => {
@@ -354,6 +364,37 @@ export const MESSAGE_LAYOUTS: readonly MessageLayout[] = SPECS.map((s) => {
 });
 
 export const LAYOUT_BY_NAME: ReadonlyMap<string, MessageLayout> = new Map(MESSAGE_LAYOUTS.map((l) => [l.name, l]));
+
+// ----------------------------------------------------------------- the decoded JSON, as types
+// Derived from SPECS above, so a field renamed or moved in the table changes the types with it.
+// Primary-form fields that are not reserved are always present; reserved ones (present only
+// when not zero), union views (flattened into the object) and the larger OpenVMM forms' extra
+// fields are optional.
+
+type Spec = (typeof SPECS)[number];
+/** The names of the channel message types ('CHANNELMSG_OFFERCHANNEL', ...). */
+export type ChannelMessageName = Spec['name'];
+type AField = FieldDef & { name: string; type: FieldType };
+type FieldValue<F> =
+  F extends { type: 'u8' | 'u16' | 'u32' } ? number
+    : F extends { type: 'struct'; fields: (infer G)[] } ? ObjectOf<G, G>
+      : F extends { type: 'u64[]' } ? string[]
+        : F extends { type: 'gpa_range[]' } ? { byte_count: number; byte_offset: number; pfn_array: string[] }[]
+          : string; // u64 (hex), guid, bytes (hex)
+/** The fields a union's views put into the enclosing object. */
+type Flat<F> = F extends { type: 'union'; variants: readonly (infer V)[] } ? (V extends { fields: (infer G)[] } ? Flat<G> : never) : F;
+type RequiredOf<F> = F extends { type: 'union' } ? never : F extends { reserved: true } ? never : F;
+type ObjectOf<Primary, All> =
+  { [F in Extract<RequiredOf<Primary>, AField> as F['name']]: FieldValue<F> } &
+  { [F in Exclude<Extract<Flat<All>, AField>, { name: Extract<RequiredOf<Primary>, AField>['name'] }> as F['name']]?: FieldValue<F> };
+type FormsOf<S> = S extends { forms: (infer M)[] } ? M : never;
+type FieldsOfForm<M> = M extends { fields: (infer G)[] } ? G : never;
+type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** One decoded channel message of type N, as decodeMessage returns it. */
+export type ChannelMessageOf<N extends ChannelMessageName> = Simplify<{ msgtype: N } & (Extract<Spec, { name: N }> extends infer S
+  ? ObjectOf<FieldsOfForm<S extends { forms: [infer M0, ...unknown[]] } ? M0 : FormsOf<S>>, FieldsOfForm<FormsOf<S>>> : never)>;
+/** Any decoded channel message: switching on msgtype narrows it. */
+export type ChannelMessage = { [N in ChannelMessageName]: ChannelMessageOf<N> }[ChannelMessageName];
 
 /** The scalar field at a dotted path ("offer.chn_flags") of a message type's primary form, for code
  * that patches bytes in place (the debugger's edits) instead of re-encoding: the offset and width

@@ -12,7 +12,8 @@ import type { Platform } from '../platform';
 import type { FaultInjector } from '../faults/injector';
 import type { GuestChannel, GuestChannelState, GuestConnState, GuestCore, GuestPorts, GuestWaiter, HypervisorPort } from './types';
 import { msgtypeOf } from '../tracer';
-import { decodeMessage, encodeMessage } from '../../protocol/codec';
+import { decodeChannelMessage, encodeMessage } from '../../protocol/codec';
+import type { ChannelMessageOf } from '../../protocol/layouts';
 import { hexNum, toHex } from '../../protocol/hex';
 import { classByGuid } from '../../protocol/guid';
 import { checkOffer, LINUX_LOG_PREFIX } from '../../protocol/offer';
@@ -471,12 +472,12 @@ export class LinuxGuest implements GuestCore {
   /** The handler vmbus_on_msg_dpc dispatches to (its checks passed in readSlot). */
   private handle(bytes: Uint8Array, synic: SynicId): void {
     const msgtype = msgtypeOf(bytes);
-    const dec = decodeMessage(bytes);
+    const dec = decodeChannelMessage(bytes);
     if (!dec.ok) return;
     const j = dec.value;
-    if (msgtype === 1) { this.onOffer(j, bytes, synic); return; }
-    if (msgtype === 2) { this.ops.onRescind(Number(j.child_relid)); return; }
-    if (msgtype === 4) { this.onAllOffers(); return; }
+    if (j.msgtype === 'CHANNELMSG_OFFERCHANNEL') { this.onOffer(j, bytes, synic); return; }
+    if (j.msgtype === 'CHANNELMSG_RESCIND_CHANNELOFFER') { this.ops.onRescind(j.child_relid); return; }
+    if (j.msgtype === 'CHANNELMSG_ALLOFFERS_DELIVERED') { this.onAllOffers(); return; }
     const w = this.waiters.find((x) => x.msgtype === msgtype && x.match(j));
     if (!w) return; // response without a request: ignored (no matching msginfo)
     this.waiters.splice(this.waiters.indexOf(w), 1);
@@ -507,18 +508,18 @@ export class LinuxGuest implements GuestCore {
     return this.perfChannels++ % n;
   }
 
-  private onOffer(j: Json, bytes: Uint8Array, _synic: SynicId): void {
-    const offer = j.offer as Json;
-    const relid = Number(j.child_relid);
-    const chn = Number(offer.chn_flags);
-    const cls = String(offer.if_type);
+  private onOffer(j: ChannelMessageOf<'CHANNELMSG_OFFERCHANNEL'>, bytes: Uint8Array, _synic: SynicId): void {
+    const offer = j.offer;
+    const relid = j.child_relid;
+    const chn = offer.chn_flags;
+    const cls = offer.if_type;
     const dc = classByGuid(cls);
-    const known = this.ports.offeredDevice(relid, String(offer.if_instance));
+    const known = this.ports.offeredDevice(relid, offer.if_instance);
     const dev = known?.dev;
     const gch: GuestChannel = {
-      relid, device: dev?.name ?? `relid${relid}`, dev, classGuid: cls, className: dc?.name ?? dev?.className, instanceGuid: String(offer.if_instance),
-      chnFlags: chn, connectionId: Number(j.connection_id), monitorId: Number(j.monitor_allocated) ? Number(j.monitorid) : undefined,
-      subIndex: Number(offer.sub_channel_index), state: 'offered', coRing: false, coExternal: false, rescinded: false, offerHex: toHex(bytes),
+      relid, device: dev?.name ?? `relid${relid}`, dev, classGuid: cls, className: dc?.name ?? dev?.className, instanceGuid: offer.if_instance,
+      chnFlags: chn, connectionId: j.connection_id, monitorId: j.monitor_allocated ? j.monitorid : undefined,
+      subIndex: offer.sub_channel_index, state: 'offered', coRing: false, coExternal: false, rescinded: false, offerHex: toHex(bytes),
       hostedBy: known ? known.hostedBy : 'host', relayed: known?.relayed ?? false,
       originalChnFlags: known?.originalFlags, gpadls: [], sent: 0, target: dev?.packets ?? 0, source: dev?.source,
     };

@@ -7,7 +7,8 @@ import type { FaultConfig, SourceRef } from '../config';
 import type { Clock } from '../ports';
 import type { Json, Tracer } from '../tracer';
 import type { FaultInjector } from '../faults/injector';
-import { decodeMessage, encodeMessage, pagesSpanned } from '../../protocol/codec';
+import { decodeChannelMessage, encodeMessage, pagesSpanned } from '../../protocol/codec';
+import type { ChannelMessageOf } from '../../protocol/layouts';
 import { hexNum } from '../../protocol/hex';
 import { parseVersion, versionString } from '../../protocol/constants';
 import { MONITOR_ID_INVALID, SIMULATED_SERVER_FEATURES, SERVER_VTL, RELAY_LOCAL_FEATURES, STATUS_UNSUCCESSFUL, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
@@ -143,10 +144,10 @@ export class VmbusServer {
 
   /** A message reaches the server's port (openvmm §2.1: parse, gate by connection state, check trust, dispatch). */
   receive(client: ServerClient, bytes: Uint8Array, trusted: boolean, multiclient: boolean): void {
-    const dec = decodeMessage(bytes, { allowOpenVmm: true });
+    const dec = decodeChannelMessage(bytes, { allowOpenVmm: true });
     if (!dec.ok) { this.log(`synic message error: ParseError (${dec.error.message})`); return; }
     const j = dec.value;
-    const name = String(j.msgtype);
+    const name = j.msgtype;
     const c = this.conn_;
     // Parse gating: while not Connected only INITIATE_CONTACT / VERSION_RESPONSE / CLOSE_RESERVED parse.
     if (c.state !== 'Connected' && name !== 'CHANNELMSG_INITIATE_CONTACT' && name !== 'CHANNELMSG_VERSION_RESPONSE' && name !== 'CHANNELMSG_19') {
@@ -160,7 +161,8 @@ export class VmbusServer {
       this.log(`synic message error: UntrustedMessage (${name})`);
       return;
     }
-    switch (name) {
+    // Switching on j.msgtype narrows j to that message's type (ChannelMessageOf, from the layout table).
+    switch (j.msgtype) {
       case 'CHANNELMSG_INITIATE_CONTACT': this.initiateContact(client, j, trusted, multiclient); break;
       case 'CHANNELMSG_REQUESTOFFERS': this.requestOffers(); break;
       case 'CHANNELMSG_GPADL_HEADER': this.gpadlHeader(j); break;
@@ -442,7 +444,7 @@ export class VmbusServer {
     this.send({ msgtype: 'CHANNELMSG_GPADL_CREATED', child_relid: c.id, gpadl, creation_status: status });
   }
 
-  private teardown(j: Json): void {
+  private teardown(j: ChannelMessageOf<'CHANNELMSG_GPADL_TEARDOWN'>): void {
     const c = this.channelById(Number(j.child_relid));
     const gpadl = Number(j.gpadl);
     const g = c?.gpadls.get(gpadl);
@@ -456,7 +458,7 @@ export class VmbusServer {
 
   // ---------------------------------------------------------------------------- open / close
 
-  private open(j: Json): void {
+  private open(j: ChannelMessageOf<'CHANNELMSG_OPENCHANNEL'>): void {
     const relid = Number(j.child_relid);
     const c = this.channelById(relid);
     if (!c) { this.log('synic message error: UnknownChannelId'); return; }
@@ -496,7 +498,7 @@ export class VmbusServer {
    * Open is an error; every answer, errors included, is a ModifyChannelResponse, sent only from
    * Iron (5.3). A relayed channel's modify goes to the host.
    */
-  private modifyChannel(j: Json): void {
+  private modifyChannel(j: ChannelMessageOf<'CHANNELMSG_MODIFYCHANNEL'>): void {
     const v = this.conn_.version;
     if (v < 0x40001) { this.log('synic message error: InvalidMessageType(CHANNELMSG_MODIFYCHANNEL)'); return; }
     const relid = Number(j.child_relid);
@@ -520,7 +522,7 @@ export class VmbusServer {
     this.send({ msgtype: 'CHANNELMSG_OPENCHANNEL_RESULT', child_relid: c.id, openid: c.openId ?? c.id, status });
   }
 
-  private close(j: Json): void {
+  private close(j: ChannelMessageOf<'CHANNELMSG_CLOSECHANNEL'>): void {
     const c = this.channelById(Number(j.child_relid));
     if (!c) { this.log('synic message error: UnknownChannelId'); return; }
     if (c.state === 'Revoked') return;
@@ -545,7 +547,7 @@ export class VmbusServer {
     }
   }
 
-  private release(j: Json): void {
+  private release(j: ChannelMessageOf<'CHANNELMSG_RELID_RELEASED'>): void {
     const c = this.channelById(Number(j.child_relid));
     if (!c) { this.log('synic message error: UnknownChannelId'); return; }
     if (c.state === 'Opening' || c.state === 'Open' || c.state === 'ClosingReopen') { this.log('synic message error: InvalidChannelState'); return; }

@@ -1,7 +1,7 @@
 // The VMBus server's typed state (OpenVMM vmbus_server channels.rs): connection and channel
 // states as unions, one record per offered channel.
+import type { ChannelMessageOf } from '../../protocol/layouts';
 import type { DeviceConfig, SourceRef } from '../config';
-import type { Json } from '../tracer';
 
 /** OpenVMM ConnectionState, as the trace names it. */
 export type ServerConnectionState = 'Disconnected' | 'Connecting' | 'Connected' | 'Disconnecting';
@@ -47,7 +47,7 @@ export interface ServerChannel {
   gpadls: Map<number, { state: ServerGpadlState; pages: number }>;
   pendingRescindDuringOpen?: boolean;
   /** OPEN_CHANNEL received while Closing (OpenVMM ClosingReopen): replayed once the close completes. */
-  reopen?: Json;
+  reopen?: ChannelMessageOf<'CHANNELMSG_OPENCHANNEL'>;
   source?: SourceRef;
 }
 
