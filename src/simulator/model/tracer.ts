@@ -2,7 +2,7 @@
 // views and the debugger read it); the phase path (connect > version 6.0 > ...) is shared, the
 // way a timeline reads. Parties call it; none reads another party's state through it.
 import type { SourceRef } from './config';
-import type { AccessPath, Granularity, MessageEvent, Party, SynicId, TraceEvent } from '../trace/events';
+import type { AccessPath, Granularity, MessageEvent, Party, StateObject, SynicId, TraceEvent } from '../trace/events';
 import type { FaultConfig } from './config';
 import type { Clock } from './ports';
 import { TraceBuffer } from '../trace/buffer';
@@ -99,7 +99,7 @@ export class Tracer {
     this.emit({ kind: 'log', party, level, text, vp: party === 'guest' ? 0 : null, source } as Emit);
   }
 
-  state(party: Party, object: string, from: string, to: string, extra: StateExtra = {}): void {
+  state(party: Party, object: StateObject, from: string, to: string, extra: StateExtra = {}): void {
     const e: Json = { kind: 'state', party, object, from, to };
     if (extra.relid !== undefined) e.relid = extra.relid;
     if (extra.gpadl !== undefined) e.gpadl = extra.gpadl;

@@ -166,6 +166,9 @@ export interface PhaseEvent extends Base {
   detail?: string;
 }
 
+/** The objects a state event is about: a name outside this list is a compile error where events are made or matched. */
+export type StateObject = 'connection' | 'channel' | 'channel-vp' | 'gpadl' | 'slot' | 'event-flags' | 'relay' | 'vmbus-mode' | 'monitor-trigger' | 'vm';
+
 export interface StateEvent extends Base {
   kind: 'state';
   party: Party;
@@ -175,7 +178,7 @@ export interface StateEvent extends Base {
    * not confidential / probe confidential), "monitor-trigger" (a monitored channel's signal: the
    * guest set its pending bit in monitor page 2, idle → pending; detail names group, bit, offset).
    */
-  object: string;
+  object: StateObject;
   relid?: number;
   gpadl?: number;
   from: string;

@@ -4,7 +4,7 @@
 // unload are in channels.ts; the ring buffers in datapath.ts. The guest knows only what arrives in
 // its SynIC slots and event flags, its own memory, and the scenario's driver configuration.
 import type { ScenarioConfig, SourceRef } from '../config';
-import type { SynicId, Visibility } from '../../trace/events';
+import type { StateObject, SynicId, Visibility } from '../../trace/events';
 import type { Clock } from '../ports';
 import type { Emit, Json, StateExtra, Tracer } from '../tracer';
 import type { Memory } from '../memory';
@@ -74,7 +74,7 @@ export class LinuxGuest implements GuestCore {
     this.tracer.log('guest', level, text, source);
   }
 
-  state(object: string, from: string, to: string, extra: StateExtra = {}): void {
+  state(object: StateObject, from: string, to: string, extra: StateExtra = {}): void {
     this.tracer.state('guest', object, from, to, extra);
   }
 

@@ -1,7 +1,7 @@
 // The Linux guest's types (drivers/hv: struct vmbus_channel, the connection states) and the ports
 // it reaches the world through: the hypervisor's MSRs and hypercalls (HypervisorPort), the CPUID
 // leaf the paravisor answers, and the scenario's driver configuration for an offered device.
-import type { AccessPath, Party, SynicId, Visibility } from '../../trace/events';
+import type { AccessPath, Party, StateObject, SynicId, Visibility } from '../../trace/events';
 import type { DeviceConfig, ScenarioConfig, SourceRef } from '../config';
 import type { Clock } from '../ports';
 import type { Json, StateExtra, Tracer } from '../tracer';
@@ -142,7 +142,7 @@ export interface GuestCore {
   readonly openQueue: GuestChannel[];
   readonly connId: number;
   log(level: 'info' | 'warn' | 'err' | 'debug', text: string, source?: SourceRef): void;
-  state(object: string, from: string, to: string, extra?: StateExtra): void;
+  state(object: StateObject, from: string, to: string, extra?: StateExtra): void;
   /** A channel's state changes: the trace records from (the channel's own state) → to. */
   transition(ch: GuestChannel, to: GuestChannelState, extra?: StateExtra): void;
   wait(msgtype: number, match: (j: Json) => boolean, resolve: (j: Json) => void, relid?: number, cancel?: () => void): void;
