@@ -46,6 +46,9 @@ export interface CheckResult {
   /** The log's records and the model's, as traces (for a compare view), and the aligned rows' differences. */
   logTrace: TraceEvent[];
   modelTrace: TraceEvent[];
+  /** The log starts after the model's first records (an excerpt, a trace started late): how many
+   * of the model's records were left out as before the log's start, and the seq of the first kept. */
+  cut?: { modelRecords: number; firstModelSeq: number };
 }
 
 /** The differences every simulated run has, hidden by the check (docs/importers.md lists them). */
@@ -59,6 +62,7 @@ export const EXPECTED: Readonly<Record<string, string>> = {
   driver: 'driver and kernel lines the model does not print (dev_printk of a VSC, "registering driver", other kernel lines)',
   datapath: 'data-path records (vmbus_chan_sched, vmbus_on_event, vmbus_setevent): their number depends on the workload',
   dispatch: 'vmbus_on_msg_dpc / vmbus_on_message for a message whose handler record is compared instead',
+  cut: 'the model\'s records before the log\'s first record (the log starts mid-run: an excerpt, or a trace started during the version walk-down)',
 };
 
 /** The fields compared, per record name (trace) — what the issue lists: versions, feature flags, chn_flags, monitor id, target VP, results. */
@@ -206,6 +210,40 @@ export function checkLog(imported: ImportResult, modelEvents: Trace, opts: { dat
   const asImport = (recs: Rec[]): ImportResult => ({ kind: format, devices: [], events: recs.map((r) => ({ line: r.at, name: r.name, fields: r.fields, text: r.text })),
     diagnostics: [], facts: {}, unrecognized: [], stats: { lines: 0, recognized: 0, comments: 0 } });
   const ta = logToTrace(asImport(A), 'log').events;
+
+  // The log's start may be a cut (an excerpt, a trace started late: mid version walk-down, after a
+  // VERSION_RESPONSE). The model's records before the one the log's first record stands for
+  // cannot be in the log, so they are left out rather than reported missing. Which of the model's
+  // records with the same key it is, is what gives the fewest differences (fewest skipped on a tie).
+  const starts: number[] = [0];
+  if (A.length) for (let j = 0; j < B.length && starts.length < MAX_CUT_CANDIDATES; j++) if (B[j].key === A[0].key && j > 0) starts.push(j);
+  let best: Compared | undefined;
+  for (const s of starts) {
+    const c = compare(A, B.slice(s), ta, asImport, format);
+    if (!best || c.differences.length < best.differences.length) best = { ...c, cut: s };
+    if (best.differences.length === 0) break;
+  }
+  const r = best!;
+  for (const [k, v] of Object.entries(r.hidden)) hidden[k] = (hidden[k] ?? 0) + v;
+  if (r.cut) hidden.cut = r.cut;
+  return { format, logRecords: A.length, modelRecords: B.length - r.cut, matched: r.matched, differences: r.differences, hidden, logTrace: ta, modelTrace: r.tb,
+    ...(r.cut ? { cut: { modelRecords: r.cut, firstModelSeq: B[r.cut].at } } : {}) };
+}
+
+/** How many of the model's records with the log's first key are tried as the log's start. */
+const MAX_CUT_CANDIDATES = 64;
+
+interface Compared {
+  matched: number;
+  differences: CheckDifference[];
+  hidden: Record<string, number>;
+  tb: TraceEvent[];
+  /** Model records left out before the log's start. */
+  cut: number;
+}
+
+function compare(A: Rec[], B: Rec[], ta: TraceEvent[], asImport: (recs: Rec[]) => ImportResult, format: 'trace' | 'dmesg'): Omit<Compared, 'cut'> {
+  const hidden: Record<string, number> = {};
   const tb = logToTrace(asImport(B), 'model').events;
   const rows = alignRuns(ta, tb, (e) => (e.log ? (e.source?.file === 'log' ? A : B)[e.seq]?.key ?? '' : ''));
 
@@ -244,7 +282,7 @@ export function checkLog(imported: ImportResult, modelEvents: Trace, opts: { dat
       message: refused ? `the model opened this channel; the real guest never did (it refused the offer or had no driver for it)` : `the model's guest logged ${b.name}; the real guest did not` });
   }
   differences.sort((x, y) => (x.logLine ?? Number.MAX_SAFE_INTEGER) - (y.logLine ?? Number.MAX_SAFE_INTEGER) || (x.modelSeq ?? 0) - (y.modelSeq ?? 0));
-  return { format, logRecords: A.length, modelRecords: B.length, matched, differences, hidden, logTrace: ta, modelTrace: tb };
+  return { matched, differences, hidden, tb };
 
   function compareFields(a: Rec, b: Rec): void {
     for (const k of Object.keys(a.fields)) if (HIDDEN_FIELD[k]) hidden[HIDDEN_FIELD[k]] = (hidden[HIDDEN_FIELD[k]] ?? 0) + 1;

@@ -86,6 +86,68 @@ describe('logtrace: conformance', function () {
     assert.ok(r.differences[0].logLine === at + 1 || r.differences[0].logLine === at + 2);
   });
 
+  // A trace started mid version walk-down. plain-vm with a host that accepts 5.2 at most: the
+  // guest asks 6.0, then 5.3, then 5.2 (Linux vmbus_connect walks vmbus_versions[] newest first,
+  // linux-vmbus.md "version negotiation"; the host answers version_supported 0 to the first two).
+  function walkDownRun() {
+    const abs = path.join(ROOT, 'examples/plain-vm.vmbus');
+    const text = fs.readFileSync(abs, 'utf8').replace('versions 5.3 5.2 5.1 5.0 4.1 4.0 3.0 2.4', 'versions 5.2 5.1 5.0 4.1 4.0 3.0 2.4').replace('version 5.3\n', 'version 5.2\n');
+    const p = parseScenario(text, abs, { readFile: (f) => { try { return fs.readFileSync(f, 'utf8'); } catch { return undefined; } }, workspaceRoot: ROOT });
+    assert.ok(p.config);
+    return runScenario(p.config!);
+  }
+  /** The exported trace cut by hand: its header, then everything from the `nth` INITIATE_CONTACT (0-based) on. */
+  function cutAt(text: string, pattern: RegExp, nth: number): string[] {
+    const lines = text.split('\n');
+    const at = lines.map((l, i) => (pattern.test(l) ? i : -1)).filter((i) => i >= 0)[nth];
+    assert.ok(at !== undefined && at > 0, `no ${pattern} #${nth}`);
+    return [lines[0], ...lines.slice(at)];
+  }
+
+  it('a log cut at the third INITIATE_CONTACT of the walk-down (6.0, 5.3, 5.2) has no differences: the model\'s earlier attempts are before the cut', () => {
+    const run = walkDownRun();
+    const full = toTraceCmd(run.events);
+    // The walk-down the exported run holds: 6.0 (393216), 5.3 (327683), 5.2 (327682) requested.
+    const asked = [...full.matchAll(/vmbus_version_requested (\d+)/g)].map((m) => Number(m[1]));
+    assert.deepEqual(asked, [0x60000, 0x50003, 0x50002]);
+    const cut = cutAt(full, / vmbus_negotiate_version: /, 2);
+    assert.match(cut[1], /vmbus_version_requested 327682,/);
+    const r = checkLog(importLog(cut.join('\n')), run.events);
+    assert.deepEqual(r.differences, []);
+    // The two earlier INITIATE_CONTACTs and their two VERSION_RESPONSEs are left out as before the cut.
+    assert.equal(r.cut?.modelRecords, 4);
+    assert.equal(r.hidden.cut, 4);
+  });
+
+  it('a log that starts with a VERSION_RESPONSE (the second refusal) has no differences either', () => {
+    const run = walkDownRun();
+    const cut = cutAt(toTraceCmd(run.events), / vmbus_onversion_response: /, 1);
+    assert.match(cut[1], /version_supported 0/);
+    const r = checkLog(importLog(cut.join('\n')), run.events);
+    assert.deepEqual(r.differences, []);
+    // Left out: INITIATE_CONTACT 6.0, its VERSION_RESPONSE, INITIATE_CONTACT 5.3.
+    assert.equal(r.cut?.modelRecords, 3);
+  });
+
+  it('the cut log with its first INITIATE_CONTACT changed by hand (5.2 → 5.1) reports exactly that line', () => {
+    const run = walkDownRun();
+    const cut = cutAt(toTraceCmd(run.events), / vmbus_negotiate_version: /, 2);
+    cut[1] = cut[1].replace('vmbus_version_requested 327682,', 'vmbus_version_requested 327681,');
+    const r = checkLog(importLog(cut.join('\n')), run.events);
+    assert.equal(r.differences.length, 1, JSON.stringify(r.differences));
+    const d = r.differences[0];
+    // Line 2 of the cut file (line 1 is the cpus= header).
+    assert.deepEqual([d.kind, d.logLine, d.field, d.real, d.model], ['field', 2, 'vmbus_version_requested', 0x50001, 0x50002]);
+    assert.equal(r.cut?.modelRecords, 4);
+  });
+
+  it('a full log is not cut: its first INITIATE_CONTACT stays aligned with the model\'s first', () => {
+    const run = walkDownRun();
+    const r = checkLog(importLog(toTraceCmd(run.events)), run.events);
+    assert.deepEqual(r.differences, []);
+    assert.equal(r.cut, undefined);
+  });
+
   it('vmbus-lab check: exit 0 when they agree, 1 with the log line when not, 2 for a listing', async () => {
     const run = runFile('examples/plain-vm.vmbus');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'vmbus-check-'));
