@@ -68,6 +68,12 @@ export interface DeviceConfig {
   mmioMegabytes: number;
   /** Whether the guest driver opens the channel at all. */
   open: boolean;
+  /**
+   * hv_sock only: a host service the guest connects to (`hvsock connect`). Its channel is not
+   * offered at boot; the host offers one per TL_CONNECT_REQUEST, with the guest's endpoint id as
+   * if_instance (OpenVMM hvsock.rs relay_guest_connect_to_host).
+   */
+  hvsockListen?: boolean;
   source?: SourceRef;
 }
 

@@ -118,6 +118,31 @@ export const OPENHCL_NON_ISOLATED_MAX_FLAGS = 0x87;
 
 export const STATUS_UNSUCCESSFUL = 0x8000ffff;
 
+/**
+ * hv_sock (Hyper-V sockets). The server refuses a TL_CONNECT_REQUEST nobody listens on with
+ * TlConnectResult(STATUS_CONNECTION_REFUSED), only from Win10Rs3_0 = 4.1 (OpenVMM vmbus_core
+ * protocol.rs STATUS_CONNECTION_REFUSED; channels.rs send_tl_connect_result; test_hvsock{,_rs3,_rs5}).
+ */
+export const STATUS_CONNECTION_REFUSED = 0xc0000236;
+export const TL_CONNECT_RESULT_MIN_VERSION = 0x40001;
+/** TL_CONNECT_REQUEST parses from Win10 = 4.0 (OpenVMM protocol.rs); Linux's hvs_init needs the same (VERSION_WIN10, else -ENODEV). */
+export const TL_CONNECT_MIN_VERSION = 0x40000;
+/** Linux af_vsock.c VSOCK_DEFAULT_CONNECT_TIMEOUT (2 * HZ): a connect() nobody answers fails with -ETIMEDOUT. */
+export const VSOCK_CONNECT_TIMEOUT_NS = 2_000_000_000;
+/**
+ * Our reading: the guest's first auto-bound vsock port. Linux picks it at random above
+ * LAST_RESERVED_PORT (1023) (af_vsock.c __vsock_bind_connectible), then counts up; the simulator
+ * starts at 1024 so a trace does not depend on a random draw.
+ */
+export const VSOCK_FIRST_LOCAL_PORT = 1024;
+/**
+ * OpenVMM HvsockUserDefinedParameters as the server offers a guest-initiated connection (hvsock.rs
+ * relay_guest_connect_to_host: is_connect false): pipe_type BYTE (0) in pipe_mode, then
+ * user_def[0] is_for_guest_accept 0, [1] is_for_guest_container 0, [2..6] version RS5 (1, unaligned
+ * u32), silo id zero. Linux reads user_def[0] as conn_from_host (hvs_open_connection).
+ */
+export const HVSOCK_CONNECT_OFFER_USER_DEF = '000001000000';
+
 /** OpenVMM MonitorId::INVALID. */
 export const MONITOR_ID_INVALID = 0xff;
 

@@ -95,9 +95,15 @@ export class ScriptedSteps {
       else if (st.kind === 'reopen') this.guest().ops.reopen(st.device, st.source, cont);
       else if (st.kind === 'connect' || st.kind === 'reset') this.guest().restart(st.kind, st.source, cont);
       else if (st.kind === 'modify') this.guest().ops.modify(st.device, st.vp, st.source, cont);
-      else { this.tracer.log('guest', 'warn', `step ${st.kind}: not modelled yet`, st.source); cont(); }
+      else this.hvsockConnect(st, cont);
     };
     next(0);
+  }
+
+  /** `hvsock connect DEVICE | service GUID`: the guest connects to DEVICE's service, or to GUID. */
+  private hvsockConnect(st: Extract<ScenarioConfig['steps'][number], { kind: 'hvsock-connect' }>, done: () => void): void {
+    const service = st.service ?? this.cfg.devices.find((d) => d.name === st.device)?.classGuid ?? '';
+    this.guest().ops.hvsockConnect(st.device ?? `service ${service}`, service, st.source, done);
   }
 
   /** A device revokes its channel (host VSP or OpenHCL VSP), by scenario name or guest relid. */

@@ -99,6 +99,13 @@ export class World {
       this.pv.attachRelay(this.relay);
     }
     for (const d of cfg.devices) {
+      // A listening hv_sock service: the host offers a channel per connect (OpenHCL's server has
+      // no listeners of its own: it hands every connect to the relay, i.e. to the host).
+      if (d.hvsockListen) {
+        if (d.host === 'host' || !this.pv) this.host.addHvsockListener(d);
+        else tracer.log('paravisor', 'warn', `hv_sock ${d.name} listens in the paravisor, but OpenHCL hands every guest connect to the host (vmbus_relay): never reached`, d.source);
+        continue;
+      }
       const ch = channelFor(d, d.instanceGuid || this.genGuid());
       if (d.host === 'paravisor') this.pv?.addDevice(ch);
       else this.host.addDevice(ch);
@@ -197,6 +204,12 @@ export class World {
    */
   deviceOfEvent(e: TraceEvent): string | undefined {
     if (e.kind === 'message') {
+      // hv_sock connect messages name their service: the hv_sock device that is (or would be) listening.
+      const service = e.decoded?.host_service_id;
+      if (typeof service === 'string') {
+        const d = this.cfg.devices.find((x) => x.classGuid === service && (x.chnFlags & 0x2000) !== 0);
+        if (d) return d.name;
+      }
       const relid = e.relid ?? (typeof e.decoded?.child_relid === 'number' ? e.decoded.child_relid : undefined);
       if (relid !== undefined) {
         if (e.from === 'guest' || e.to === 'guest') {

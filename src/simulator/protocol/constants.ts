@@ -256,3 +256,9 @@ export const ConnectionState = {
 export const LINUX_FIRST_GPADL_HANDLE = 0xe1e10;
 export const MAX_CHANNEL_RELIDS = 2048;
 export const INVALID_RELID = 0xffffffff;
+
+/**
+ * Linux hv_sock: the service ids it connects to and accepts are `<port>-facb-11e6-bd58-64006a7986d3`,
+ * the vsock port in the first u32 (net/vmw_vsock/hyperv_transport.c srv_id_template, is_valid_srv_id).
+ */
+export const HVSOCK_SRV_ID_TEMPLATE_TAIL = '-facb-11e6-bd58-64006a7986d3';

@@ -10,7 +10,7 @@ import {
   TOP_KEYWORDS, chnFlagByName, faultById, featureByName, lookupClassGuid, lookupClassName, messageByName, versionByName,
   faultWords, CHN_FLAG_WORDS, FEATURE_WORDS, classWords,
 } from './vocab';
-import { ChnFlags } from '../protocol/constants';
+import { ChnFlags, HVSOCK_SRV_ID_TEMPLATE_TAIL } from '../protocol/constants';
 import { checkScenario, type DeviceInfo } from './checker';
 import { dirname, joinPath, isInside, isAbsolutePath } from './paths';
 import { GPADL_MAX_PAGES, U16, checkFaultParam } from './limits';
@@ -1154,13 +1154,25 @@ class Parser {
       else this.diag(r.file, 'error', tokenRange(r.tok), `no stop labelled '${r.tok.text}'; declare it with 'stop ${r.tok.text} at phase ...' in run { }`, 'unknown.stop');
     }
     const seed = this.opts.seed ?? this.seed;
+    // hv_sock devices a connect names are listening host services: offered on connect, not at boot.
+    const listening = new Set(this.hvsockRefs.map((r) => r.step.device).filter((n): n is string => n !== undefined));
     for (const d of this.devices) {
+      if (d.isHvSock && listening.has(d.cfg.name)) d.cfg.hvsockListen = true;
       if (d.isHvSock) {
-        d.cfg.classGuid = d.serviceGuid ?? deterministicGuid(seed, `service:${d.cfg.name}`);
+        // A listening service without a `service` GUID gets one Linux's hv_sock can reach:
+        // <port>-facb-11e6-bd58-64006a7986d3 (hyperv_transport.c is_valid_srv_id).
+        const generated = deterministicGuid(seed, `service:${d.cfg.name}`);
+        d.cfg.classGuid = d.serviceGuid ?? (d.cfg.hvsockListen ? generated.slice(0, 8) + HVSOCK_SRV_ID_TEMPLATE_TAIL : generated);
         if (!d.explicitFlags) d.cfg.chnFlags = ChnFlags.ENUMERATE_DEVICE_INTERFACE | ChnFlags.NAMED_PIPE_MODE | ChnFlags.TLNPI_PROVIDER_OFFER;
       }
       if (!d.explicitFlags && d.cfg.host === 'paravisor') d.cfg.chnFlags |= ChnFlags.CONFIDENTIAL_RING_BUFFER;
       if (!d.cfg.instanceGuid) d.cfg.instanceGuid = deterministicGuid(seed, `instance:${d.cfg.name}`);
+    }
+    // `hvsock connect service GUID` reaches an hv_sock device whose service it is: that one listens too.
+    for (const st of this.steps) {
+      if (st.kind !== 'hvsock-connect' || st.service === undefined) continue;
+      const d = this.devices.find((x) => x.isHvSock && x.cfg.classGuid === st.service);
+      if (d) d.cfg.hvsockListen = true;
     }
     const config: ScenarioConfig = {
       name: this.name ?? baseName(this.rootFile),

@@ -2,19 +2,28 @@
 // OPENCHANNEL, the driver's extra buffer GPADLs), GPADL establishment and teardown, rescind
 // handling and relid release, close and unload. The state lives in LinuxGuest (guest.ts).
 import type { SourceRef } from '../config';
+import type { Json } from '../tracer';
 import type { Visibility } from '../../trace/events';
 import type { GuestChannel, GuestCore } from './types';
 import type { DataPath } from './datapath';
 import { hexNum } from '../../protocol/hex';
-import { T } from '../constants';
+import { T, TL_CONNECT_MIN_VERSION, VSOCK_CONNECT_TIMEOUT_NS, VSOCK_FIRST_LOCAL_PORT } from '../constants';
+import { HVSOCK_SRV_ID_TEMPLATE_TAIL } from '../../protocol/constants';
 import { GPADL_BODY_MAX_PFNS, GPADL_HEADER_MAX_PFNS } from '../../protocol/layouts';
 
+
+/** net/vmw_vsock/hyperv_transport.c RINGBUFFER_HVS_SND_SIZE / RINGBUFFER_HVS_RCV_SIZE: HV_HYP_PAGE_SIZE * 6. */
+const HVS_RING_PAGES = 6;
 
 export class GuestChannels {
   /** A scripted step waiting for the open it started (reopen): runs instead of the next queued open. */
   private afterOpen: (() => void) | null = null;
   /** A scripted step waiting for the opens after a new connection (connect, reset) to finish. */
   private afterOpens: (() => void) | null = null;
+
+  /** hv_sock sockets in TCP_SYN_SENT, by local vsock port: each waits for its channel offer. */
+  private readonly hvsockPending = new Map<number, { phase: string; done: () => void }>();
+  private nextVsockPort = VSOCK_FIRST_LOCAL_PORT;
 
   constructor(private readonly g: GuestCore, private readonly data: DataPath) {}
 
@@ -54,8 +63,8 @@ export class GuestChannels {
     g.tracer.beginPhase(`open ${ch.className ?? ch.device} (relid ${ch.relid})`, 0, ch.source);
     g.transition(ch, 'opening', { detail: { state: 'opening' }, source: ch.source });
     const dev = ch.dev;
-    const sendBytes = dev?.sendRingBytes ?? 0x10000;
-    const recvBytes = dev?.recvRingBytes ?? 0x10000;
+    const sendBytes = ch.ringBytes?.send ?? dev?.sendRingBytes ?? 0x10000;
+    const recvBytes = ch.ringBytes?.recv ?? dev?.recvRingBytes ?? 0x10000;
     const pages = (sendBytes + recvBytes) / 4096;
     // Ring visibility: decrypted unless co_ring_buffer (per-channel truth table, P7/13).
     const vis = this.ringVisibility(ch, 'ring');
@@ -133,8 +142,8 @@ export class GuestChannels {
       if (ch.rescinded) { this.openFailed(ch, 'rescind'); return; }
       if (Number(j.status) !== 0) { this.openFailed(ch, 'status'); return; }
       const dev = ch.dev;
-      ch.outRing = { size: (dev?.sendRingBytes ?? 0x10000) - 4096, in: 0, out: 0, mask: 0, pss: 0, packets: 0 };
-      ch.inRing = { size: (dev?.recvRingBytes ?? 0x10000) - 4096, in: 0, out: 0, mask: 0, pss: 0, packets: 0 };
+      ch.outRing = { size: (ch.ringBytes?.send ?? dev?.sendRingBytes ?? 0x10000) - 4096, in: 0, out: 0, mask: 0, pss: 0, packets: 0 };
+      ch.inRing = { size: (ch.ringBytes?.recv ?? dev?.recvRingBytes ?? 0x10000) - 4096, in: 0, out: 0, mask: 0, pss: 0, packets: 0 };
       g.transition(ch, 'open', { detail: { state: 'open' }, source: ch.source });
       this.buffers(ch, 0, () => {
         g.tracer.endPhase(`open ${ch.className ?? ch.device} (relid ${ch.relid})`, 'ok');
@@ -306,6 +315,66 @@ export class GuestChannels {
     retarget();
     g.tracer.endPhase(phase, 'ok', 'no response below 5.3');
     done();
+  }
+
+  // ---------------------------------------------------------------------------- hv_sock connect
+
+  /**
+   * A vsock connect() to a host service (net/vmw_vsock/hyperv_transport.c hvs_connect →
+   * vmbus_send_tl_connect_request): the 40-byte CHANNELMSG_TL_CONNECT_REQUEST with the guest's
+   * endpoint id (<local port>-facb-11e6-bd58-64006a7986d3) and the service id. The socket then
+   * waits in TCP_SYN_SENT for the host's offer of the connection's channel, at most
+   * VSOCK_DEFAULT_CONNECT_TIMEOUT (2 s, then -ETIMEDOUT); a refusal (TL_CONNECT_RESULT) has no
+   * handler in Linux, so it ends the same way. Below 4.0 hv_sock never registered (hvs_init:
+   * -ENODEV), so connect() fails with -ENODEV and nothing is sent.
+   */
+  hvsockConnect(label: string, service: string, source: SourceRef | undefined, done: () => void): void {
+    const g = this.g;
+    const phase = `hvsock connect ${label}`;
+    g.tracer.beginPhase(phase, 0, source);
+    if (g.unloaded || g.conn !== 'connected') { g.tracer.endPhase(phase, 'skipped', 'not connected'); done(); return; }
+    if ((g.version ?? 0) < TL_CONNECT_MIN_VERSION) {
+      g.tracer.endPhase(phase, 'failed', 'hv_sock is not loaded below VMBus 4.0 (hvs_init: -ENODEV): connect() fails with -ENODEV');
+      done();
+      return;
+    }
+    const port = this.nextVsockPort++;
+    const endpoint = port.toString(16).padStart(8, '0') + HVSOCK_SRV_ID_TEMPLATE_TAIL;
+    let settled = false;
+    const settle = (outcome: 'ok' | 'failed', detail: string) => {
+      if (settled) return;
+      settled = true;
+      this.hvsockPending.delete(port);
+      g.tracer.endPhase(phase, outcome, detail);
+      done();
+    };
+    this.hvsockPending.set(port, { phase, done: () => settle('ok', 'connected (TCP_ESTABLISHED)') });
+    g.post({ msgtype: 'CHANNELMSG_TL_CONNECT_REQUEST', guest_endpoint_id: endpoint, host_service_id: service }, g.connId, (st) => {
+      if (st !== 'HV_STATUS_SUCCESS') settle('failed', `vmbus_send_tl_connect_request failed (${st})`);
+    }, source);
+    g.clock.schedule(VSOCK_CONNECT_TIMEOUT_NS, () => settle('failed', 'no channel offered in 2 s (VSOCK_DEFAULT_CONNECT_TIMEOUT): -ETIMEDOUT'));
+  }
+
+  /**
+   * An hv_sock offer (hvs_probe → hvs_open_connection): if_type must be a vsock service id
+   * (is_valid_srv_id); user_def[0] is conn_from_host; for a guest-initiated connection the socket
+   * is found by the port in if_instance and must be in TCP_SYN_SENT; then vmbus_open. Returns false
+   * for an offer no pending connect is waiting for (left to the usual driver handling).
+   */
+  hvsockOffer(ch: GuestChannel, offer: Json): boolean {
+    const instance = String(offer.if_instance);
+    const p = this.hvsockPending.get(parseInt(instance.slice(0, 8), 16));
+    if (!p) return false;
+    const connFromHost = parseInt(String(offer.user_def ?? '').slice(0, 2) || '0', 16) !== 0;
+    if (!String(offer.if_type).endsWith(HVSOCK_SRV_ID_TEMPLATE_TAIL) || connFromHost) return true; // hvs_open_connection returns: never opened
+    // Ring sizes (hvs_open_connection): below 5.0 RINGBUFFER_HVS_{SND,RCV}_SIZE, six 4K pages each
+    // with the control page; from 5.0 VMBUS_RING_SIZE(default socket buffer = six pages), i.e. one
+    // control page more. The sizes do not come from the scenario's device.
+    const bytes = (this.g.version ?? 0) < 0x50000 ? HVS_RING_PAGES * 4096 : (HVS_RING_PAGES + 1) * 4096;
+    ch.ringBytes = { send: bytes, recv: bytes };
+    this.afterOpen = () => { if (ch.state === 'open') p.done(); };
+    this.openOne(ch);
+    return true;
   }
 
   /** vmbus_initiate_unload: CHANNELMSG_UNLOAD, then wait for UNLOAD_RESPONSE (logging while it does not come). */

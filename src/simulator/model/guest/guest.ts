@@ -568,6 +568,8 @@ export class LinuxGuest implements GuestCore {
     this.channels.set(relid, gch);
     this.channelOrder.push(gch);
     this.state('channel', 'none', 'offered', { relid, vp: 0, granularity: 'event', detail: channelDetail(gch), source: dev?.source });
+    // hv_sock: a channel a pending connect waits for is opened by hvs_open_connection, not queued.
+    if (hvsock && this.ops.hvsockOffer(gch, offer)) return;
     if (dev?.open !== false && dc?.devType !== 16) this.openQueue.push(gch);
   }
 

@@ -70,6 +70,8 @@ export interface GuestChannel {
   source?: SourceRef;
   /** VP the channel's interrupts go to (OPENCHANNEL target_vp; Linux init_vp_index). */
   targetVp?: number;
+  /** Ring sizes the driver chose itself (hv_sock's hvs_open_connection), each with its control page; else the device's. */
+  ringBytes?: { send: number; recv: number };
 }
 
 /** The hypervisor as the guest reaches it: SynIC MSRs, HvPostMessage, HvSignalEvent, its SIM/SIEF pages. */

@@ -6,7 +6,7 @@ import type { DeviceConfig, SourceRef } from '../config';
 import type { Clock } from '../ports';
 import type { Emit, Json, Tracer } from '../tracer';
 import type { FaultInjector, Wire } from '../faults/injector';
-import type { RelayBackend, VmbusServer } from '../server/server';
+import type { HvsockRequest, RelayBackend, VmbusServer } from '../server/server';
 import type { ServerChannel } from '../server/types';
 import { encodeOrThrow } from '../server/server';
 import { decodeMessage } from '../../protocol/codec';
@@ -41,6 +41,8 @@ export class Relay implements RelayBackend {
   private features = 0;
   private ok = false;
   private waiters: Waiter[] = [];
+  /** Guest hv_sock connects sent to the host and not answered yet (vmbus_client hvsock.rs HvsockRequestTracker). */
+  private hvsockPending: { req: HvsockRequest; done: (success: boolean) => void }[] = [];
   /** The scenario step behind a host rescind the relay is forwarding (its re-offer's rescind carries it too). */
   private rescindSource: SourceRef | undefined;
 
@@ -144,6 +146,7 @@ export class Relay implements RelayBackend {
     const t = bytes[0];
     if (t === 1) { this.onOffer(j); return; }
     if (t === 2) { this.onRescind(Number(j.child_relid)); return; }
+    if (t === 23) { this.onTlConnectResult(j); return; }
     const w = this.waiters.find((x) => x.msgtype === t && x.match(j));
     if (w) { this.waiters.splice(this.waiters.indexOf(w), 1); w.run(j); }
   }
@@ -154,6 +157,7 @@ export class Relay implements RelayBackend {
     const hc = this.ports.hostChannel(hostRelid);
     if (!hc) return;
     const orig = Number(offer.chn_flags);
+    const hvsock = this.matchHvsockOffer(offer);
     // Relayed offers: confidential flags stripped; id + connection id chosen by the OpenHCL server.
     const rc: ServerChannel = {
       key: 'relay:' + hc.key, dev: hc.dev, id: 0, state: 'ClientReleased', flags: relayOfferFlags(orig), originalFlags: orig,
@@ -161,7 +165,36 @@ export class Relay implements RelayBackend {
       offerOrder: hostRelid, instanceGuid: String(offer.if_instance), classGuid: String(offer.if_type), gpadls: new Map(),
       subIndex: Number(offer.sub_channel_index),
     };
+    if (hvsock) rc.hvsockOffer = true;
     this.server.addRelayedChannel(rc, { device: hc.dev.name, hostRelid, relayed: true, strippedFlags: orig & 0x6 });
+    // The re-offer is the answer: handle_hvsock_response reports success to OpenHCL's server.
+    hvsock?.done(true);
+  }
+
+  /**
+   * HvsockRequestTracker::check_offer: a tlnpi_provider offer that is not for a guest accept
+   * (user_def[0] is_for_guest_accept 0) answers the pending request with interface id = service
+   * and instance id = endpoint; the request is removed.
+   */
+  private matchHvsockOffer(offer: Json): { done: (success: boolean) => void } | undefined {
+    if ((Number(offer.chn_flags) & 0x2000) === 0) return undefined;
+    const accept = parseInt(String(offer.user_def ?? '').slice(0, 2) || '0', 16);
+    if (accept !== 0) return undefined;
+    const i = this.hvsockPending.findIndex((p) => p.req.service === offer.if_type && p.req.endpoint === offer.if_instance);
+    if (i < 0) return undefined;
+    return this.hvsockPending.splice(i, 1)[0];
+  }
+
+  /**
+   * HvsockRequestTracker::check_result: a TL_CONNECT_RESULT with a failure status (negative as an
+   * i32) for a pending request fails it; the relay reports the failure to OpenHCL's server.
+   */
+  private onTlConnectResult(j: Json): void {
+    const status = Number(j.status ?? 0) | 0;
+    if (status >= 0) { this.tracer.log('paravisor', 'warn', `vmbus_client: protocol violation: unexpected tl connect result success status ${status}`); return; }
+    const i = this.hvsockPending.findIndex((p) => p.req.service === j.host_service_id && p.req.endpoint === j.guest_endpoint_id);
+    if (i < 0) { this.tracer.log('paravisor', 'warn', 'vmbus_client: Result for unknown hvsock request'); return; }
+    this.hvsockPending.splice(i, 1)[0].done(false);
   }
 
   private onRescind(hostRelid: number): void {
@@ -208,6 +241,16 @@ export class Relay implements RelayBackend {
 
   released(c: ServerChannel): void {
     this.send({ msgtype: 'CHANNELMSG_RELID_RELEASED', child_relid: c.hostRelid });
+  }
+
+  /**
+   * vmbus_relay handle_hvsock_request → vmbus_client connect_hvsock: the client sends the
+   * TlConnectRequest2 form (56 bytes, with the silo id) whatever the guest sent, as it only speaks
+   * versions that have it (vmbus_client lib.rs handle_tl_connect).
+   */
+  hvsockConnect(req: HvsockRequest, done: (success: boolean) => void): void {
+    this.hvsockPending.push({ req, done });
+    this.send({ msgtype: 'CHANNELMSG_TL_CONNECT_REQUEST', guest_endpoint_id: req.endpoint, host_service_id: req.service, silo_id: req.silo });
   }
 
   revokeFromHost(c: ServerChannel): void {

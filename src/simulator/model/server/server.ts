@@ -3,7 +3,7 @@
 // reach its port (receive) and by its devices (revoke); it answers through ServerPorts. Channels it
 // relays (the paravisor's re-offers of host channels) go to a RelayBackend, as OpenVMM's server
 // hands open / close / GPADL requests to the relay through its Notifier.
-import type { FaultConfig, SourceRef } from '../config';
+import type { DeviceConfig, FaultConfig, SourceRef } from '../config';
 import type { Clock } from '../ports';
 import type { Json, Tracer } from '../tracer';
 import type { FaultInjector } from '../faults/injector';
@@ -12,6 +12,7 @@ import type { ChannelMessageOf } from '../../protocol/layouts';
 import { hexNum } from '../../protocol/hex';
 import { parseVersion, versionString } from '../../protocol/constants';
 import { MONITOR_ID_INVALID, SIMULATED_SERVER_FEATURES, SERVER_VTL, RELAY_LOCAL_FEATURES, STATUS_UNSUCCESSFUL, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
+import { HVSOCK_CONNECT_OFFER_USER_DEF, STATUS_CONNECTION_REFUSED, TL_CONNECT_MIN_VERSION, TL_CONNECT_RESULT_MIN_VERSION } from '../constants';
 import { hostileOffer, mutateOffer } from '../faults/hostile';
 import { offerFlagsSent } from '../../protocol/offer';
 import { channelFor, newConn, type ServerChannel, type ServerChannelState, type ServerClient, type ServerConn } from './types';
@@ -33,6 +34,14 @@ export interface ServerPorts {
   newGuid(): string;
 }
 
+/** A guest's hv_sock connect request as a server hands it on (OpenVMM vmbus_core HvsockConnectRequest). */
+export interface HvsockRequest {
+  endpoint: string;
+  service: string;
+  /** TlConnectRequest2's silo id (zero in the 40-byte form). */
+  silo: string;
+}
+
 /** The relay as the paravisor's server sees it: where relayed channels' requests go (OpenHCL). */
 export interface RelayBackend {
   /** The relay's own connection to the host (version gating and feature masking). */
@@ -46,6 +55,11 @@ export interface RelayBackend {
   released(c: ServerChannel): void;
   /** The host revokes the channel (a device fault on a relayed channel). */
   revokeFromHost(c: ServerChannel): void;
+  /**
+   * A guest's TL_CONNECT_REQUEST (OpenHCL's server notifies the relay, which asks the host with
+   * vmbus_client connect_hvsock); `done` gets whether the host offered the channel.
+   */
+  hvsockConnect(req: HvsockRequest, done: (success: boolean) => void): void;
 }
 
 export interface ServerOptions {
@@ -68,6 +82,8 @@ export class VmbusServer {
   private readonly channels_: ServerChannel[] = [];
   private readonly pendingGpadl = new Map<number, { relid: number; header: Json; bodies: Json[]; valid: boolean }>();
   private backend: RelayBackend | null = null;
+  /** hv_sock services this server's devices listen on (offered per connect, not at boot). */
+  private readonly listeners: DeviceConfig[] = [];
 
   constructor(
     opts: ServerOptions,
@@ -103,6 +119,11 @@ export class VmbusServer {
   /** A device this server hosts (offered once the client asks for offers). */
   addDevice(c: ServerChannel): void {
     this.channels_.push(c);
+  }
+
+  /** An hv_sock device listening for the guest's connects (`hvsock connect`). */
+  addHvsockListener(d: DeviceConfig): void {
+    this.listeners.push(d);
   }
 
   channelById(relid: number): ServerChannel | undefined {
@@ -173,6 +194,7 @@ export class VmbusServer {
       case 'CHANNELMSG_RELID_RELEASED': this.release(j); break;
       case 'CHANNELMSG_UNLOAD': this.unload(); break;
       case 'CHANNELMSG_MODIFYCHANNEL': this.modifyChannel(j); break;
+      case 'CHANNELMSG_TL_CONNECT_REQUEST': this.tlConnect(j, bytes.length); break;
       default:
         this.log(`synic message error: InvalidMessageType(${name})`);
     }
@@ -297,9 +319,12 @@ export class VmbusServer {
     if (hostile) mutateOffer(this.faults, hostile, offer, this.channels_, c);
     if (offer.relid !== c.id) c.id = offer.relid;
     const relid = offer.relid;
+    const body: Json = { if_type: offer.classGuid, if_instance: c.instanceGuid, chn_flags: offer.flags, mmio_megabytes: dev.mmioMegabytes, sub_channel_index: c.subIndex };
+    // An hv_sock connection's offer carries OpenVMM's HvsockUserDefinedParameters in u.pipe.
+    if (c.hvsockOffer) { body.pipe_mode = 0; body.user_def = HVSOCK_CONNECT_OFFER_USER_DEF; }
     const json: Json = {
       msgtype: 'CHANNELMSG_OFFERCHANNEL',
-      offer: { if_type: offer.classGuid, if_instance: c.instanceGuid, chn_flags: offer.flags, mmio_megabytes: dev.mmioMegabytes, sub_channel_index: c.subIndex },
+      offer: body,
       child_relid: relid, monitorid: offer.monitorId, monitor_allocated: offer.monAlloc, is_dedicated_interrupt: 1,
       connection_id: (relid | 0x2000) >>> 0,
     };
@@ -334,6 +359,49 @@ export class VmbusServer {
       this.channels_.push(sc);
       if (this.conn_.state === 'Connected' && this.conn_.offersSent) this.hotAdd(sc);
     }
+  }
+
+  // ---------------------------------------------------------------------------- hv_sock
+
+  /**
+   * TL_CONNECT_REQUEST (OpenVMM channels.rs handle_tl_connect_request): parses from Win10 (4.0);
+   * from Win10Rs5 (5.2) a payload of 48 bytes or more is TlConnectRequest2 with a silo id, a
+   * shorter one the 40-byte form (Linux's). The server notifies its hvsock handler: OpenHCL's
+   * server the relay (which asks the host), the host's server its listening devices
+   * (hvsock.rs relay_guest_connect_to_host): a listener offers a new channel with
+   * if_type = service, if_instance = the guest's endpoint; nobody listening is a failure.
+   */
+  private tlConnect(j: ChannelMessageOf<'CHANNELMSG_TL_CONNECT_REQUEST'>, size: number): void {
+    const v = this.conn_.version;
+    if (v < TL_CONNECT_MIN_VERSION) { this.log('synic message error: InvalidMessageType(CHANNELMSG_TL_CONNECT_REQUEST)'); return; }
+    const silo = v >= 0x50002 && size >= 56 ? String((j as Json).silo_id ?? ZERO_GUID) : ZERO_GUID;
+    const req: HvsockRequest = { endpoint: String(j.guest_endpoint_id), service: String(j.host_service_id), silo };
+    if (this.backend) { this.backend.hvsockConnect(req, (ok) => this.hvsockResult(req, ok)); return; }
+    const dev = this.listeners.find((d) => d.classGuid === req.service);
+    this.clock.schedule(T.deviceWork, () => {
+      if (!dev) { this.hvsockResult(req, false); return; }
+      const c = channelFor(dev, req.endpoint);
+      c.key = `${dev.name}@${req.endpoint}`;
+      c.hvsockOffer = true;
+      this.channels_.push(c);
+      this.tracer.state(this.party, 'channel', 'none', 'ClientReleased', { detail: { device: dev.name, hvsock: { service: req.service, endpoint: req.endpoint } } });
+      if (this.conn_.state === 'Connected' && this.conn_.offersSent) this.hotAdd(c);
+      this.hvsockResult(req, true);
+    });
+  }
+
+  /**
+   * The hvsock handler's answer (channels.rs send_tl_connect_result): success sends nothing (the
+   * offer is the answer); a failure sends TlConnectResult(STATUS_CONNECTION_REFUSED) only from
+   * Win10Rs3_0 (4.1) (test_hvsock{,_rs3,_rs5}).
+   */
+  private hvsockResult(req: HvsockRequest, success: boolean): void {
+    if (success) return;
+    if (this.conn_.state !== 'Connected' || this.conn_.version < TL_CONNECT_RESULT_MIN_VERSION) {
+      this.log(`hvsock connect to ${req.service} refused: no TlConnectResult below 4.1`);
+      return;
+    }
+    this.send({ msgtype: 'CHANNELMSG_TL_CONNECT_RESULT', guest_endpoint_id: req.endpoint, host_service_id: req.service, status: STATUS_CONNECTION_REFUSED });
   }
 
   /** The relay re-offers a host channel (confidential flags already stripped by the relay). */
@@ -622,6 +690,8 @@ export class VmbusServer {
     return true;
   }
 }
+
+const ZERO_GUID = '00000000-0000-0000-0000-000000000000';
 
 export function encodeOrThrow(json: Json): Uint8Array {
   const r = encodeMessage(json);

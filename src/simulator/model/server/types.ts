@@ -46,6 +46,8 @@ export interface ServerChannel {
   subsOffered?: boolean;
   gpadls: Map<number, { state: ServerGpadlState; pages: number }>;
   pendingRescindDuringOpen?: boolean;
+  /** An hv_sock connection's channel (offered for a TL_CONNECT_REQUEST): its offer carries the hvsock parameters. */
+  hvsockOffer?: boolean;
   /** OPEN_CHANNEL received while Closing (OpenVMM ClosingReopen): replayed once the close completes. */
   reopen?: ChannelMessageOf<'CHANNELMSG_OPENCHANNEL'>;
   source?: SourceRef;
