@@ -147,6 +147,18 @@ describe('hv_sock connect: a service nobody listens on', () => {
   });
 });
 
+describe('hv_sock connect to a service id Linux cannot use', () => {
+  it('hvs_open_connection returns when if_type is not <port>-facb-11e6-bd58-64006a7986d3 (is_valid_srv_id): offered, never opened, -ETIMEDOUT', () => {
+    const other = '5f34fae3-633d-4500-9b8b-3f613f3a9c88';
+    const r = runText(`${plain('5.3')}device sock0 hv_sock {\n  service ${other}\n}\nrun {\n  hvsock connect sock0\n}\n`);
+    const [o] = msgs(r, 'OFFERCHANNEL', 'host', 'guest');
+    assert.equal(o.decoded.offer && (o.decoded.offer as { if_type: string }).if_type, other);
+    assert.equal(msgs(r, 'OPENCHANNEL', 'guest').length, 0);
+    assert.equal(r.state.channels.find((c) => c.device === 'sock0')!.state, 'offered');
+    assert.match(String(connectPhase(r).detail), /-ETIMEDOUT/);
+  });
+});
+
 describe('hv_sock connect below VMBus 4.0', () => {
   it('hvs_init returns -ENODEV below VERSION_WIN10: no transport, connect() fails with -ENODEV, nothing is sent', () => {
     const r = runText(`${plain('3.0')}${LISTENING}run {\n  hvsock connect sock0\n}\n`);
