@@ -8,13 +8,31 @@ import type { SessionHub } from './session/hub';
 import type { TimelineController } from './timeline/panel';
 import { checkLog, formatWhatIf, hasContent, isLogSession, openLog, runScenario, whatIfConfidential, type CheckDifference } from '../simulator';
 import { baseName } from './uris';
+import { MAX_DROPPED_LOG_BYTES } from '../shared/timelineProtocol';
 
 /** Largest log opened (bytes): a bigger file is refused with a clear message instead of freezing the host. */
-export const MAX_LOG_BYTES = 64 * 1024 * 1024;
+export const MAX_LOG_BYTES = MAX_DROPPED_LOG_BYTES;
 
 interface LogInput { text: string; uri: vscode.Uri; name: string }
 
+/** The text of a file dropped on the timeline panel, read by the webview (it has no path). */
+function droppedLog(arg: unknown): LogInput | undefined {
+  const d = typeof arg === 'object' && arg !== null ? (arg as { droppedLog?: unknown }).droppedLog : undefined;
+  if (typeof d !== 'object' || d === null) return undefined;
+  const { name, text } = d as { name?: unknown; text?: unknown };
+  if (typeof name !== 'string' || typeof text !== 'string') return undefined;
+  const base = baseName(name) || 'dropped.log';
+  return { text, uri: vscode.Uri.from({ scheme: 'untitled', path: base }), name: base };
+}
+
 async function readLog(arg: unknown): Promise<LogInput | undefined> {
+  const dropped = droppedLog(arg);
+  if (dropped) {
+    // The webview reads at most the budget; the host checks again (the message could say anything).
+    const bytes = new TextEncoder().encode(dropped.text).length;
+    if (bytes > MAX_LOG_BYTES) { void vscode.window.showWarningMessage(`${dropped.name} is ${(bytes / 1e6).toFixed(0)} MB; logs up to ${MAX_LOG_BYTES / 1e6} MB open in VS Code (use vmbus-lab import for larger ones).`); return undefined; }
+    return dropped;
+  }
   let uri: vscode.Uri | undefined = arg instanceof vscode.Uri ? arg : typeof arg === 'string' && arg ? vscode.Uri.parse(arg) : undefined;
   if (!uri) {
     const ed = vscode.window.activeTextEditor;

@@ -3,6 +3,7 @@
 // other. Requests carry a requestId and get exactly one response with the same id; everything else
 // is a one-way notification. The webview never holds the whole trace: it asks for windows.
 import type { Party, TraceEvent, TraceEventKind } from '../simulator/trace/events';
+import type { TimeAxisInfo } from './timeAxis';
 
 /** What the webview asks the host to leave out. Empty / undefined fields filter nothing. */
 export interface TimelineFilter {
@@ -29,6 +30,8 @@ export interface TimelineItem {
   onlyHere?: boolean;
   /** When the window was thinned (stride > 1): how many matching events this item stands for. */
   count?: number;
+  /** A log's session: the event's position on the real time axis (axis µs, see shared/timeAxis.ts). */
+  at?: number;
 }
 
 /** Describes what the panel shows; sent after 'ready' and whenever the active session changes. */
@@ -46,7 +49,26 @@ export interface TimelineSessionInfo {
   position: number | null;
   /** Compare mode: number of columns that exist in only one run. */
   differences?: number;
+  /** A log's session: its real time axis (the webview offers 'time' layout, the default for a log). */
+  timeAxis?: TimeAxisInfo;
+  /**
+   * A log's session: the CPUs its records name (one guest lane each, cpu0..count-1) and whether
+   * some records name none (a "cpu ?" lane; a dmesg names none). Absent for a simulated run,
+   * whose guest lanes are its VPs.
+   */
+  cpus?: { count: number; unknown: boolean };
+  /** A log's session: the stepper's position on the time axis (µs). */
+  positionAt?: number;
 }
+
+/** How the x axis is laid out: one column per event, or the log's real time (with cut gaps). */
+export type AxisMode = 'sequence' | 'time';
+
+/** Where a dropped log comes from: a URI (text/uri-list) or a file the webview read itself. */
+export type DroppedLog = { uri: string } | { name: string; text: string };
+
+/** The largest dropped file the webview reads (bytes): the Open Log budget (64 MiB). */
+export const MAX_DROPPED_LOG_BYTES = 64 * 1024 * 1024;
 
 export type ExportFormat = 'svg' | 'mermaid' | 'json';
 
@@ -63,8 +85,11 @@ export type SeekMatch =
 export type WebviewToHost =
   /** The page has loaded and listens; the host answers with 'session' (or 'empty'). */
   | { type: 'ready' }
-  /** Events with from <= col < to that pass the filter, thinned to at most maxItems. */
-  | { type: 'requestWindow'; requestId: number; from: number; to: number; filter: TimelineFilter; maxItems: number }
+  /**
+   * Events with from <= col < to that pass the filter, thinned to at most maxItems. With axis
+   * 'time' (a log's session), from and to are positions on the time axis (µs) instead of columns.
+   */
+  | { type: 'requestWindow'; requestId: number; from: number; to: number; filter: TimelineFilter; maxItems: number; axis?: AxisMode }
   /** The next (dir 1) or previous (dir -1) matching column after `from`, honouring the filter. */
   | { type: 'seek'; requestId: number; from: number; dir: 1 | -1; match: SeekMatch; filter: TimelineFilter }
   /** The user picked an event: reveal it in the trees, show its source line. */
@@ -77,7 +102,9 @@ export type WebviewToHost =
    */
   | { type: 'export'; format: ExportFormat; from: number; to: number; filter: TimelineFilter; content?: string }
   /** Answer to 'requestSnapshot': a PNG data URL of the canvas. */
-  | { type: 'snapshot'; requestId: number; dataUrl: string; width: number; height: number };
+  | { type: 'snapshot'; requestId: number; dataUrl: string; width: number; height: number }
+  /** A file was dropped on the panel (Shift held): open it as VMBus: Open Log does. */
+  | { type: 'openLog'; source: DroppedLog };
 
 // ---- host → webview -------------------------------------------------------------------------
 
@@ -86,11 +113,12 @@ export type HostToWebview =
   /** No session is active. */
   | { type: 'empty'; reason: string }
   | { type: 'window'; requestId: number; from: number; to: number; stride: number; items: TimelineItem[]; total: number }
-  | { type: 'found'; requestId: number; col: number | null }
-  /** The stepper moved (and the trace may have grown). */
-  | { type: 'cursor'; position: number; total: number }
-  /** Another view asks to reveal this event (single mode: seq = col). */
-  | { type: 'reveal'; seq: number }
+  /** at: the column's time-axis position (a log's session); item: the event found (single mode). */
+  | { type: 'found'; requestId: number; col: number | null; at?: number; item?: TimelineItem }
+  /** The stepper moved (and the trace may have grown). at: the position's time-axis position (a log). */
+  | { type: 'cursor'; position: number; total: number; at?: number }
+  /** Another view asks to reveal this event (single mode: seq = col). at: its time-axis position (a log). */
+  | { type: 'reveal'; seq: number; at?: number }
   /** The host finished an export. */
   | { type: 'exported'; format: ExportFormat; ok: boolean; detail: string }
   /** Ask the webview for a PNG of its canvas (tests, screenshots). */
@@ -111,6 +139,8 @@ export interface TimelineViewState {
   follow: boolean;
   /** Compare mode state is not restored (its runs live only in memory). */
   mode: 'single' | 'compare';
+  /** The axis start and pxPerCol are in (a log's session may show 'time'); absent = sequence. */
+  axis?: AxisMode;
 }
 
 export const TIMELINE_VIEW_TYPE = 'vmbus.timeline';
@@ -118,7 +148,7 @@ export const TIMELINE_VIEW_TYPE = 'vmbus.timeline';
 export function isWebviewToHost(m: unknown): m is WebviewToHost {
   if (typeof m !== 'object' || m === null) return false;
   const t = (m as { type?: unknown }).type;
-  return t === 'ready' || t === 'requestWindow' || t === 'seek' || t === 'select' || t === 'openDecoded' || t === 'export' || t === 'snapshot';
+  return t === 'ready' || t === 'requestWindow' || t === 'seek' || t === 'select' || t === 'openDecoded' || t === 'export' || t === 'snapshot' || t === 'openLog';
 }
 
 export function isHostToWebview(m: unknown): m is HostToWebview {

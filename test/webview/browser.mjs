@@ -84,5 +84,5 @@ export async function realEngine() {
   await esbuild.build({ entryPoints: [join(root, 'test/webview/realTraces.ts')], outfile: out, bundle: true, platform: 'node', format: 'cjs', target: 'es2022', logLevel: 'warning' });
   const { createRequire } = await import('node:module');
   const mod = createRequire(import.meta.url)(out);
-  return { runExample: (name, design) => mod.runExample(join(root, 'examples', name), design) };
+  return { runExample: (name, design) => mod.runExample(join(root, 'examples', name), design), openLogFile: (rel) => mod.openLogFile(join(root, rel)) };
 }

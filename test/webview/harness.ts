@@ -3,7 +3,9 @@
 // panel host that answers the webview's requests from a fixture trace with the same pure code the
 // real host uses. Tests drive it through window.__harness.
 import type { HostToWebview, WebviewToHost } from '../../src/shared/timelineProtocol';
-import { alignRuns, compareColumns, compileFilter, seek, singleRunColumns, sliceWindow, type TimelineColumns } from '../../src/shared/timelineData';
+import { alignRuns, compareColumns, compileFilter, singleRunColumns, type TimelineColumns } from '../../src/shared/timelineData';
+import { buildTimeAxis, type TimeAxis } from '../../src/shared/timeAxis';
+import { serveSeek, serveWindow } from '../../src/shared/timelineServe';
 import { toMermaid } from '../../src/simulator/trace/mermaid';
 import type { TraceEvent } from '../../src/simulator/trace/events';
 import { fixtureTrace } from './fixture';
@@ -21,6 +23,8 @@ interface Harness {
   openCompare(n: number): void;
   openTrace(evs: TraceEvent[], vpCount: number, title: string, position?: number): void;
   openCompareTraces(a: TraceEvent[], b: TraceEvent[], labels: [string, string], vpCount: number, title: string): void;
+  /** A log's events (from realEngine().openLog), shown as the panel shows a log: time axis, CPU lanes. */
+  openLogTrace(evs: TraceEvent[], title: string): void;
   state(): unknown;
 }
 
@@ -29,6 +33,7 @@ const posted: WebviewToHost[] = [];
 const exportsDone: { format: string; content: string }[] = [];
 const violations: string[] = [];
 let cols: TimelineColumns = singleRunColumns([]);
+let axis: TimeAxis | undefined;
 let events: TraceEvent[] = [];
 let runs: [TraceEvent[], TraceEvent[]] | null = null;
 let hostDelayMs = Number(params.get('delay') ?? '0');
@@ -48,12 +53,11 @@ function onPost(m: WebviewToHost): void {
       if (params.get('autostart') !== '0') harness.openSingle(Number(params.get('n') ?? '0'), Number(params.get('vp') ?? '2'), Number(params.get('pos') ?? '-1'));
       break;
     case 'requestWindow': {
-      const w = sliceWindow(cols, m.from, m.to, m.filter, m.maxItems);
-      send({ type: 'window', requestId: m.requestId, from: w.from, to: w.to, stride: w.stride, items: w.items, total: cols.total });
+      send(serveWindow(cols, axis, m, Number.POSITIVE_INFINITY));
       break;
     }
     case 'seek':
-      send({ type: 'found', requestId: m.requestId, col: seek(cols, m.from, m.dir, m.match, m.filter) });
+      send(serveSeek(cols, axis, m));
       break;
     case 'export': {
       const pass = compileFilter(m.filter);
@@ -82,6 +86,7 @@ const harness: Harness = {
   prepareSingle(n, vpCount = 2) {
     events = fixtureTrace(n, vpCount);
     runs = null;
+    axis = undefined;
     cols = singleRunColumns(events);
     preparedVps = vpCount;
   },
@@ -90,6 +95,7 @@ const harness: Harness = {
   },
   openCompare(n) {
     runs = [fixtureTrace(n, 1, 'a'), fixtureTrace(n, 1, 'b')];
+    axis = undefined;
     const rows = alignRuns(runs[0], runs[1]);
     cols = compareColumns(rows);
     send({ type: 'session', info: { mode: 'compare', title: 'connect.vmbus: probe ↔ cpuid', total: rows.length, vpCount: 1, runs: ['probe + fallback design', 'CPUID design'], position: null, differences: rows.filter((r) => !r.a || !r.b).length } });
@@ -97,14 +103,26 @@ const harness: Harness = {
   openTrace(evs, vpCount, title, position = -1) {
     events = evs;
     runs = null;
+    axis = undefined;
     cols = singleRunColumns(events);
     send({ type: 'session', info: { mode: 'single', title, total: events.length, vpCount, runs: [title], position } });
   },
   openCompareTraces(a, b, labels, vpCount, title) {
     runs = [a, b];
+    axis = undefined;
     const rows = alignRuns(a, b);
     cols = compareColumns(rows);
     send({ type: 'session', info: { mode: 'compare', title, total: rows.length, vpCount, runs: labels, position: null, differences: rows.filter((r) => !r.a || !r.b).length } });
+  },
+  openLogTrace(evs, title) {
+    events = evs;
+    runs = null;
+    cols = singleRunColumns(events);
+    axis = buildTimeAxis(events);
+    let count = 0;
+    let unknown = false;
+    for (const e of events) { if (e.vp === null) unknown = true; else count = Math.max(count, e.vp + 1); }
+    send({ type: 'session', info: { mode: 'single', title: `${title} (log)`, total: events.length, vpCount: Math.max(1, count), runs: [title], position: -1, timeAxis: axis.info, cpus: { count, unknown } } });
   },
   state() {
     const s = sessionStorage.getItem('vscode-state');

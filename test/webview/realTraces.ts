@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import { parseScenario } from '../../src/simulator/scenario/index';
 import { createSession } from '../../src/simulator/engine/session';
 import type { TraceEvent } from '../../src/simulator/trace/events';
+import { openLog } from '../../src/simulator/logtrace/index';
 
 export function runExample(file: string, design?: 'probe' | 'cpuid'): { events: TraceEvent[]; vpCount: number; name: string; position: number } {
   const res = parseScenario(fs.readFileSync(file, 'utf8'), file, { readFile: (p: string) => { try { return fs.readFileSync(p, 'utf8'); } catch { return undefined; } } });
@@ -11,4 +12,10 @@ export function runExample(file: string, design?: 'probe' | 'cpuid'): { events: 
   const s = createSession(res.config, design ? { design } : {});
   s.runToEnd();
   return { events: [...s.events()], vpCount: res.config.platform.vpCount, name: res.config.name, position: s.position() };
+}
+
+/** A log file opened as VMBus: Open Log opens it: its events (times and CPUs from the log). */
+export function openLogFile(file: string): { events: TraceEvent[]; name: string } {
+  const name = file.split('/').pop() ?? file;
+  return { events: [...openLog(fs.readFileSync(file, 'utf8'), name).session.events()], name };
 }

@@ -1,4 +1,4 @@
-/* global describe, it, before, after, DOMParser */
+/* global describe, it, before, after, DOMParser, DataTransfer, DragEvent, File */
 // The bundled timeline webview (dist/webview/timeline.js) in Debian Chromium, inside a harness page
 // with the panel's CSP and a stub host serving a fixture trace. Screenshots go to test-results/.
 import assert from 'node:assert/strict';
@@ -372,6 +372,79 @@ describe('timeline webview (Chromium)', function () {
     await painted(page);
     await page.screenshot({ path: `${SHOTS}/webview-real-compare.png` });
     assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('lays a log out on its real time axis: CPU lanes, cut gaps, click by time; toggles to sequence', async () => {
+    const engine = await realEngine();
+    // Hand-written trace-cmd text (trace-cmd-report(1) layout): bursts at 1.2030 s, 1.4100 s (on CPU 1) and 1.5200 s.
+    const log = engine.openLogFile('test/fixtures/logtrace/netvsc-open.trace');
+    const { page, errors, context } = await openHarness(browser, { autostart: 0 });
+    await page.evaluate(({ t }) => window.__harness.openLogTrace(t.events, t.name), { t: log });
+    await painted(page);
+    assert.equal(await page.locator('#tl-axis').isVisible(), true);
+    assert.equal(await page.inputValue('#tl-axis'), 'time');
+    // 206.7 ms and 109.85 ms idle gaps: cut (the median gap is 50 µs, so anything over 1 ms is).
+    assert.match(await page.textContent('#tl-status'), /14 events · time axis: 2 gaps over 1\.0 ms cut/);
+    const reqs = await posted(page, 'requestWindow');
+    assert.equal(reqs[reqs.length - 1].axis, 'time');
+    assert.equal(await page.evaluate(() => window.__timelineStats.lastDrawnItems), log.events.length);
+    // Line 12 (seq 8, GPADL_HEADER on [001] at 1.410000): axis position 299 µs + 1 ms break = 1299 µs.
+    // Lanes: cpu0, cpu1, paravisor, hypervisor, host.
+    const v = await view(page);
+    const box = await canvasBox(page);
+    await page.mouse.click(box.x + LAYOUT.GUTTER_W + (1299 + 0.5 - v.start) * v.pxPerCol, box.y + (laneY(1) + laneY(4)) / 2);
+    const sel = await lastSelect(page);
+    assert.equal(sel.seq, 8);
+    assert.match(await page.textContent('#tl-details'), /time1\.410000 s/);
+    assert.match(await page.textContent('#tl-details'), /cpu1/);
+    await page.screenshot({ path: `${SHOTS}/webview-log-time.png` });
+    // Sequence layout: the same event is at its column.
+    await page.selectOption('#tl-axis', 'sequence');
+    await page.waitForFunction(() => window.__harness.posted.filter((m) => m.type === 'requestWindow').pop()?.axis === undefined);
+    await painted(page);
+    const v2 = await view(page);
+    await page.mouse.click(box.x + colX(v2, 4), box.y + (laneY(0) + laneY(4)) / 2);
+    assert.equal((await lastSelect(page)).seq, 4);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('a dmesg (real, dmesg-1) shows its records on a "cpu ?" lane and says the CPU is not in the log', async () => {
+    const engine = await realEngine();
+    const log = engine.openLogFile('test/fixtures/real/dmesg-1.txt');
+    const { page, errors, context } = await openHarness(browser, { autostart: 0 });
+    await page.evaluate(({ t }) => window.__harness.openLogTrace(t.events, t.name), { t: log });
+    await painted(page);
+    assert.match(await page.textContent('#tl-status'), /the log names no CPU \(cpu \?\)/);
+    await page.focus('#tl-canvas');
+    await page.keyboard.press('ArrowRight');
+    assert.equal((await lastSelect(page)).seq, 0);
+    // Line 2 of the sample: `[    0.900032] hv_vmbus: Vmbus version:5.2`.
+    assert.match(await page.textContent('#tl-details'), /time0\.900032 s/);
+    assert.match(await page.textContent('#tl-details'), /cpuunknown \(not in the log\)/);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('a file dropped on the panel (Shift held in VS Code) is sent to the host as a log to open', async () => {
+    const { page, context } = await openHarness(browser, { n: 0, vp: 2 });
+    await painted(page);
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['[    0.900032] hv_vmbus: Vmbus version:5.2\n'], 'dropped-dmesg.txt', { type: 'text/plain' }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await page.waitForFunction(() => window.__harness.posted.some((m) => m.type === 'openLog'));
+    const [m] = await posted(page, 'openLog');
+    assert.deepEqual(m.source, { name: 'dropped-dmesg.txt', text: '[    0.900032] hv_vmbus: Vmbus version:5.2\n' });
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.setData('text/uri-list', 'file:///logs/boot.trace');
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await page.waitForFunction(() => window.__harness.posted.filter((x) => x.type === 'openLog').length === 2);
+    assert.deepEqual((await posted(page, 'openLog'))[1].source, { uri: 'file:///logs/boot.trace' });
     await context.close();
   });
 

@@ -6,13 +6,15 @@ import * as vscode from 'vscode';
 import { bytesToBase64 } from '../../shared/base64';
 import { uriOf } from '../uris';
 import type { SessionHub } from '../session/hub';
-import { type TraceEvent, toMermaid, type Trace } from '../../simulator';
+import { type TraceEvent, toMermaid, type Trace, isLogSession, type SimulationSession } from '../../simulator';
 import {
   type HostToWebview, type TimelineSessionInfo, type WebviewToHost, type TimelineViewState, TIMELINE_VIEW_TYPE, isWebviewToHost,
 } from '../../shared/timelineProtocol';
 import {
-  type AlignedRow, type TimelineColumns, alignRuns, compareColumns, compileFilter, seek, singleRunColumns, sliceWindow,
+  type AlignedRow, type TimelineColumns, alignRuns, compareColumns, compileFilter, singleRunColumns,
 } from '../../shared/timelineData';
+import { buildTimeAxis, type TimeAxis } from '../../shared/timeAxis';
+import { atOf, serveSeek, serveWindow } from '../../shared/timelineServe';
 
 export interface CompareRuns {
   title: string;
@@ -59,14 +61,16 @@ export class TimelineController implements vscode.Disposable {
       }),
       hub.onDidMove((sim) => {
         if (this.mode.kind !== 'single') return;
-        this.post({ type: 'cursor', position: sim.session.position(), total: sim.session.events().length });
+        const position = sim.session.position();
+        const at = atOf(this.logAxis()?.axis, position);
+        this.post({ type: 'cursor', position, total: sim.session.events().length, ...(at !== undefined ? { at } : {}) });
       }),
       hub.onDidRequestReveal((seq) => {
         if (seq === this.suppressReveal) { this.suppressReveal = undefined; return; }
         if (this.mode.kind !== 'single') return;
         if (!this.panel) return;
         if (!this.panel.visible || !this.ready) this.pendingReveal = seq;
-        else this.post({ type: 'reveal', seq });
+        else this.post(this.revealMessage(seq));
       }),
     );
   }
@@ -184,15 +188,42 @@ export class TimelineController implements vscode.Disposable {
     const s = sim.session;
     const title = sim.uri ? sim.uri.path.split('/').pop() ?? s.config.name : s.config.name;
     const design = s.config.platform.design;
+    const log = this.logAxis();
     const info: TimelineSessionInfo = {
       mode: 'single',
-      title: `${title} (${design} design)`,
+      title: log ? `${title} (log)` : `${title} (${design} design)`,
       total: s.events().length,
-      vpCount: Math.max(1, s.config.platform.vpCount),
+      vpCount: log ? Math.max(1, log.cpus.count) : Math.max(1, s.config.platform.vpCount),
       runs: [s.config.name],
       position: s.position(),
+      ...(log ? { timeAxis: log.axis.info, cpus: log.cpus, ...(atOf(log.axis, s.position()) !== undefined ? { positionAt: atOf(log.axis, s.position()) } : {}) } : {}),
     };
     return { type: 'session', info };
+  }
+
+  private logAxisCache: { session: SimulationSession; length: number; axis: TimeAxis; cpus: { count: number; unknown: boolean } } | undefined;
+
+  /** A log's session: its time axis and the CPUs its records name (computed once per session). */
+  private logAxis(): { axis: TimeAxis; cpus: { count: number; unknown: boolean } } | undefined {
+    if (this.mode.kind !== 'single') return undefined;
+    const s = this.hub.active?.session;
+    if (!s || !isLogSession(s)) return undefined;
+    const events = s.events();
+    const c = this.logAxisCache;
+    if (c && c.session === s && c.length === events.length) return c;
+    let count = 0;
+    let unknown = false;
+    for (const e of events) {
+      if (e.vp === null) unknown = true;
+      else count = Math.max(count, e.vp + 1);
+    }
+    this.logAxisCache = { session: s, length: events.length, axis: buildTimeAxis(events), cpus: { count, unknown } };
+    return this.logAxisCache;
+  }
+
+  private revealMessage(seq: number): HostToWebview {
+    const at = atOf(this.logAxis()?.axis, seq);
+    return at !== undefined ? { type: 'reveal', seq, at } : { type: 'reveal', seq };
   }
 
   private postSession(): void {
@@ -218,23 +249,25 @@ export class TimelineController implements vscode.Disposable {
       case 'ready': {
         this.ready = true;
         reply(this.sessionInfo());
-        if (this.pendingReveal !== undefined) { reply({ type: 'reveal', seq: this.pendingReveal }); this.pendingReveal = undefined; }
+        if (this.pendingReveal !== undefined) { reply(this.revealMessage(this.pendingReveal)); this.pendingReveal = undefined; }
         break;
       }
       case 'requestWindow': {
         const cols = this.columns();
         if (!cols) { reply({ type: 'window', requestId: m.requestId, from: m.from, to: m.from, stride: 1, items: [], total: 0 }); break; }
-        const w = sliceWindow(cols, m.from, m.to, m.filter, Math.min(m.maxItems, 20000));
+        const w = serveWindow(cols, this.logAxis()?.axis, m);
         this.test.windowsServed++;
         this.test.lastWindow = { from: w.from, to: w.to, items: w.items.length, stride: w.stride, total: cols.total };
-        reply({ type: 'window', requestId: m.requestId, from: w.from, to: w.to, stride: w.stride, items: w.items, total: cols.total });
+        reply(w);
         break;
       }
-      case 'seek': {
-        const cols = this.columns();
-        reply({ type: 'found', requestId: m.requestId, col: cols ? seek(cols, m.from, m.dir, m.match, m.filter) : null });
+      case 'seek':
+        reply(serveSeek(this.columns(), this.logAxis()?.axis, m));
         break;
-      }
+      case 'openLog':
+        // A file dropped on the panel: the same path as VMBus: Open Log (the bounded reader).
+        void vscode.commands.executeCommand('vmbus.openLog', 'uri' in m.source ? vscode.Uri.parse(m.source.uri) : { droppedLog: m.source });
+        break;
       case 'select':
         this.test.selects.push(m.seq);
         void this.onSelect(m.seq, m.run);

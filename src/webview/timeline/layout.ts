@@ -5,6 +5,7 @@
 import type { AccessPath, Party } from '../../simulator/trace/events';
 import type { TimelineItem } from '../../shared/timelineProtocol';
 import { eventParties, isAlarm } from '../../shared/timelineData';
+import { axisBreaks, formatDuration, timeTicks, type TimeAxisInfo } from '../../shared/timeAxis';
 
 export const GUTTER_W = 136;
 export const RULER_H = 20;
@@ -18,8 +19,10 @@ export interface Lane {
   index: number;
   run: 0 | 1;
   party: Party;
-  /** Guest lanes are per VP when the VM has more than one. */
+  /** Guest lanes are per VP when the VM has more than one (a log: per CPU its records name). */
   vp: number | null;
+  /** A log's lane for the records that name no CPU (a dmesg's): "cpu ?", never a guessed CPU. */
+  cpuUnknown?: boolean;
   label: string;
   top: number;
   height: number;
@@ -39,8 +42,12 @@ const PARTY_LABEL: Record<Party, string> = {
   host: 'Host',
 };
 
-/** Lanes top to bottom: guest (per VP), paravisor, hypervisor, host; twice in compare mode. */
-export function buildLanes(vpCount: number, runs: readonly string[], hiddenParties: readonly Party[] = []): LaneLayout {
+/**
+ * Lanes top to bottom: guest (per VP), paravisor, hypervisor, host; twice in compare mode. A log's
+ * session passes `cpus`: one guest lane per CPU its records name (cpu0..count-1, labelled even
+ * when there is one) and a "cpu ?" lane when some records name none.
+ */
+export function buildLanes(vpCount: number, runs: readonly string[], hiddenParties: readonly Party[] = [], cpus?: { count: number; unknown: boolean }): LaneLayout {
   const lanes: Lane[] = [];
   const runHeaders: LaneLayout['runHeaders'] = [];
   let y = RULER_H + PHASE_H;
@@ -54,6 +61,17 @@ export function buildLanes(vpCount: number, runs: readonly string[], hiddenParti
     }
     for (const party of ['guest', 'paravisor', 'hypervisor', 'host'] as Party[]) {
       if (hidden.has(party)) continue;
+      if (party === 'guest' && cpus) {
+        for (let c = 0; c < cpus.count; c++) {
+          lanes.push({ index: lanes.length, run, party, vp: c, label: `${PARTY_LABEL[party]} cpu${c}`, top: y, height: LANE_H });
+          y += LANE_H;
+        }
+        if (cpus.unknown || cpus.count === 0) {
+          lanes.push({ index: lanes.length, run, party, vp: null, cpuUnknown: true, label: `${PARTY_LABEL[party]} cpu ?`, top: y, height: LANE_H });
+          y += LANE_H;
+        }
+        continue;
+      }
       const vps: (number | null)[] = party === 'guest' && vpCount > 1 ? Array.from({ length: vpCount }, (_, i) => i) : [null];
       for (const vp of vps) {
         lanes.push({ index: lanes.length, run, party, vp, label: vp === null ? PARTY_LABEL[party] : `${PARTY_LABEL[party]} vp${vp}`, top: y, height: LANE_H });
@@ -64,7 +82,10 @@ export function buildLanes(vpCount: number, runs: readonly string[], hiddenParti
   return { lanes, runHeaders, height: y + 4 };
 }
 
-/** The lane an event's party occupies (guest lanes by VP; a VP-less guest event goes to vp0's lane). */
+/**
+ * The lane an event's party occupies (guest lanes by VP; a VP-less guest event goes to vp0's lane,
+ * or to a log's "cpu ?" lane when there is one).
+ */
 export function laneFor(layout: LaneLayout, run: 0 | 1, party: Party, vp: number | null): Lane | undefined {
   let first: Lane | undefined;
   for (const l of layout.lanes) {
@@ -110,9 +131,9 @@ export function visibleRange(v: Viewport, total: number): { from: number; to: nu
 }
 
 /** Keep the zoom in bounds and the view over the trace (a little slack at both ends). */
-export function clampViewport(v: Viewport, total: number): Viewport {
+export function clampViewport(v: Viewport, total: number, minPxPerCol = MIN_PX_PER_COL): Viewport {
   const pw = plotWidth(v);
-  const minPx = Math.max(MIN_PX_PER_COL, Math.min(8, pw / Math.max(1, total)));
+  const minPx = Math.max(minPxPerCol, Math.min(8, pw / Math.max(1, total)));
   const pxPerCol = Math.min(MAX_PX_PER_COL, Math.max(minPx, v.pxPerCol));
   const visibleCols = pw / pxPerCol;
   // Zoomed out so far that the whole trace fits: show all of it. (The slack below would let the
@@ -125,18 +146,18 @@ export function clampViewport(v: Viewport, total: number): Viewport {
 }
 
 /** The whole trace in view (but never wider than 48 px per event). */
-export function fitAll(total: number, width: number, height: number): Viewport {
+export function fitAll(total: number, width: number, height: number, minPxPerCol = MIN_PX_PER_COL): Viewport {
   const pw = Math.max(1, width - GUTTER_W);
   const pxPerCol = Math.min(48, pw / Math.max(1, total));
-  return clampViewport({ start: 0, pxPerCol, width, height }, total);
+  return clampViewport({ start: 0, pxPerCol, width, height }, total, minPxPerCol);
 }
 
 /** Zoom by `factor` keeping the column under pixel x fixed. */
-export function zoomAt(v: Viewport, x: number, factor: number, total: number): Viewport {
+export function zoomAt(v: Viewport, x: number, factor: number, total: number, minPxPerCol = MIN_PX_PER_COL): Viewport {
   const col = xToCol(v, x);
-  const pxPerCol = Math.min(MAX_PX_PER_COL, Math.max(MIN_PX_PER_COL, v.pxPerCol * factor));
+  const pxPerCol = Math.min(MAX_PX_PER_COL, Math.max(minPxPerCol, v.pxPerCol * factor));
   const start = col + 0.5 - (x - GUTTER_W) / pxPerCol;
-  return clampViewport({ ...v, pxPerCol, start }, total);
+  return clampViewport({ ...v, pxPerCol, start }, total, minPxPerCol);
 }
 
 /** Pan by dx pixels (positive = later columns come into view). */
@@ -251,10 +272,15 @@ function laneY(layout: LaneLayout, run: 0 | 1, party: Party, vp: number | null):
   return l ? laneCenter(l) : undefined;
 }
 
-/** The shape of an item at its column, or null when its lanes are hidden. */
-export function shapeOf(item: TimelineItem, layout: LaneLayout, v: Viewport): Shape | null {
+/** Where an item sits on the x axis: its column, or its time-axis position when laid out by time. */
+export function itemPos(item: TimelineItem, axis: 'sequence' | 'time' = 'sequence'): number {
+  return axis === 'time' && item.at !== undefined ? item.at : item.col;
+}
+
+/** The shape of an item at its column (or time), or null when its lanes are hidden. */
+export function shapeOf(item: TimelineItem, layout: LaneLayout, v: Viewport, axis: 'sequence' | 'time' = 'sequence'): Shape | null {
   const e = item.event;
-  const x = colToX(v, item.col);
+  const x = colToX(v, itemPos(item, axis));
   const run = item.run;
   const alarm = isAlarm(e);
   switch (e.kind) {
@@ -350,14 +376,14 @@ export function shapeSpan(s: Shape, layout: LaneLayout, run: 0 | 1): { top: numb
 }
 
 /** The item nearest to (x, y) within `tol` pixels, preferring alarms and arrows. */
-export function hitTest(items: readonly TimelineItem[], layout: LaneLayout, v: Viewport, x: number, y: number, tol = 6): TimelineItem | null {
+export function hitTest(items: readonly TimelineItem[], layout: LaneLayout, v: Viewport, x: number, y: number, tol = 6, axis: 'sequence' | 'time' = 'sequence'): TimelineItem | null {
   let best: TimelineItem | null = null;
   let bestD = Infinity;
   const col = xToCol(v, x);
   const colTol = tol / v.pxPerCol + 0.5;
   for (const it of items) {
-    if (Math.abs(it.col - col) > colTol) continue;
-    const s = shapeOf(it, layout, v);
+    if (Math.abs(itemPos(it, axis) - col) > colTol) continue;
+    const s = shapeOf(it, layout, v, axis);
     if (!s) continue;
     const span = shapeSpan(s, layout, it.run);
     const dx = Math.abs(s.x - x);
@@ -380,6 +406,20 @@ export function rulerTicks(v: Viewport, total: number): number[] {
   const ticks: number[] = [];
   for (let c = Math.ceil(from / step) * step; c < to; c += step) ticks.push(c);
   return ticks;
+}
+
+/**
+ * The ruler's marks: event numbers (sequence layout), or the log's seconds (time layout) with the
+ * cut gaps, each drawn as a break of its width labelled with the real time it skips.
+ */
+export function rulerMarks(v: Viewport, total: number, timeAxis?: TimeAxisInfo): { ticks: { x: number; label: string }[]; breaks: { x: number; width: number; label: string }[] } {
+  if (!timeAxis) return { ticks: rulerTicks(v, total).map((c) => ({ x: colToX(v, c), label: String(c) })), breaks: [] };
+  const from = v.start - 0.5;
+  const to = v.start - 0.5 + plotWidth(v) / v.pxPerCol;
+  return {
+    ticks: timeTicks(timeAxis, from, to, v.pxPerCol).map((t) => ({ x: colToX(v, t.at), label: t.label })),
+    breaks: axisBreaks(timeAxis, from, to).map((b) => ({ x: colToX(v, b.at), width: b.width * v.pxPerCol, label: `⋯ ${formatDuration(b.skippedNs)}` })),
+  };
 }
 
 /** Whether labels fit next to arrows at this zoom. */

@@ -4,8 +4,9 @@ import type { TimelineItem } from '../../shared/timelineProtocol';
 import { eventLabel } from '../../shared/timelineData';
 import {
   type ColorToken, type LaneLayout, type Viewport, GUTTER_W, PHASE_H, RULER_H,
-  colToX, fitText, labelsFit, rulerTicks, shapeOf, shapeSpan, visibleRange,
+  colToX, fitText, itemPos, labelsFit, rulerMarks, shapeOf, shapeSpan, visibleRange,
 } from './layout';
+import type { TimeAxisInfo } from '../../shared/timeAxis';
 
 export type Palette = Record<ColorToken | 'fg' | 'bg' | 'border' | 'laneAlt' | 'cursor' | 'onlyA' | 'onlyB', string>;
 
@@ -18,13 +19,16 @@ function n(x: number): string {
 }
 
 /** A standalone SVG of what the viewport shows. */
-export function renderSvg(items: readonly TimelineItem[], layout: LaneLayout, v: Viewport, total: number, colors: Palette, opts: { title?: string; cursor?: number | null } = {}): string {
+export function renderSvg(items: readonly TimelineItem[], layout: LaneLayout, v: Viewport, total: number, colors: Palette, opts: { title?: string; cursor?: number | null; timeAxis?: TimeAxisInfo } = {}): string {
+  // Laid out by time (a log), `total` is the axis extent and `cursor` the stepper's axis position.
+  const axis = opts.timeAxis ? 'time' : 'sequence';
   const w = Math.round(v.width);
   const h = Math.round(layout.height);
   const { from, to } = visibleRange(v, total);
   const out: string[] = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" font-family="sans-serif" font-size="11">`);
-  out.push(`<title>${xmlEscape(opts.title ?? 'VMBus timeline')} — events ${from}…${Math.max(from, to - 1)}</title>`);
+  const range = opts.timeAxis ? 'the log\'s real time (long gaps cut)' : `events ${from}…${Math.max(from, to - 1)}`;
+  out.push(`<title>${xmlEscape(opts.title ?? 'VMBus timeline')} — ${range}</title>`);
   out.push(`<rect x="0" y="0" width="${w}" height="${h}" fill="${xmlEscape(colors.bg)}"/>`);
   out.push(`<defs><clipPath id="plot"><rect x="${GUTTER_W}" y="0" width="${w - GUTTER_W}" height="${h}"/></clipPath></defs>`);
   layout.lanes.forEach((l, i) => {
@@ -33,24 +37,28 @@ export function renderSvg(items: readonly TimelineItem[], layout: LaneLayout, v:
     out.push(`<text x="6" y="${n(l.top + l.height / 2 + 4)}" fill="${xmlEscape(colors.fg)}">${xmlEscape(l.label)}</text>`);
   });
   for (const rh of layout.runHeaders) out.push(`<text x="6" y="${rh.top + 13}" fill="${xmlEscape(colors.fg)}" font-weight="bold">${xmlEscape(rh.label)}</text>`);
-  for (const t of rulerTicks(v, total)) {
-    const x = colToX(v, t);
-    out.push(`<line x1="${n(x)}" y1="${RULER_H - 5}" x2="${n(x)}" y2="${RULER_H}" stroke="${xmlEscape(colors.muted)}"/>`);
-    out.push(`<text x="${n(x + 2)}" y="12" fill="${xmlEscape(colors.muted)}">${t}</text>`);
+  const marks = rulerMarks(v, total, opts.timeAxis);
+  for (const t of marks.ticks) {
+    out.push(`<line x1="${n(t.x)}" y1="${RULER_H - 5}" x2="${n(t.x)}" y2="${RULER_H}" stroke="${xmlEscape(colors.muted)}"/>`);
+    out.push(`<text x="${n(t.x + 2)}" y="12" fill="${xmlEscape(colors.muted)}">${xmlEscape(t.label)}</text>`);
+  }
+  for (const b of marks.breaks) {
+    out.push(`<rect x="${n(b.x)}" y="${RULER_H}" width="${n(Math.max(2, b.width))}" height="${h - RULER_H}" fill="${xmlEscape(colors.laneAlt)}" opacity="0.6"><title>${xmlEscape(b.label)} cut out of the axis</title></rect>`);
+    out.push(`<text x="${n(b.x + 2)}" y="${RULER_H + PHASE_H - 5}" fill="${xmlEscape(colors.muted)}">${xmlEscape(b.label)}</text>`);
   }
   out.push('<g clip-path="url(#plot)">');
   for (const it of items) {
     if (!it.onlyHere) continue;
     const lanes = layout.lanes.filter((l) => l.run === it.run);
     if (!lanes.length) continue;
-    const x = colToX(v, it.col) - Math.max(1, v.pxPerCol) / 2;
+    const x = colToX(v, itemPos(it, axis)) - Math.max(1, v.pxPerCol) / 2;
     out.push(`<rect x="${n(x)}" y="${lanes[0].top}" width="${n(Math.max(1, v.pxPerCol))}" height="${lanes[lanes.length - 1].top + lanes[lanes.length - 1].height - lanes[0].top}" fill="${xmlEscape(it.run === 0 ? colors.onlyA : colors.onlyB)}"/>`);
   }
   const showLabels = labelsFit(v);
   const labelEnd = new Map<number, number>();
   for (const it of items) {
-    if (it.col < from - 1 || it.col > to) continue;
-    const s = shapeOf(it, layout, v);
+    if (itemPos(it, axis) < from - 1 || itemPos(it, axis) > to) continue;
+    const s = shapeOf(it, layout, v, axis);
     if (!s) continue;
     const c = xmlEscape(colors[s.color]);
     const rawLabel = fitText(eventLabel(it.event), Math.min(220, v.pxPerCol * 6) - 8);

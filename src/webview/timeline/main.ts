@@ -3,15 +3,17 @@
 // typed protocol (src/shared/timelineProtocol.ts), and keeps its view state with setState.
 import type { TraceEventKind, Party } from '../../simulator/trace/events';
 import type {
-  ExportFormat, HostToWebview, SeekMatch, TimelineFilter, TimelineItem, TimelineSessionInfo, TimelineViewState, WebviewToHost,
+  AxisMode, ExportFormat, HostToWebview, SeekMatch, TimelineFilter, TimelineItem, TimelineSessionInfo, TimelineViewState, WebviewToHost,
 } from '../../shared/timelineProtocol';
-import { isHostToWebview } from '../../shared/timelineProtocol';
+import { isHostToWebview, MAX_DROPPED_LOG_BYTES } from '../../shared/timelineProtocol';
 import { eventDescription, eventLabel, filterIsEmpty, isAlarm, shortMsgtype } from '../../shared/timelineData';
 import {
   type ColorToken, type LaneLayout, type Viewport, GUTTER_W, PHASE_H, RULER_H, RUN_HEADER_H,
-  buildLanes, clampViewport, colToX, ensureVisible, fitAll, focusColumn, fitText, hitTest, labelsFit, panBy, rulerTicks,
+  MIN_PX_PER_COL, buildLanes, clampViewport, colToX, ensureVisible, fitAll, focusColumn, fitText, hitTest, itemPos, labelsFit, panBy, rulerMarks,
   shapeOf, shapeSpan, visibleRange, wantedWindow, windowServes, zoomAt,
 } from './layout';
+import { formatDuration } from '../../shared/timeAxis';
+import { droppedUri } from './drop';
 import { type Palette, renderSvg } from './layoutSvg';
 
 interface VsCodeApi {
@@ -36,6 +38,9 @@ interface WindowData {
   total: number;
   items: TimelineItem[];
   filterKey: string;
+  /** The axis its from/to are in, and the zoom it was asked for (time layout). */
+  axis: AxisMode;
+  pxPerCol: number;
 }
 
 const restored = readState();
@@ -53,9 +58,34 @@ let win: WindowData | null = null;
 let nextRequestId = 1;
 let latestWindowRequest = 0;
 let pendingWindowKey = '';
-const pendingSeeks = new Map<number, (col: number | null) => void>();
+const pendingSeeks = new Map<number, (found: Found) => void>();
 let palette: Palette = readPalette();
 let useRestoredView = !!restored;
+/** The user's choice of layout for a log (a simulated run is always laid out by sequence). */
+let axisPref: AxisMode | undefined = restored?.axis;
+/** The stepper's time-axis position (a log laid out by time). */
+let positionAt: number | null = null;
+/** Pending window request's axis and zoom. */
+let pendingWindowMeta: { axis: AxisMode; pxPerCol: number } = { axis: 'sequence', pxPerCol: 1 };
+
+/** The layout in effect: 'time' for a log's session unless the user chose 'sequence'. */
+function axisMode(): AxisMode {
+  return info?.mode === 'single' && info.timeAxis && (axisPref ?? 'time') === 'time' ? 'time' : 'sequence';
+}
+/** The x axis's length: columns, or the time axis's extent (µs). */
+function ext(): number {
+  return axisMode() === 'time' && info?.timeAxis ? Math.max(1, info.timeAxis.extent) : total;
+}
+/** The zoom-out limit: time axes of long logs need to fit seconds into a few hundred pixels. */
+function minPx(): number {
+  return axisMode() === 'time' ? 1e-7 : MIN_PX_PER_COL;
+}
+const pos = (it: TimelineItem): number => itemPos(it, axisMode());
+/** Where the stepper's cursor is drawn: its column, or its time-axis position. */
+function positionPos(): number | null {
+  if (position === null || position < 0) return null;
+  return axisMode() === 'time' ? positionAt : position;
+}
 
 /** Measurements the tests and the benchmark read. */
 interface Stats {
@@ -81,7 +111,7 @@ function saveState(): void {
   saveTimer = window.setTimeout(() => {
     saveTimer = undefined;
     const s: TimelineViewState = {
-      version: 1, start: view.start, pxPerCol: view.pxPerCol, selected, filter, listView, follow, mode: info?.mode ?? 'single',
+      version: 1, start: view.start, pxPerCol: view.pxPerCol, selected, filter, listView, follow, mode: info?.mode ?? 'single', axis: axisMode(),
     };
     api.setState(s);
   }, 100);
@@ -147,6 +177,18 @@ if (filter.search) searchInput.value = filter.search;
 filterOnSearch.addEventListener('change', () => setFilter({ ...filter, search: filterOnSearch.checked ? searchInput.value : undefined }));
 searchInput.addEventListener('input', () => { if (filterOnSearch.checked) setFilter({ ...filter, search: searchInput.value }); });
 
+const axisSelect = el('select', { id: 'tl-axis', 'aria-label': 'Lay the log out by sequence or by its real time', title: 'Axis: one column per event, or the log\'s real time (long idle gaps cut out and marked)' });
+axisSelect.append(el('option', { value: 'time' }, 'Time axis'), el('option', { value: 'sequence' }, 'Sequence axis'));
+axisSelect.hidden = true;
+axisSelect.addEventListener('change', () => {
+  const keep = selectedItem;
+  axisPref = axisSelect.value === 'sequence' ? 'sequence' : 'time';
+  win = null;
+  pendingWindowKey = '';
+  view = fitAll(ext(), view.width, view.height, minPx());
+  if (keep) selectedItem = keep;
+  afterViewChange();
+});
 const followBtn = iconButton('tl-follow', 'debug-step-over', 'Follow the stepper', () => { follow = !follow; syncToggles(); if (follow && position !== null) revealCol(position); saveState(); });
 const listBtn = iconButton('tl-list-toggle', 'list-flat', 'Show event list', () => { listView = !listView; syncToggles(); renderList(); saveState(); });
 toolbar.append(
@@ -158,6 +200,7 @@ toolbar.append(
   iconButton('tl-zoom-in', 'zoom-in', 'Zoom in', () => zoomCenter(1.5), '+ / W'),
   iconButton('tl-zoom-out', 'zoom-out', 'Zoom out', () => zoomCenter(1 / 1.5), '- / S'),
   iconButton('tl-fit', 'screen-full', 'Fit the whole trace', () => fit(), 'F'),
+  axisSelect,
   followBtn,
   listBtn,
   partyGroup,
@@ -178,6 +221,7 @@ legend.append(
   el('span', { class: 'tl-key tl-key-vis' }, 'host-visible'),
   el('span', { class: 'tl-key tl-key-alarm' }, 'fault / invariant'),
   el('span', {}, '── direct  ╌╌ GHCB  ┈┈ tdcall  ○ trapped  ▲ hypervisor SynIC  △ paravisor SynIC  ┬ not delivered  ■ register write  ◆ page'),
+  el('span', { class: 'tl-muted' }, 'Shift+drop a log file here to open it'),
 );
 
 const canvasWrap = el('div', { class: 'tl-canvas-wrap' });
@@ -194,8 +238,9 @@ const details = el('aside', { id: 'tl-details', class: 'tl-details', 'aria-label
 const statusEl = el('div', { id: 'tl-status', class: 'tl-status', role: 'status' });
 const announcer = el('div', { class: 'tl-sr-only', 'aria-live': 'assertive', id: 'tl-announce' });
 const emptyEl = el('div', { id: 'tl-empty', class: 'tl-empty' }, 'No simulation yet. Run a scenario to see its timeline.');
+const dropHint = el('div', { id: 'tl-drop-hint', class: 'tl-muted tl-drop-hint' }, 'Drop a trace-cmd text or a dmesg here (hold Shift while dropping) to open it as a log.');
 const body = el('div', { class: 'tl-body' }, el('div', { class: 'tl-main' }, canvasWrap, listEl), details);
-app.append(toolbar, legend, emptyEl, body, statusEl, announcer);
+app.append(toolbar, legend, emptyEl, dropHint, body, statusEl, announcer);
 
 function syncToggles(): void {
   followBtn.setAttribute('aria-pressed', String(follow));
@@ -204,6 +249,8 @@ function syncToggles(): void {
   listBtn.classList.toggle('tl-on', listView);
   listEl.hidden = !listView;
   (document.getElementById('tl-diff-next') as HTMLElement).hidden = info?.mode !== 'compare';
+  axisSelect.hidden = !(info?.mode === 'single' && info.timeAxis);
+  axisSelect.value = axisMode();
 }
 syncToggles();
 renderDetails();
@@ -277,7 +324,7 @@ function resize(): void {
     canvas.style.width = `${width}px`;
     canvas.style.height = `${height}px`;
   }
-  view = clampViewport({ ...view, width, height }, total);
+  view = clampViewport({ ...view, width, height }, ext(), minPx());
 }
 
 function setColor(c: string): void {
@@ -319,11 +366,25 @@ function draw(): void {
   ctx.fillStyle = palette.muted;
   ctx.strokeStyle = palette.border;
   ctx.lineWidth = 1;
-  for (const t of rulerTicks(view, total)) {
-    const x = colToX(view, t);
-    ctx.beginPath(); ctx.moveTo(x, RULER_H - 5); ctx.lineTo(x, RULER_H); ctx.stroke();
-    ctx.fillText(String(t), x + 2, 12);
+  const marks = rulerMarks(view, ext(), axisMode() === 'time' ? info?.timeAxis : undefined);
+  for (const t of marks.ticks) {
+    ctx.beginPath(); ctx.moveTo(t.x, RULER_H - 5); ctx.lineTo(t.x, RULER_H); ctx.stroke();
+    ctx.fillText(t.label, t.x + 2, 12);
   }
+  // Cut gaps of the time axis: a shaded band with the time it skips.
+  for (const b of marks.breaks) {
+    if (b.x + b.width < GUTTER_W || b.x > w) continue;
+    ctx.fillStyle = palette.laneAlt;
+    ctx.fillRect(b.x, RULER_H, Math.max(2, b.width), layout.height - RULER_H);
+    ctx.strokeStyle = palette.muted;
+    ctx.setLineDash([2, 3]);
+    ctx.beginPath(); ctx.moveTo(b.x, RULER_H); ctx.lineTo(b.x, layout.height); ctx.moveTo(b.x + b.width, RULER_H); ctx.lineTo(b.x + b.width, layout.height); ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.fillStyle = palette.muted;
+    ctx.fillText(b.label, b.x + 2, RULER_H + PHASE_H - 5);
+    ctx.strokeStyle = palette.border;
+  }
+  ctx.fillStyle = palette.muted;
   ctx.beginPath(); ctx.moveTo(GUTTER_W, RULER_H + PHASE_H); ctx.lineTo(w, RULER_H + PHASE_H); ctx.stroke();
 
   ctx.save();
@@ -332,11 +393,11 @@ function draw(): void {
   ctx.clip();
   let drawn = 0;
   if (win) {
-    const { from, to } = visibleRange(view, total);
+    const { from, to } = visibleRange(view, ext());
     const items = win.items;
-    const lo = lowerBound(items, from - 1);
+    const lo = lowerBoundPos(items, from - 1);
     // Columns only in one run (compare mode).
-    for (let i = lo; i < items.length && items[i].col <= to; i++) {
+    for (let i = lo; i < items.length && pos(items[i]) <= to; i++) {
       const it = items[i];
       if (!it.onlyHere) continue;
       const lanes = layout.lanes.filter((l) => l.run === it.run);
@@ -349,29 +410,32 @@ function draw(): void {
     if (win.stride > 1) {
       ctx.fillStyle = palette.muted;
       const bw = Math.max(1, view.pxPerCol * win.stride);
-      for (let i = lo; i < items.length && items[i].col <= to; i++) {
+      for (let i = lo; i < items.length && pos(items[i]) <= to; i++) {
         const c = items[i].count ?? 1;
         const hh = Math.min(PHASE_H - 4, 2 + Math.log2(c + 1) * 1.5);
-        ctx.fillRect(colToX(view, items[i].col), RULER_H + PHASE_H - hh, bw, hh);
+        ctx.fillRect(colToX(view, pos(items[i])), RULER_H + PHASE_H - hh, axisMode() === 'time' ? 2 : bw, hh);
       }
     }
-    const showLabels = labelsFit(view);
+    const showLabels = axisMode() === 'time' || labelsFit(view);
     const thinned = win.stride > 1 || view.pxPerCol < 1.5;
     let lastColor = '';
     let lastDash = '';
     // Several items per pixel column (a finer window than this zoom needs): draw one per column
     // and run, alarms always.
-    const dense = win.stride * view.pxPerCol < 1;
+    // By time (a log), the window is already bounded and events on different CPUs may share a
+    // pixel column: every one is drawn; labels and heads show wherever they do not overlap.
+    const byTime = axisMode() === 'time';
+    const dense = !byTime && win.stride * view.pxPerCol < 1;
     const lastPx = [-1, -1];
     const labelEnd = new Map<number, number>();
-    for (let i = lo; i < items.length && items[i].col <= to; i++) {
+    for (let i = lo; i < items.length && pos(items[i]) <= to; i++) {
       const it = items[i];
       if (dense && !isAlarm(it.event)) {
-        const px = Math.round(colToX(view, it.col));
+        const px = Math.round(colToX(view, pos(it)));
         if (px === lastPx[it.run]) continue;
         lastPx[it.run] = px;
       }
-      const s = shapeOf(it, layout, view);
+      const s = shapeOf(it, layout, view, axisMode());
       if (!s) continue;
       drawn++;
       const color = palette[s.color as ColorToken];
@@ -382,7 +446,7 @@ function draw(): void {
         ctx.lineWidth = s.width;
         const dir = s.y2 > s.y1 ? 1 : -1;
         ctx.beginPath(); ctx.moveTo(s.x, s.y1); ctx.lineTo(s.x, s.y2 - dir * 5); ctx.stroke();
-        if (view.pxPerCol >= 3) {
+        if (byTime || view.pxPerCol >= 3) {
           if (lastDash !== '') { ctx.setLineDash([]); lastDash = ''; }
           if (s.head === 'bar') {
             ctx.lineWidth = 2;
@@ -397,7 +461,7 @@ function draw(): void {
         if (showLabels) {
           // A label runs right from its arrow until the next label on the same line would start.
           const ly = Math.round(s.y1 + dir * 12);
-          const text = fitText(eventLabel(it.event), Math.min(220, view.pxPerCol * 6) - 8);
+          const text = fitText(eventLabel(it.event), byTime ? 160 : Math.min(220, view.pxPerCol * 6) - 8);
           if (text && s.x + 4 >= (labelEnd.get(ly) ?? -Infinity)) {
             ctx.fillStyle = palette.fg;
             ctx.fillText(text, s.x + 4, ly);
@@ -413,7 +477,7 @@ function draw(): void {
         }
       } else if (s.type === 'mark') {
         if (lastDash !== '') { ctx.setLineDash([]); lastDash = ''; }
-        const r = view.pxPerCol < 2 ? 1.5 : s.size / 2 + 1;
+        const r = !byTime && view.pxPerCol < 2 ? 1.5 : s.size / 2 + 1;
         ctx.lineWidth = 1;
         if (s.shape === 'square') ctx.fillRect(s.x - r, s.y - r, 2 * r, 2 * r);
         else if (s.shape === 'diamond') { ctx.beginPath(); ctx.moveTo(s.x, s.y - r); ctx.lineTo(s.x + r, s.y); ctx.lineTo(s.x, s.y + r); ctx.lineTo(s.x - r, s.y); ctx.closePath(); ctx.fill(); }
@@ -439,8 +503,9 @@ function draw(): void {
     ctx.setLineDash([]);
   }
   // The stepper's position.
-  if (position !== null && position >= 0) {
-    const x = colToX(view, position);
+  const cursorPos = positionPos();
+  if (cursorPos !== null) {
+    const x = colToX(view, cursorPos);
     ctx.strokeStyle = palette.cursor;
     ctx.lineWidth = 1.5;
     ctx.setLineDash([4, 2]);
@@ -451,7 +516,7 @@ function draw(): void {
   }
   // The selection.
   if (selectedItem) {
-    const s = shapeOf(selectedItem, layout, view);
+    const s = shapeOf(selectedItem, layout, view, axisMode());
     if (s) {
       const span = shapeSpan(s, layout, selectedItem.run);
       ctx.strokeStyle = focusColor();
@@ -485,6 +550,17 @@ function draw(): void {
   if (listView) renderList();
 }
 
+/** The first item at or after an axis position (items are in column order, and so in position order). */
+function lowerBoundPos(items: readonly TimelineItem[], p: number): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (pos(items[mid]) < p) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
 function lowerBound(items: readonly TimelineItem[], col: number): number {
   let lo = 0;
   let hi = items.length;
@@ -497,8 +573,14 @@ function lowerBound(items: readonly TimelineItem[], col: number): number {
 
 function renderStatus(): void {
   if (!info) { statusEl.textContent = ''; return; }
-  const { from, to } = visibleRange(view, total);
-  const parts = [`${total} ${info.mode === 'compare' ? 'aligned rows' : 'events'}`, `showing ${from}–${Math.max(from, to - 1)}`];
+  const { from, to } = visibleRange(view, ext());
+  const parts = [`${total} ${info.mode === 'compare' ? 'aligned rows' : 'events'}`];
+  const ta = info.timeAxis;
+  if (axisMode() === 'time' && ta) {
+    parts.push(`time axis${ta.segments.length > 1 ? `: ${ta.segments.length - 1} gap${ta.segments.length > 2 ? 's' : ''} over ${formatDuration(ta.breakAfterNs)} cut` : ''}`);
+    if (ta.unknownTimes) parts.push(`${ta.unknownTimes} without a time (at the previous record's)`);
+  } else parts.push(`showing ${from}–${Math.max(from, to - 1)}`);
+  if (info.cpus && info.cpus.unknown) parts.push(info.cpus.count ? 'some records name no CPU (cpu ?)' : 'the log names no CPU (cpu ?)');
   if (win && win.stride > 1) parts.push(`1 of ${win.stride} per column`);
   if (!filterIsEmpty(filter)) parts.push('filtered');
   if (position !== null && position >= 0) parts.push(`stepper at #${position}`);
@@ -511,13 +593,13 @@ function renderStatus(): void {
 let listKey = '';
 function renderList(): void {
   if (!listView || !win) { if (!listView) listEl.replaceChildren(); return; }
-  const { from, to } = visibleRange(view, total);
+  const { from, to } = visibleRange(view, ext());
   const items = win.items;
   const key = `${from}:${to}:${items.length}:${win.from}:${win.stride}:${selected?.col}:${selected?.run}`;
   if (key === listKey) return;
   listKey = key;
   const rows: HTMLElement[] = [];
-  for (let i = lowerBound(items, from); i < items.length && items[i].col < to && rows.length < 400; i++) {
+  for (let i = lowerBoundPos(items, from); i < items.length && pos(items[i]) < to && rows.length < 400; i++) {
     const it = items[i];
     const isSel = !!selected && selected.col === it.col && selected.run === it.run;
     const desc = (info?.mode === 'compare' ? `${info.runs[it.run]}: ` : '') + eventDescription(it.event) + (it.onlyHere ? ' (only in this run)' : '');
@@ -551,7 +633,11 @@ function renderDetails(): void {
     details.replaceChildren(el('p', { class: 'tl-muted' }, 'Select an event to see its decoded form.'));
     return;
   }
-  const rows: [string, string][] = [['seq', String(e.seq)], ['kind', e.kind], ['time', `${e.time} ns`], ['vp', e.vp === null ? '—' : String(e.vp)], ['phase', e.phase.join(' › ') || '—']];
+  const unknown = new Set(e.log?.unknown ?? []);
+  const rows: [string, string][] = e.log
+    // A log's record: its own seconds and CPU, "unknown" for what the log does not give.
+    ? [['seq', String(e.seq)], ['kind', e.kind], ['time', unknown.has('time') ? 'unknown (not in the log)' : `${(e.time / 1e9).toFixed(6)} s`], ['cpu', e.vp === null ? 'unknown (not in the log)' : String(e.vp)], ['log line', String(e.log.line)]]
+    : [['seq', String(e.seq)], ['kind', e.kind], ['time', `${e.time} ns`], ['vp', e.vp === null ? '—' : String(e.vp)], ['phase', e.phase.join(' › ') || '—']];
   if (info?.mode === 'compare') rows.unshift(['run', info.runs[selectedItem.run] + (selectedItem.onlyHere ? ' (only here)' : '')]);
   let decoded: unknown = null;
   let hex: string | null = null;
@@ -599,7 +685,7 @@ function selectItem(it: TimelineItem, notify: boolean): void {
 }
 
 function revealCol(col: number): void {
-  view = ensureVisible(view, col, total);
+  view = ensureVisible(view, col, ext());
   afterViewChange();
 }
 
@@ -610,17 +696,17 @@ function afterViewChange(): void {
 }
 
 function zoomCenter(f: number): void {
-  const x = selectedItem ? colToX(view, selectedItem.col) : GUTTER_W + (view.width - GUTTER_W) / 2;
-  view = zoomAt(view, Math.min(view.width, Math.max(GUTTER_W, x)), f, total);
+  const x = selectedItem ? colToX(view, pos(selectedItem)) : GUTTER_W + (view.width - GUTTER_W) / 2;
+  view = zoomAt(view, Math.min(view.width, Math.max(GUTTER_W, x)), f, ext(), minPx());
   afterViewChange();
 }
 
 function fit(): void {
-  view = fitAll(total, view.width, view.height);
+  view = fitAll(ext(), view.width, view.height, minPx());
   afterViewChange();
 }
 
-function seekHost(from: number, dir: 1 | -1, match: SeekMatch): Promise<number | null> {
+function seekHost(from: number, dir: 1 | -1, match: SeekMatch): Promise<Found> {
   const requestId = nextRequestId++;
   return new Promise((resolve) => {
     pendingSeeks.set(requestId, resolve);
@@ -639,19 +725,24 @@ async function step(dir: 1 | -1, match: SeekMatch): Promise<void> {
     if (dir > 0) { while (i < items.length && (items[i].col <= from || items[i].run !== run)) i++; }
     else { i--; while (i >= 0 && (items[i].col >= from || items[i].run !== run)) i--; }
     const it = items[i];
-    if (it && it.col >= win.from && it.col < win.to) { focusItem(it); return; }
-    if (!it && ((dir > 0 && win.to >= total) || (dir < 0 && win.from <= 0))) return;
+    if (it && pos(it) >= win.from && pos(it) < win.to) { focusItem(it); return; }
+    if (!it && ((dir > 0 && win.to >= ext()) || (dir < 0 && win.from <= 0))) return;
   }
-  const col = await seekHost(from, dir, match);
+  const found = await seekHost(from, dir, match);
+  const col = found.col;
   if (col === null) { announcer.textContent = 'No more events in that direction.'; return; }
-  view = focusColumn(view, col, total);
-  await ensureWindowFor(col);
-  const it = itemAt(col, run) ?? itemAt(col, run === 0 ? 1 : 0);
+  if (axisMode() === 'time' && found.at !== undefined) view = ensureVisible(view, found.at, ext());
+  else view = focusColumn(view, col, total);
+  await ensureWindowFor(col, found.at);
+  // A log's window may be thinned there (time layout): the host sent the event with the answer.
+  const it = itemAt(col, run) ?? itemAt(col, run === 0 ? 1 : 0) ?? found.item ?? null;
   if (it) focusItem(it);
 }
 
+interface Found { col: number | null; at?: number; item?: TimelineItem }
+
 function focusItem(it: TimelineItem): void {
-  view = ensureVisible(view, it.col, total);
+  view = ensureVisible(view, pos(it), ext());
   selectItem(it, true);
   afterViewChange();
 }
@@ -674,7 +765,7 @@ function setFilter(f: TimelineFilter): void {
   filter = f;
   win = null;
   pendingWindowKey = '';
-  if (info) layout = buildLanes(info.vpCount, info.runs, filter.hiddenParties ?? []);
+  if (info) layout = buildLanes(info.vpCount, info.runs, filter.hiddenParties ?? [], info.cpus);
   resize();
   saveState();
   requestWindowIfNeeded();
@@ -683,11 +774,15 @@ function setFilter(f: TimelineFilter): void {
 
 function exportAs(format: ExportFormat): void {
   if (!info) return;
-  const { from, to } = visibleRange(view, total);
+  const { from, to } = visibleRange(view, ext());
+  const timeAxis = axisMode() === 'time' ? info.timeAxis : undefined;
+  const inView = win ? win.items.filter((it) => pos(it) >= from && pos(it) < to) : [];
   const content = format === 'svg' && win
-    ? renderSvg(win.items.filter((it) => it.col >= from && it.col < to), layout, view, total, palette, { title: info.title, cursor: position })
+    ? renderSvg(inView, layout, view, ext(), palette, { title: info.title, cursor: positionPos(), ...(timeAxis ? { timeAxis } : {}) })
     : undefined;
-  post({ type: 'export', format, from, to, filter, content });
+  // The host exports columns: by time, the columns of the events in view.
+  const cols = timeAxis ? { from: inView.length ? inView[0].col : 0, to: inView.length ? inView[inView.length - 1].col + 1 : 0 } : { from, to };
+  post({ type: 'export', format, from: cols.from, to: cols.to, filter, content });
 }
 
 canvas.addEventListener('keydown', (ev) => {
@@ -700,13 +795,13 @@ canvas.addEventListener('keydown', (ev) => {
   else if (k === 'x' || k === 'X') void step(k === 'x' ? 1 : -1, { by: 'difference' });
   else if (k === '+' || k === '=' || k === 'w' || k === 'W') zoomCenter(1.5);
   else if (k === '-' || k === '_' || k === 's' || k === 'S') zoomCenter(1 / 1.5);
-  else if (k === 'a' || k === 'A') { view = panBy(view, -view.width / 8, total); afterViewChange(); }
-  else if (k === 'd' || k === 'D') { view = panBy(view, view.width / 8, total); afterViewChange(); }
-  else if (k === 'PageUp' || k === 'PageDown') { view = panBy(view, (k === 'PageDown' ? 1 : -1) * (view.width - GUTTER_W) * 0.9, total); afterViewChange(); }
-  else if (k === 'Home') { view = clampViewport({ ...view, start: 0 }, total); afterViewChange(); }
-  else if (k === 'End') { view = clampViewport({ ...view, start: total }, total); afterViewChange(); }
+  else if (k === 'a' || k === 'A') { view = panBy(view, -view.width / 8, ext()); afterViewChange(); }
+  else if (k === 'd' || k === 'D') { view = panBy(view, view.width / 8, ext()); afterViewChange(); }
+  else if (k === 'PageUp' || k === 'PageDown') { view = panBy(view, (k === 'PageDown' ? 1 : -1) * (view.width - GUTTER_W) * 0.9, ext()); afterViewChange(); }
+  else if (k === 'Home') { view = clampViewport({ ...view, start: 0 }, ext(), minPx()); afterViewChange(); }
+  else if (k === 'End') { view = clampViewport({ ...view, start: ext() }, ext(), minPx()); afterViewChange(); }
   else if (k === 'f' || k === 'F') fit();
-  else if (k === 'c' || k === 'C') { if (position !== null && position >= 0) revealCol(position); }
+  else if (k === 'c' || k === 'C') { const p = positionPos(); if (p !== null) revealCol(p); }
   else if (k === 'l' || k === 'L') listBtn.click();
   else if (k === 'Enter' && selectedItem) post({ type: 'openDecoded', seq: selectedItem.event.seq, run: selectedItem.run });
   else if (k === 'Escape') { selected = null; selectedItem = null; renderDetails(); invalidate(); saveState(); }
@@ -725,7 +820,7 @@ canvas.addEventListener('pointermove', (ev) => {
   const dx = ev.clientX - drag.x;
   if (Math.abs(dx) > 3) drag.moved = true;
   if (drag.moved) {
-    view = clampViewport({ ...view, start: drag.start - dx / view.pxPerCol }, total);
+    view = clampViewport({ ...view, start: drag.start - dx / view.pxPerCol }, ext(), minPx());
     afterViewChange();
   }
 });
@@ -734,7 +829,7 @@ canvas.addEventListener('pointerup', (ev) => {
   drag = null;
   if (d && !d.moved && win) {
     const r = canvas.getBoundingClientRect();
-    const it = hitTest(win.items, layout, view, ev.clientX - r.left, ev.clientY - r.top, 8);
+    const it = hitTest(win.items, layout, view, ev.clientX - r.left, ev.clientY - r.top, 8, axisMode());
     if (it) selectItem(it, true);
   }
 });
@@ -742,26 +837,65 @@ canvas.addEventListener('wheel', (ev) => {
   ev.preventDefault();
   const r = canvas.getBoundingClientRect();
   if (ev.shiftKey || Math.abs(ev.deltaX) > Math.abs(ev.deltaY)) {
-    view = panBy(view, ev.shiftKey ? ev.deltaY : ev.deltaX, total);
+    view = panBy(view, ev.shiftKey ? ev.deltaY : ev.deltaX, ext());
   } else {
-    view = zoomAt(view, ev.clientX - r.left, Math.pow(1.0015, -ev.deltaY), total);
+    view = zoomAt(view, ev.clientX - r.left, Math.pow(1.0015, -ev.deltaY), ext(), minPx());
   }
   afterViewChange();
 }, { passive: false });
 canvas.addEventListener('dblclick', (ev) => {
   const r = canvas.getBoundingClientRect();
-  view = zoomAt(view, ev.clientX - r.left, 2, total);
+  view = zoomAt(view, ev.clientX - r.left, 2, ext(), minPx());
   afterViewChange();
 });
 canvas.addEventListener('mousemove', (ev) => {
   if (drag || !win) return;
   const r = canvas.getBoundingClientRect();
-  const it = hitTest(win.items, layout, view, ev.clientX - r.left, ev.clientY - r.top, 8);
+  const it = hitTest(win.items, layout, view, ev.clientX - r.left, ev.clientY - r.top, 8, axisMode());
   canvas.title = it ? eventDescription(it.event) : '';
   canvas.style.cursor = it ? 'pointer' : 'default';
 });
 
 new ResizeObserver(() => { resize(); requestWindowIfNeeded(); invalidate(); }).observe(canvasWrap);
+
+// ---- dropping a log ---------------------------------------------------------------------------------------
+// VS Code hands a webview a drop only while Shift is held (without it, the editor area takes the
+// drop). A URI (text/uri-list, from the Explorer or the OS) goes to the host as is; a file without
+// one is read here, up to the Open Log budget, and its text goes to the host. Either way the host
+// opens it through VMBus: Open Log.
+
+async function onDrop(dt: DataTransfer): Promise<void> {
+  const uri = droppedUri((t) => { try { return dt.getData(t) ?? ''; } catch { return ''; } });
+  if (uri) {
+    announcer.textContent = 'Opening the dropped log…';
+    post({ type: 'openLog', source: { uri } });
+    return;
+  }
+  const file = dt.files && dt.files.length ? dt.files[0] : undefined;
+  if (!file) { announcer.textContent = 'Nothing to open in that drop: drop a log file.'; return; }
+  if (file.size > MAX_DROPPED_LOG_BYTES) {
+    const msg = `${file.name} is ${(file.size / 1e6).toFixed(0)} MB; logs up to ${MAX_DROPPED_LOG_BYTES / 1e6} MB open here (use vmbus-lab import for larger ones).`;
+    announcer.textContent = msg;
+    statusEl.textContent = msg;
+    return;
+  }
+  const text = await file.text();
+  announcer.textContent = `Opening ${file.name}…`;
+  post({ type: 'openLog', source: { name: file.name, text } });
+}
+
+document.addEventListener('dragover', (ev) => {
+  if (!ev.dataTransfer) return;
+  ev.preventDefault();
+  ev.dataTransfer.dropEffect = 'copy';
+  document.body.classList.add('tl-dragging');
+});
+document.addEventListener('dragleave', (ev) => { if (ev.target === document.documentElement || ev.target === document.body) document.body.classList.remove('tl-dragging'); });
+document.addEventListener('drop', (ev) => {
+  ev.preventDefault();
+  document.body.classList.remove('tl-dragging');
+  if (ev.dataTransfer) void onDrop(ev.dataTransfer);
+});
 
 // ---- windows ------------------------------------------------------------------------------------------------
 
@@ -770,19 +904,28 @@ const windowWaiters: (() => void)[] = [];
 function requestWindowIfNeeded(): void {
   if (!info || total === 0) return;
   const fk = JSON.stringify(filter);
-  if (win && win.filterKey === fk && windowServes(win, view, total)) return;
-  const want = wantedWindow(view, total);
-  const key = `${want.from}:${want.to}:${want.maxItems}:${fk}:${total}`;
+  const axis = axisMode();
+  if (win && win.filterKey === fk && win.axis === axis && (axis === 'time' ? timeWindowServes(win) : windowServes(win, view, total))) return;
+  const want = wantedWindow(view, ext());
+  const key = `${axis}:${want.from}:${want.to}:${want.maxItems}:${fk}:${total}`;
   if (key === pendingWindowKey) return;
   pendingWindowKey = key;
+  pendingWindowMeta = { axis, pxPerCol: view.pxPerCol };
   const requestId = nextRequestId++;
   latestWindowRequest = requestId;
   stats.windowsRequested++;
-  post({ type: 'requestWindow', requestId, from: want.from, to: want.to, filter, maxItems: want.maxItems });
+  post({ type: 'requestWindow', requestId, from: want.from, to: want.to, filter, maxItems: want.maxItems, ...(axis === 'time' ? { axis } : {}) });
 }
 
-function ensureWindowFor(col: number): Promise<void> {
-  if (win && col >= win.from && col < win.to && win.stride === 1) return Promise.resolve();
+/** A time-axis window serves while it covers the view and the zoom is within a factor 2 of its own. */
+function timeWindowServes(w: WindowData): boolean {
+  const { from, to } = visibleRange(view, ext());
+  return from >= w.from && to <= w.to && view.pxPerCol <= w.pxPerCol * 2 && view.pxPerCol * 2 >= w.pxPerCol;
+}
+
+function ensureWindowFor(col: number, at?: number): Promise<void> {
+  const p = axisMode() === 'time' && at !== undefined ? at : col;
+  if (win && p >= win.from && p < win.to && win.stride === 1) return Promise.resolve();
   requestWindowIfNeeded();
   return new Promise((resolve) => {
     windowWaiters.push(resolve);
@@ -803,17 +946,20 @@ function applySession(i: TimelineSessionInfo): void {
   titleEl.textContent = i.mode === 'compare' ? `Compare: ${i.runs.join(' ↔ ')}` : i.title;
   document.title = `Timeline — ${i.title}`;
   emptyEl.hidden = true;
+  dropHint.hidden = true;
   body.hidden = false;
-  layout = buildLanes(i.vpCount, i.runs, filter.hiddenParties ?? []);
+  positionAt = i.positionAt ?? null;
+  layout = buildLanes(i.vpCount, i.runs, filter.hiddenParties ?? [], i.cpus);
   win = null;
   pendingWindowKey = '';
   if (!sameSession) { selectedItem = null; }
   resize();
-  if (useRestoredView && restored && restored.mode === i.mode) {
-    view = clampViewport({ ...view, start: restored.start, pxPerCol: restored.pxPerCol }, total);
+  if (useRestoredView && restored && restored.mode === i.mode && (restored.axis ?? 'sequence') === axisMode()) {
+    view = clampViewport({ ...view, start: restored.start, pxPerCol: restored.pxPerCol }, ext(), minPx());
   } else if (!sameSession) {
-    view = fitAll(total, view.width, view.height);
-    if (i.mode === 'single' && follow && position !== null && position >= 0) view = ensureVisible(view, position, total);
+    view = fitAll(ext(), view.width, view.height, minPx());
+    const p = positionPos();
+    if (i.mode === 'single' && follow && p !== null) view = ensureVisible(view, p, ext());
   }
   useRestoredView = false;
   syncToggles();
@@ -838,6 +984,7 @@ function handle(m: HostToWebview): void {
       win = null;
       emptyEl.textContent = m.reason;
       emptyEl.hidden = false;
+      dropHint.hidden = false;
       body.hidden = true;
       statusEl.textContent = '';
       break;
@@ -846,7 +993,7 @@ function handle(m: HostToWebview): void {
       if (m.requestId !== latestWindowRequest) return;
       pendingWindowKey = '';
       total = m.total;
-      win = { from: m.from, to: m.to, stride: m.stride, total: m.total, items: m.items, filterKey: JSON.stringify(filter) };
+      win = { from: m.from, to: m.to, stride: m.stride, total: m.total, items: m.items, filterKey: JSON.stringify(filter), ...pendingWindowMeta };
       const types = new Set<string>();
       for (const it of m.items) if (it.event.kind === 'message') types.add(shortMsgtype(it.event.msgtype));
       if (types.size && msgtypeList.childElementCount < 40) {
@@ -867,22 +1014,25 @@ function handle(m: HostToWebview): void {
     case 'found': {
       const r = pendingSeeks.get(m.requestId);
       pendingSeeks.delete(m.requestId);
-      r?.(m.col);
+      r?.({ col: m.col, ...(m.at !== undefined ? { at: m.at } : {}), ...(m.item ? { item: m.item } : {}) });
       break;
     }
     case 'cursor': {
       position = m.position;
+      positionAt = m.at ?? null;
       if (m.total !== total) { total = m.total; if (info) info.total = total; }
-      if (follow && position >= 0) view = ensureVisible(view, position, total);
+      const p = positionPos();
+      if (follow && p !== null) view = ensureVisible(view, p, ext());
       afterViewChange();
       break;
     }
     case 'reveal': {
       if (!info || info.mode !== 'single') break;
       const col = m.seq;
-      view = focusColumn(view, col, total);
+      if (axisMode() === 'time' && m.at !== undefined) view = ensureVisible(view, m.at, ext());
+      else view = focusColumn(view, col, total);
       afterViewChange();
-      void ensureWindowFor(col).then(() => {
+      void ensureWindowFor(col, m.at).then(() => {
         const it = itemAt(col, 0);
         if (it) selectItem(it, false);
       });
