@@ -135,7 +135,7 @@ function iconButton(id: string, icon: string, label: string, onClick: () => void
 
 const app = document.getElementById('app') ?? document.body.appendChild(el('div', { id: 'app' }));
 const toolbar = el('div', { class: 'tl-toolbar', role: 'toolbar', 'aria-label': 'Timeline tools' });
-const titleEl = el('span', { class: 'tl-title', id: 'tl-title' }, 'VMBus timeline');
+const titleEl = el('span', { class: 'tl-title', id: 'tl-title', title: 'Hold Shift and drop a trace-cmd text or a dmesg on the panel to open it as a log' }, 'VMBus timeline');
 const partyBoxes = new Map<Party, HTMLInputElement>();
 const partyGroup = el('span', { class: 'tl-group', role: 'group', 'aria-label': 'Lanes shown' });
 for (const p of ['guest', 'paravisor', 'hypervisor', 'host'] as Party[]) {
@@ -221,7 +221,6 @@ legend.append(
   el('span', { class: 'tl-key tl-key-vis' }, 'host-visible'),
   el('span', { class: 'tl-key tl-key-alarm' }, 'fault / invariant'),
   el('span', {}, '── direct  ╌╌ GHCB  ┈┈ tdcall  ○ trapped  ▲ hypervisor SynIC  △ paravisor SynIC  ┬ not delivered  ■ register write  ◆ page'),
-  el('span', { class: 'tl-muted' }, 'Shift+drop a log file here to open it'),
 );
 
 const canvasWrap = el('div', { class: 'tl-canvas-wrap' });
