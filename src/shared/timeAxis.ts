@@ -2,7 +2,7 @@
 // long idle gaps cut out of the axis ("broken axis") so a 2-second pause between two bursts of
 // microsecond-spaced records does not squeeze both bursts into a pixel. Positions are in axis
 // microseconds: inside a segment, one axis µs is one real µs; a gap longer than `breakAfterNs` is
-// drawn as `breakAfterNs` wide and marked as a break with the time it skips. Pure: the panel host
+// drawn `gapWidthNs` wide (a few typical gaps) and marked as a break with the time it skips. Pure: the panel host
 // maps windows with it, the webview draws ticks with it, tests check it in plain Node.
 import type { TraceEvent } from '../simulator/trace/events';
 
@@ -23,8 +23,10 @@ export interface TimeAxisInfo {
   segments: TimeSegment[];
   /** Axis length (µs): the last event's position. */
   extent: number;
-  /** A gap longer than this (ns) is cut out of the axis and drawn this wide. */
+  /** A gap longer than this (ns) is cut out of the axis. */
   breakAfterNs: number;
+  /** How wide a cut gap is drawn (ns of axis): GAP_WIDTH_FACTOR median gaps, at most breakAfterNs. */
+  gapWidthNs: number;
   /** Events whose time the log does not give (they sit at the previous record's time). */
   unknownTimes: number;
 }
@@ -33,6 +35,8 @@ export interface TimeAxisInfo {
 export const MIN_BREAK_NS = 1_000_000;
 /** A gap is cut when it is this many times the median gap between consecutive events. */
 export const BREAK_FACTOR = 20;
+/** A cut gap is drawn as wide as this many median gaps (at least 1 µs, at most the threshold). */
+export const GAP_WIDTH_FACTOR = 5;
 /** At most this many segments (the threshold doubles until the gaps fit). */
 export const MAX_SEGMENTS = 1000;
 
@@ -69,6 +73,7 @@ export function buildTimeAxis(events: ArrayLike<TraceEvent>): TimeAxis {
     if (breaks < MAX_SEGMENTS) break;
     breakAfterNs *= 2;
   }
+  const gapWidthNs = Math.min(breakAfterNs, Math.max(1000, GAP_WIDTH_FACTOR * median));
   const at = new Float64Array(n);
   const segments: TimeSegment[] = [];
   if (n > 0) segments.push({ at: 0, t: t[0], dur: 0, col: 0 });
@@ -76,14 +81,14 @@ export function buildTimeAxis(events: ArrayLike<TraceEvent>): TimeAxis {
     const dt = t[i] - t[i - 1];
     const seg = segments[segments.length - 1];
     if (dt > breakAfterNs) {
-      at[i] = at[i - 1] + breakAfterNs / 1000;
+      at[i] = at[i - 1] + gapWidthNs / 1000;
       segments.push({ at: at[i], t: t[i], dur: 0, col: i });
     } else {
       at[i] = at[i - 1] + dt / 1000;
       seg.dur = t[i] - seg.t;
     }
   }
-  return { at, info: { segments, extent: n ? at[n - 1] : 0, breakAfterNs, unknownTimes } };
+  return { at, info: { segments, extent: n ? at[n - 1] : 0, breakAfterNs, gapWidthNs, unknownTimes } };
 }
 
 /** The segment a real time (ns) falls in, or undefined when it lies in a cut gap or outside the log. */
@@ -127,7 +132,9 @@ export interface TimeTick {
 /**
  * Real-time ruler ticks between axis positions [from, to] (µs) at `pxPerUs`: a 1-2-5 step of
  * real time leaving at least `minPx` between labels, placed inside segments only (a cut gap has
- * no time of its own to tick). Labels are the log's seconds with the step's decimals.
+ * no time of its own to tick). Labels are the log's seconds with the step's decimals. A segment
+ * that does not start on the step gets a tick at its start with the log's µs, so every burst is
+ * placed in time.
  */
 export function timeTicks(axis: TimeAxisInfo, from: number, to: number, pxPerUs: number, minPx = 90): TimeTick[] {
   const minNs = (minPx / Math.max(pxPerUs, 1e-12)) * 1000;
@@ -142,8 +149,11 @@ export function timeTicks(axis: TimeAxisInfo, from: number, to: number, pxPerUs:
     if (segEnd < from || seg.at > to) continue;
     const tFrom = seg.t + Math.max(0, from - seg.at) * 1000;
     const tTo = seg.t + Math.min(seg.dur, (to - seg.at) * 1000);
+    const startTick = seg.t % step !== 0 && seg.at >= from;
+    if (startTick) ticks.push({ at: seg.at, t: seg.t, label: `${(seg.t / 1e9).toFixed(Math.max(6, decimals))}s` });
     for (let k = Math.ceil(tFrom / step); k * step <= tTo; k++) {
       const tt = k * step;
+      if (startTick && tt - seg.t < minNs) continue;
       ticks.push({ at: seg.at + (tt - seg.t) / 1000, t: tt, label: `${(tt / 1e9).toFixed(decimals)}s` });
       if (ticks.length > 2000) return ticks;
     }
@@ -156,7 +166,7 @@ export function axisBreaks(axis: TimeAxisInfo, from: number, to: number): { at: 
   const out: { at: number; width: number; skippedNs: number }[] = [];
   const s = axis.segments;
   for (let i = 1; i < s.length; i++) {
-    const width = axis.breakAfterNs / 1000;
+    const width = axis.gapWidthNs / 1000;
     const start = s[i].at - width;
     if (s[i].at < from || start > to) continue;
     out.push({ at: start, width, skippedNs: s[i].t - (s[i - 1].t + s[i - 1].dur) });

@@ -389,11 +389,11 @@ describe('timeline webview (Chromium)', function () {
     const reqs = await posted(page, 'requestWindow');
     assert.equal(reqs[reqs.length - 1].axis, 'time');
     assert.equal(await page.evaluate(() => window.__timelineStats.lastDrawnItems), log.events.length);
-    // Line 12 (seq 8, GPADL_HEADER on [001] at 1.410000): axis position 299 µs + 1 ms break = 1299 µs.
+    // Line 12 (seq 8, GPADL_HEADER on [001] at 1.410000): axis position 299 µs + a 250 µs break = 549 µs.
     // Lanes: cpu0, cpu1, paravisor, hypervisor, host.
     const v = await view(page);
     const box = await canvasBox(page);
-    await page.mouse.click(box.x + LAYOUT.GUTTER_W + (1299 + 0.5 - v.start) * v.pxPerCol, box.y + (laneY(1) + laneY(4)) / 2);
+    await page.mouse.click(box.x + LAYOUT.GUTTER_W + (549 + 0.5 - v.start) * v.pxPerCol, box.y + (laneY(1) + laneY(4)) / 2);
     const sel = await lastSelect(page);
     assert.equal(sel.seq, 8);
     assert.match(await page.textContent('#tl-details'), /time1\.410000 s/);

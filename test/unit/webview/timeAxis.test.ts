@@ -73,11 +73,12 @@ describe('log timeline: the broken time axis', () => {
     // ×20 = 1 ms, which is also the floor.
     assert.strictEqual(axis.info.breakAfterNs, MIN_BREAK_NS);
     assert.deepStrictEqual(axis.info.segments.map((s) => [s.t, s.dur, s.col]), [[1203001000, 299000, 0], [1410000000, 150000, 8], [1520000000, 10000, 12]]);
-    // Axis: 299 µs, a 1 ms break, 150 µs, a 1 ms break, 10 µs.
-    assert.deepStrictEqual(axis.info.segments.map((s) => s.at), [0, 1299, 2449]);
-    assert.strictEqual(axis.info.extent, 2459);
+    // A cut gap is drawn 5 median gaps (250 µs) wide. Axis: 299 µs, a 250 µs break, 150 µs, a 250 µs break, 10 µs.
+    assert.strictEqual(axis.info.gapWidthNs, 250000);
+    assert.deepStrictEqual(axis.info.segments.map((s) => s.at), [0, 549, 949]);
+    assert.strictEqual(axis.info.extent, 959);
     const breaks = axisBreaks(axis.info, 0, axis.info.extent);
-    assert.deepStrictEqual(breaks.map((b) => [b.at, b.width, b.skippedNs]), [[299, 1000, 206700000], [1449, 1000, 109850000]]);
+    assert.deepStrictEqual(breaks.map((b) => [b.at, b.width, b.skippedNs]), [[299, 250, 206700000], [699, 250, 109850000]]);
     assert.strictEqual(formatDuration(206700000), '207 ms');
     assert.strictEqual(formatDuration(2e9), '2.000 s');
     // Inside a burst one axis µs is one real µs: line 13 (1.410050) is 50 µs after line 12.
@@ -105,15 +106,16 @@ describe('log timeline: the broken time axis', () => {
     assert.strictEqual(Math.round(x2 - x1), 100);
   });
 
-  it('a 2-second idle gap between two microsecond bursts is cut to 1 ms, so both bursts stay readable', () => {
+  it('a 2-second idle gap between two microsecond bursts is cut to 50 µs, so both bursts stay readable', () => {
     const evs = at([1.0, 1.00001, 1.00002, 3.00002, 3.00003]);
     const axis = buildTimeAxis(evs);
     assert.strictEqual(axis.info.segments.length, 2);
-    // 20 µs, then the 2 s gap drawn 1 ms wide, then 10 µs: 1030 µs of axis instead of 2 000 030.
-    assert.strictEqual(axis.info.extent, 1030);
-    assert.deepStrictEqual(axisBreaks(axis.info, 0, 1030).map((b) => b.skippedNs), [2e9]);
+    // Median gap 10 µs: cut over 1 ms (the floor), drawn 5 × 10 µs wide. 20 µs, the 2 s gap as
+    // 50 µs, then 10 µs: 80 µs of axis instead of 2 000 030.
+    assert.strictEqual(axis.info.extent, 80);
+    assert.deepStrictEqual(axisBreaks(axis.info, 0, 80).map((b) => b.skippedNs), [2e9]);
     // Ticks at a 10 µs step fall inside the bursts and name the log's seconds.
-    const labels = timeTicks(axis.info, 0, 1030, 9).map((t) => t.label);
+    const labels = timeTicks(axis.info, 0, 80, 9).map((t) => t.label);
     assert.deepStrictEqual(labels, ['1.00000s', '1.00001s', '1.00002s', '3.00002s', '3.00003s']);
   });
 
@@ -144,12 +146,12 @@ describe('log timeline: windows by time', () => {
   const cols = singleRunColumns(evs);
 
   it('serves the events whose axis position lies in [from, to), each with its position', () => {
-    // [1299, 1449]: the second burst (lines 12–15, columns 8–11).
-    const w = serveWindow(cols, axis, { type: 'requestWindow', requestId: 1, from: 1299, to: 1449.5, filter: {}, maxItems: 100, axis: 'time' });
+    // [549, 699]: the second burst (lines 12–15, columns 8–11).
+    const w = serveWindow(cols, axis, { type: 'requestWindow', requestId: 1, from: 549, to: 699.5, filter: {}, maxItems: 100, axis: 'time' });
     assert.deepStrictEqual(w.items.map((it) => it.col), [8, 9, 10, 11]);
-    assert.deepStrictEqual(w.items.map((it) => it.at), [1299, 1349, 1399, 1449]);
+    assert.deepStrictEqual(w.items.map((it) => it.at), [549, 599, 649, 699]);
     // The window reaching the extent includes the last record.
-    const end = serveWindow(cols, axis, { type: 'requestWindow', requestId: 2, from: 2400, to: axis.info.extent, filter: {}, maxItems: 100, axis: 'time' });
+    const end = serveWindow(cols, axis, { type: 'requestWindow', requestId: 2, from: 900, to: axis.info.extent, filter: {}, maxItems: 100, axis: 'time' });
     assert.deepStrictEqual(end.items.map((it) => it.col), [12, 13]);
   });
 
@@ -157,7 +159,7 @@ describe('log timeline: windows by time', () => {
     const w = serveWindow(cols, axis, { type: 'requestWindow', requestId: 3, from: 0, to: 3, filter: {}, maxItems: 100 });
     assert.deepStrictEqual(w.items.map((it) => [it.col, it.at]), [[0, 0], [1, 49], [2, 50]]);
     const f = serveSeek(cols, axis, { type: 'seek', requestId: 4, from: 7, dir: 1, match: { by: 'any' }, filter: {} });
-    assert.deepStrictEqual([f.col, f.at, f.item?.event.seq], [8, 1299, 8]);
+    assert.deepStrictEqual([f.col, f.at, f.item?.event.seq], [8, 549, 8]);
     const plain = serveWindow(cols, undefined, { type: 'requestWindow', requestId: 5, from: 0, to: 2, filter: {}, maxItems: 100 });
     assert.ok(plain.items.every((it) => it.at === undefined));
   });
@@ -165,16 +167,19 @@ describe('log timeline: windows by time', () => {
   it('the SVG export by time puts the ruler in seconds and marks the cut gaps', () => {
     const palette = new Proxy({}, { get: () => '#888' }) as Palette;
     const layout = buildLanes(2, ['log'], [], { count: 2, unknown: false });
-    const v: Viewport = { start: -0.5, pxPerCol: 0.4, width: 136 + 1000, height: 300 };
+    const v: Viewport = { start: -0.5, pxPerCol: 1, width: 136 + 1000, height: 300 };
     const items = serveWindow(cols, axis, { type: 'requestWindow', requestId: 6, from: 0, to: axis.info.extent, filter: {}, maxItems: 100, axis: 'time' }).items;
     const svg = renderSvg(items, layout, v, axis.info.extent, palette, { timeAxis: axis.info });
-    // A 500 µs step at this zoom: the ticks that fall inside the bursts are 1.4100 s and 1.5200 s.
+    // A 100 µs step at this zoom: the first burst starts off the step (a start tick with the log's
+    // µs, 1.203001 s, then 1.2031 s …); the others start on it (1.4100 s, 1.5200 s).
+    assert.match(svg, />1\.203001s</);
+    assert.match(svg, />1\.2032s</);
     assert.match(svg, />1\.4100s</);
     assert.match(svg, />1\.5200s</);
     assert.match(svg, /⋯ 207 ms/);
     assert.match(svg, /⋯ 110 ms/);
     // The record of line 12 is drawn at its axis position.
-    assert.ok(svg.includes(`x1="${Math.round(colToX(v, 1299) * 10) / 10}"`));
+    assert.ok(svg.includes(`x1="${Math.round(colToX(v, 549) * 10) / 10}"`));
   });
 });
 
