@@ -55,6 +55,19 @@ describe('real logs', function () {
     assert.strictEqual(session.inspect().channels.length, 1);
   });
 
+  it('a log dropped on the timeline panel (its text, read by the webview) opens through VMBus: Open Log', async () => {
+    // The panel turns the webview's 'openLog' message with a file's name and text into this call.
+    if (hub.active?.driver === 'debug') await vscode.commands.executeCommand('workbench.action.debug.stop');
+    hub.setActive(undefined);
+    const text = new TextDecoder().decode(await vscode.workspace.fs.readFile(log));
+    const ok = await vscode.commands.executeCommand<boolean>('vmbus.openLog', { droppedLog: { name: 'dropped-netvsc.trace', text } });
+    assert.strictEqual(ok, true);
+    const session = hub.active!.session;
+    // The same records as the file opened by URI: line 10 offers relid 0xe.
+    assert.strictEqual(session.events().find((e) => e.kind === 'message' && e.msgtype === 'CHANNELMSG_OFFERCHANNEL')?.log?.line, 10);
+    assert.strictEqual(hub.active!.uri?.path.endsWith('dropped-netvsc.trace'), true);
+  });
+
   it('checks the log against the model: the differences are diagnostics on the log file', async () => {
     const n = await vscode.commands.executeCommand<number | undefined>('vmbus.checkLog', log);
     assert.ok(typeof n === 'number', 'the check ran');
