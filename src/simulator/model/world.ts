@@ -102,8 +102,8 @@ export class World {
       // A listening hv_sock service: the host offers a channel per connect (OpenHCL's server has
       // no listeners of its own: it hands every connect to the relay, i.e. to the host).
       if (d.hvsockListen) {
-        if (d.host === 'host' || !this.pv) this.host.addHvsockListener(d);
-        else tracer.log('paravisor', 'warn', `hv_sock ${d.name} listens in the paravisor, but OpenHCL hands every guest connect to the host (vmbus_relay): never reached`, d.source);
+        if (d.host === 'host') this.host.addHvsockListener(d);
+        else if (this.pv) tracer.log('paravisor', 'warn', `hv_sock ${d.name} listens in the paravisor, but OpenHCL hands every guest connect to the host (vmbus_relay): never reached`, d.source);
         continue;
       }
       const ch = channelFor(d, d.instanceGuid || this.genGuid());

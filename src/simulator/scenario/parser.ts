@@ -1077,6 +1077,7 @@ class Parser {
           const g = w.need('a service GUID');
           if (g.kind !== 'guid') w.fail(`expected a service GUID, found '${g.text}'`, g);
           step.service = g.str ?? g.text.toLowerCase();
+          if (!step.service.endsWith(HVSOCK_SRV_ID_TEMPLATE_TAIL)) this.diag(file, 'warning', tokenRange(g), HVSOCK_FORM_WARNING, 'hvsock.service');
         } else {
           step.device = t.text;
           this.deviceRef(file, t, (n) => { step.device = n; });
@@ -1167,6 +1168,12 @@ class Parser {
       }
       if (!d.explicitFlags && d.cfg.host === 'paravisor') d.cfg.chnFlags |= ChnFlags.CONFIDENTIAL_RING_BUFFER;
       if (!d.cfg.instanceGuid) d.cfg.instanceGuid = deterministicGuid(seed, `instance:${d.cfg.name}`);
+    }
+    for (const r of this.hvsockRefs) {
+      const d = r.step.device !== undefined ? this.deviceByName.get(r.step.device) : undefined;
+      if (!d?.isHvSock) continue;
+      if (!d.cfg.classGuid.endsWith(HVSOCK_SRV_ID_TEMPLATE_TAIL)) this.diag(r.file, 'warning', tokenRange(r.tok), `'${d.cfg.name}': ${HVSOCK_FORM_WARNING}`, 'hvsock.service');
+      if (d.cfg.host === 'paravisor') this.diag(r.file, 'warning', tokenRange(r.tok), `'${d.cfg.name}' is paravisor-hosted, but OpenHCL hands every guest hv_sock connect to the host (vmbus_relay): nothing listens there and the connect is refused`, 'hvsock.paravisor');
     }
     // `hvsock connect service GUID` reaches an hv_sock device whose service it is: that one listens too.
     for (const st of this.steps) {
@@ -1345,6 +1352,9 @@ function baseName(file: string): string {
   const b = file.split(/[\\/]/).pop() ?? file;
   return b.replace(/\.vmbus$/i, '');
 }
+
+/** Linux's hvs_connect builds the service id from a vsock port; hvs_open_connection ignores any other (is_valid_srv_id). */
+const HVSOCK_FORM_WARNING = `Linux's hv_sock only uses service ids of the form <port>${HVSOCK_SRV_ID_TEMPLATE_TAIL} (hvs_connect builds the id from the vsock port): a Linux guest cannot send this one, and would not open a channel offered for it (is_valid_srv_id)`;
 
 const HEX_BYTE = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, '0'));
 
