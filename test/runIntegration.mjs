@@ -20,7 +20,7 @@
 //
 // Other knobs: VMBUS_IT_TIMEOUT_MS (time limit of the test run itself, default 10 min),
 // VMBUS_IT_TOTAL_TIMEOUT_MS (everything incl. first-time host set-up, default 45 min), VMBUS_IT_GREP (passed to mocha's grep), VMBUS_IT_KEEP=1 (keep the
-// per-run folder .vscode-test/runs/<id>), CHROMIUM_PATH.
+// per-run folder .vscode-test/runs/<id>), VMBUS_IT_SHOTS=DIR (web hosts: a screenshot every 5 s into DIR), CHROMIUM_PATH.
 // Exit code: 0 all passed, 1 a test failed, 2 the host could not be set up or started / timed out.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -196,7 +196,9 @@ async function runWeb({ runDir, modes }) {
   const results = [];
   for (const mode of modes) {
     const folder = mode === 'web' ? WORKSPACE : `vmbusvfs://fixtures${WORKSPACE}`;
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } }); // fresh browser-side state
+    // Fresh browser-side state; the clipboard permissions a user grants when VS Code for the Web
+    // asks (Copy as hex / JSON and the clipboard reads of the tests need them).
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
     const page = await context.newPage();
     // The driver reports through files on the server (the page's console does not see the web
     // worker's): report/started, report/report.txt (mocha's spec lines, printed here as they grow), report/done.
@@ -210,9 +212,17 @@ async function runWeb({ runDir, modes }) {
       for (; printed < lines.length; printed++) if (!lines[printed].startsWith('[vmbus-web-it] done')) console.log(lines[printed]);
     };
     let poll;
+    let shots = 0;
+    let dontSaves = 0;
     const done = new Promise((r) => {
       poll = setInterval(() => {
         printReport();
+        // VMBUS_IT_SHOTS=DIR: a screenshot every 5 s, named by how many report lines were printed then.
+        // Desktop VS Code refuses save confirmations while extension tests run (it answers "Don't
+        // Save"); the served workbench has no such test mode, so the runner answers them the same way.
+        void page.locator('.monaco-dialog-box').filter({ hasText: 'Do you want to save the changes' })
+          .getByRole('button', { name: "Don't Save" }).click({ timeout: 200 }).then(() => { dontSaves++; }, () => undefined);
+        if (process.env.VMBUS_IT_SHOTS && ++shots % 10 === 0) void page.screenshot({ path: join(process.env.VMBUS_IT_SHOTS, `${mode}-${String(shots / 10).padStart(4, '0')}-line${printed}.png`) }).catch(() => undefined);
         try { r(Number(readFileSync(join(reportDir, 'done'), 'utf8'))); } catch { /* not yet */ }
       }, 500);
     });
@@ -228,6 +238,7 @@ async function runWeb({ runDir, modes }) {
     clearTimeout(timer);
     clearInterval(poll);
     printReport();
+    if (dontSaves) log(`answered "Don't Save" to ${dontSaves} save confirmation(s) (as desktop VS Code does in extension tests)`);
     const sawDriver = existsSync(join(reportDir, 'started'));
     if (stopping()) await new Promise(() => {});
     const sidebar = await openVmbusSidebar(page).catch(() => ({ title: '', hasNegotiation: false }));

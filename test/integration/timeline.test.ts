@@ -5,7 +5,7 @@ import * as assert from './assert';
 import * as vscode from 'vscode';
 import type { SessionHub } from '../../src/extension/session/hub';
 import type { TimelineTestState } from '../../src/extension/timeline/panel';
-import { waitFor } from './wait';
+import { closeAllEditors, waitFor } from './wait';
 import { resultsSuffix, resultsUri } from './env';
 
 const EXTENSION_ID = 'vmbus-lab.vmbus-lab';
@@ -29,7 +29,7 @@ describe('timeline panel', function () {
   });
 
   after(async () => {
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditors();
   });
 
   it('opens after a run and receives a window of the trace', async () => {
@@ -103,7 +103,7 @@ describe('timeline panel', function () {
       if (hub.active) await vscode.commands.executeCommand('vmbus.views.stop');
       return hub.active === undefined;
     });
-    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await closeAllEditors();
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(ext.extensionUri, 'examples', 'cpuid-design.vmbus'));
     await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One });
     await vscode.commands.executeCommand('vmbus.showTimeline');

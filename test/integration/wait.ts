@@ -2,6 +2,7 @@
 // and debug sessions asynchronously, so tests wait for an observable condition, with a deadline
 // that turns a hang into a failure that says what never happened.
 import * as assert from './assert';
+import * as vscode from 'vscode';
 
 /**
  * Polls `get` until `ok(value)` holds (by default: the value is truthy) and returns that value.
@@ -26,4 +27,18 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Closes every editor without a save prompt: dirty documents (the suites' untitled scenarios) are
+ * reverted first. Desktop VS Code answers "Don't Save" itself while extension tests run; the
+ * served workbench of the web host would show a modal dialog that swallows the next commands.
+ */
+export async function closeAllEditors(): Promise<void> {
+  for (const doc of vscode.workspace.textDocuments) {
+    if (!doc.isDirty || doc.isClosed) continue;
+    await vscode.window.showTextDocument(doc, { preview: false });
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  }
+  await vscode.commands.executeCommand('workbench.action.closeAllEditors');
 }
