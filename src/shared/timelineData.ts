@@ -29,7 +29,7 @@ export function eventParties(e: TraceEvent): Party[] {
     case 'state':
       return [e.party];
     case 'interrupt':
-      return [e.synic, 'guest'];
+      return [e.signaledBy ?? e.synic, 'guest'];
     case 'fault':
     case 'invariant':
     case 'expectation':
@@ -94,7 +94,7 @@ export function eventLabel(e: TraceEvent): string {
     case 'packet':
       return `${e.packetType} ${e.bytes}B relid=${e.relid}`;
     case 'interrupt':
-      return `SINT${e.sint} ${e.via}${e.relid !== undefined ? ' relid=' + e.relid : ''}${e.delivered ? '' : ' (not delivered)'}`;
+      return `SINT${e.sint} ${e.via}${e.relid !== undefined ? ' relid=' + e.relid : ''}${e.signaledBy ? ` (flag in ${e.synic} SIEF)` : ''}${e.delivered ? '' : ' (not delivered)'}`;
     case 'fault':
       return `fault ${e.fault}: ${e.description}`;
     case 'invariant':

@@ -59,7 +59,7 @@ export function actorOf(e: TraceEvent): Party | undefined {
     case 'state':
       return e.party;
     case 'interrupt':
-      return e.synic === 'paravisor' ? 'paravisor' : 'hypervisor';
+      return (e.signaledBy ?? e.synic) === 'paravisor' ? 'paravisor' : 'hypervisor';
     case 'fault':
       return 'host';
     default:
@@ -108,7 +108,7 @@ export function describeEvent(e: TraceEvent): string {
     case 'packet':
       return `packet ${e.packetType} relid ${e.relid} ${e.from} → ${e.to} (${e.ring}, ${e.bytes} bytes)`;
     case 'interrupt':
-      return `SINT${e.sint} on the ${e.synic} SynIC via ${e.via}${e.relid !== undefined ? ` relid ${e.relid}` : ''}${e.delivered ? '' : ' (not delivered)'}`;
+      return `SINT${e.sint} on the ${e.signaledBy ?? e.synic} SynIC via ${e.via}${e.signaledBy ? ` (flag in the ${e.synic} SynIC's page)` : ''}${e.relid !== undefined ? ` relid ${e.relid}` : ''}${e.delivered ? '' : ' (not delivered)'}`;
     case 'fault':
       return `fault ${e.fault}: ${e.description}`;
     case 'invariant':

@@ -29,6 +29,11 @@ export interface PlatformConfig {
     confidentialVmbus: boolean;
     /** Versions the paravisor's own server accepts (u32, VMBUS_MAKE_VERSION). Empty = all it knows. */
     versions: number[];
+    /**
+     * OpenHCL handles MNF itself (OPENHCL_VMBUS_ENABLE_MNF; `paravisor { mnf yes }`). Undefined =
+     * OpenHCL's default: yes when it hosts a network device (worker.rs: !controllers.mana.is_empty()).
+     */
+    mnf?: boolean;
   };
   design: DiscoveryDesign;
   /** Highest version the guest tries first (u32), e.g. 0x00060000 for 6.0. */
@@ -159,4 +164,13 @@ export interface ScenarioConfig {
   /** Where each top-level section starts, for mapping engine phases back to lines. */
   sections?: Partial<Record<'platform' | 'paravisor' | 'host' | 'devices' | 'faults' | 'expect' | 'run', SourceRef>>;
   source?: SourceRef;
+}
+
+/**
+ * Whether OpenHCL handles MNF itself: the scenario's `paravisor { mnf }`, else OpenHCL's default
+ * (worker.rs: enable_mnf = vmbus_enable_mnf.unwrap_or(!controllers.mana.is_empty())): on when it
+ * hosts a network device, which here is a paravisor-hosted netvsc.
+ */
+export function paravisorHandlesMnf(cfg: Pick<ScenarioConfig, 'platform' | 'devices'>): boolean {
+  return cfg.platform.paravisor.mnf ?? cfg.devices.some((d) => d.host === 'paravisor' && d.className === 'netvsc');
 }

@@ -105,10 +105,20 @@ export const RELAY_REQUIRED_FEATURES = 0x01 | 0x02 | 0x04;
 export const SERVER_SUPPORTED_FEATURES = 0x6f;
 /**
  * What the simulated servers grant of it: only features whose behaviour they have. pause_resume
- * (0x20: no party sends PAUSE) and server_specified_monitor_pages (0x40: OpenVMM grants it only
- * when the server allocated monitor pages, which no simulated server does) are left out.
+ * (0x20: no party sends PAUSE) is left out; server_specified_monitor_pages (0x40) stays only when
+ * the server allocated monitor pages for the connection (VersionResponse3), as OpenVMM grants it;
+ * modify_connection (0x04) is MODIFY_CONNECTION / _RESPONSE.
  */
-export const SIMULATED_SERVER_FEATURES = SERVER_SUPPORTED_FEATURES & ~(0x20 | 0x40);
+export const SIMULATED_SERVER_FEATURES = SERVER_SUPPORTED_FEATURES & ~0x20;
+/**
+ * READING (the references stop here: openvmm §6 "not traced end to end"): the host offers a
+ * channel's monitor id to OpenHCL's vmbus_client although it connected without monitor pages, so
+ * the relay re-offers it as MnfUsage::Relayed and forwards the guest's pages with
+ * MODIFY_CONNECTION. OpenVMM's relay is written for such a host (vmbus_relay handle_offer keeps
+ * monitor_allocated offers, handle_modify forwards the pages); OpenVMM's own server would send the
+ * id only to a connection that has pages (send_offer).
+ */
+export const HOST_MONITOR_IDS_TO_RELAY = true;
 /** OpenVMM LOCAL_FEATURE_FLAGS (client_id | confidential_channels | gpa_pinning). */
 export const RELAY_LOCAL_FEATURES = 0x98;
 /** Feature flags the OpenHCL vmbus_client requests from the host. */

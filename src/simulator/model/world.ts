@@ -4,7 +4,7 @@
 //   server ──send──▶ hypervisor SynIC slot ──SINT──▶ guest ISR        (guest client)
 //   host server ──wire──▶ relay ──▶ paravisor server (re-offers)      (relay client)
 // and which scenario device stands behind a channel (driver configuration and trace labels).
-import type { ScenarioConfig, SourceRef } from './config';
+import { paravisorHandlesMnf, type ScenarioConfig, type SourceRef } from './config';
 import type { TraceEvent } from '../trace/events';
 import type { Clock } from './ports';
 import type { Emit, Json } from './tracer';
@@ -86,10 +86,22 @@ export class World {
       party: 'host', versions: p.hostVersions.length ? p.hostVersions : [...LINUX_VERSION_ORDER], maxFlags: p.hostFeatureFlags, requireServerMnf: false,
     }, clock, tracer, faults, serverPorts('host'));
     if (platform.pvServer) {
+      // OpenHCL worker.rs: enable_mnf = OPENHCL_VMBUS_ENABLE_MNF, else whether OpenHCL hosts a NIC
+      // (MANA); lib.rs: require_server_allocated_mnf = enable_mnf && private memory (a CVM).
+      const handlesMnf = paravisorHandlesMnf(cfg);
       this.pv = new VmbusServer({
         party: 'paravisor', versions: p.paravisor.versions.length ? p.paravisor.versions : [...LINUX_VERSION_ORDER],
-        maxFlags: platform.cvm ? 0xffffffff : OPENHCL_NON_ISOLATED_MAX_FLAGS, requireServerMnf: platform.cvm,
-      }, clock, tracer, faults, serverPorts('paravisor'));
+        maxFlags: platform.cvm ? 0xffffffff : OPENHCL_NON_ISOLATED_MAX_FLAGS, requireServerMnf: handlesMnf && platform.cvm, handlesMnf,
+      }, clock, tracer, faults, {
+        ...serverPorts('paravisor'),
+        // OpenHCL allocates the pair in VTL0 memory it shares with the host ("the monitor pages must
+        // be in shared memory"); a connection has one pair.
+        allocateMonitorPages: () => {
+          const id = 'paravisor.monitor';
+          const rec = this.memory.get(id) ?? this.memory.page(id, 2, 'server-allocated monitor pages', 'paravisor', 'host-visible', 'OpenHCL allocates the monitor pages for server_specified_monitor_pages (VersionResponse3)');
+          return { parentToChild: rec.gpa, childToParent: rec.gpa + 0x1000 };
+        },
+      });
       this.relay = new Relay(this.pv, clock, tracer, faults, wire, {
         toHost: (b) => this.host.receive('relay', b, false, true),
         hostChannel: (hostRelid) => this.host.channelById(hostRelid),

@@ -1,6 +1,6 @@
 // Semantic checks on a parsed scenario: combinations the guest or the paravisor would refuse,
 // explained in the words Linux logs (see docs/scenario-language.md, "Checks").
-import type { ScenarioConfig, SourceRef } from '../model/config';
+import { paravisorHandlesMnf, type ScenarioConfig, type SourceRef } from '../model/config';
 import type { Range } from './syntax';
 import type { DeviceInfo, ScenarioDiagnostic } from './types';
 import { ChnFlags, versionName, versionString } from '../protocol/constants';
@@ -87,6 +87,18 @@ export function checkScenario(config: ScenarioConfig, ctx: CheckContext): void {
     if (c.host === 'paravisor' && p.paravisor.present && !p.paravisor.confidentialVmbus) {
       ctx.diag(f, 'warning', at(d.props.hosted_by, d.nameRange),
         `the paravisor runs no VMBus server for the guest without Confidential VMBus (confidential_vmbus no): '${c.name}' is never offered; write hosted_by host`, 'combo.no-paravisor-server');
+    }
+    // MNF through OpenHCL (openvmm §3.4, §3.5; lib.rs handle_offer / set_monitor_page).
+    if (c.monitorId !== undefined && p.paravisor.present && p.paravisor.confidentialVmbus) {
+      const mnf = paravisorHandlesMnf(config);
+      const monAt = at(d.props.monitor, d.nameRange);
+      if (mnf && hwIsolated) {
+        ctx.diag(f, 'info', monAt,
+          `OpenHCL handles MNF (mnf yes) on a hardware-isolated VM, so it needs server-allocated monitor pages (server_specified_monitor_pages), which Linux does not ask for: '${c.name}' is offered without a monitor id`, 'combo.mnf-off');
+      } else if (!mnf && c.host === 'paravisor') {
+        ctx.diag(f, 'info', monAt,
+          `OpenHCL does not handle MNF (mnf no): its own channel '${c.name}' is offered without a monitor id; write mnf yes in paravisor { } to give it one`, 'combo.mnf-off');
+      }
     }
     const ring = (c.chnFlags & ChnFlags.CONFIDENTIAL_RING_BUFFER) !== 0;
     const ext = (c.chnFlags & ChnFlags.CONFIDENTIAL_EXTERNAL_MEMORY) !== 0;

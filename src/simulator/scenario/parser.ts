@@ -80,6 +80,8 @@ class Parser {
   paravisorPresent = false;
   paravisorConfidential = false;
   paravisorVersions: number[] = [];
+  /** `mnf yes | no`; undefined = OpenHCL's default (world.ts paravisorMnfDefault). */
+  paravisorMnf: boolean | undefined = undefined;
   hostVersions: number[] = [...ALL_VERSIONS];
   hostFeatures: number = DEFAULT_HOST_FEATURES;
   private readonly includeStack: string[] = [];
@@ -464,6 +466,9 @@ class Parser {
         break;
       case 'versions':
         this.paravisorVersions = this.versionList(w);
+        break;
+      case 'mnf':
+        this.paravisorMnf = w.bool(w.need('yes or no'));
         break;
     }
     w.end();
@@ -1188,7 +1193,7 @@ class Parser {
       platform: {
         isolation: this.isolation,
         vpCount: this.vpCount,
-        paravisor: { present: this.paravisorPresent, confidentialVmbus: this.paravisorPresent && this.paravisorConfidential, versions: this.paravisorVersions },
+        paravisor: { present: this.paravisorPresent, confidentialVmbus: this.paravisorPresent && this.paravisorConfidential, versions: this.paravisorVersions, ...(this.paravisorMnf !== undefined ? { mnf: this.paravisorMnf } : {}) },
         design: this.opts.design ?? this.design,
         guestMaxVersion: this.guestMaxVersion,
         hostVersions: this.hostVersions,

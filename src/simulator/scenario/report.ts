@@ -133,7 +133,7 @@ export function formatEvent(e: TraceEvent): string {
     case 'packet':
       return cols(e.from, e.to, '', '', `packet relid ${e.relid} ${e.ring} ${e.packetType} ${e.bytes} bytes${e.signaled ? ' signaled' : ''}${e.confidential ? ' [confidential]' : ''}`);
     case 'interrupt':
-      return cols('', '', e.synic, '', `interrupt SINT${e.sint} via ${e.via}${e.relid !== undefined ? ` relid ${e.relid}` : ''}${e.delivered ? '' : ' NOT delivered'}${e.detail ? ` (${e.detail})` : ''}`);
+      return cols('', '', e.synic, '', `interrupt SINT${e.sint} via ${e.via}${e.relid !== undefined ? ` relid ${e.relid}` : ''}${e.signaledBy ? ` (flag in the ${e.synic} SynIC's page, signalled by the ${e.signaledBy} SynIC)` : ''}${e.delivered ? '' : ' NOT delivered'}${e.detail ? ` (${e.detail})` : ''}`);
     case 'fault':
       return cols('', '', '', '', `FAULT ${e.fault}${e.hostile ? ' (hostile)' : ''}: ${e.description}`);
     case 'invariant':

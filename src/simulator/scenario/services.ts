@@ -174,7 +174,7 @@ export function completeAt(text: string, line: number, character: number): Compl
     case 'isolation': return values(ISOLATIONS);
     case 'design': return values(DESIGNS);
     case 'hosted_by': return values(['host', 'paravisor']);
-    case 'auto_eoi': case 'present': case 'confidential_vmbus': case 'open': return yesno();
+    case 'auto_eoi': case 'present': case 'confidential_vmbus': case 'open': case 'mnf': return yesno();
     case 'max_version': case 'version': return versions();
     case 'class': return classes();
     case 'include': return [];

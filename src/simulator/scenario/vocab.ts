@@ -50,6 +50,7 @@ kw('auto_eoi', 'platform', 'auto_eoi yes | no', 'Whether the hypervisor recommen
 
 kw('present', 'paravisor', 'present yes | no', 'Whether the VM runs a paravisor at all.');
 kw('confidential_vmbus', 'paravisor', 'confidential_vmbus yes | no', 'The paravisor can host a Confidential VMBus (OpenHCL sets CPUID 0x40000082 EAX bit 3 on a hardware-isolated VM).');
+kw('mnf', 'paravisor', 'mnf yes | no', 'OpenHCL handles MNF (monitored notifications) itself (OPENHCL_VMBUS_ENABLE_MNF): relayed channels get monitor ids of its own and the guest\'s monitor pages stay with it; on a hardware-isolated VM it then needs server-allocated monitor pages, which Linux does not ask for, so MNF is off. no: the relay forwards the guest\'s monitor pages to the host (MODIFY_CONNECTION) and relayed channels keep the host\'s monitor ids; its own channels get none. Default: yes when the paravisor hosts a netvsc (OpenHCL: when it has a MANA NIC).');
 kw('versions', 'paravisor', 'versions 6.0 5.3 ...', 'VMBus versions this server accepts (exact match; the guest walks down its list).');
 kw('versions', 'host', 'versions 6.0 5.3 ... | versions all', 'VMBus versions this server accepts (exact match; the guest walks down its list).');
 kw('features', 'host', 'features NAME ... | features 0xHEX', 'Feature flags the host grants in the version response (OpenVMM FeatureFlags).');
@@ -87,7 +88,7 @@ kw('invariants', 'expect', 'invariants hold | broken', 'The engine\'s safety inv
 export const TOP_KEYWORDS = ['scenario', 'seed', 'include', 'platform', 'paravisor', 'host', 'device', 'fault', 'faults', 'expect', 'run', 'stop', 'rescind', 'close', 'unload', 'reopen', 'connect', 'modify', 'hvsock', 'reset'];
 export const SECTION_KEYWORDS: Record<string, string[]> = {
   platform: ['isolation', 'vps', 'design', 'max_version', 'auto_eoi'],
-  paravisor: ['present', 'confidential_vmbus', 'versions'],
+  paravisor: ['present', 'confidential_vmbus', 'versions', 'mnf'],
   host: ['versions', 'features'],
   device: ['class', 'instance', 'service', 'hosted_by', 'flags', 'monitor', 'subchannels', 'ring', 'buffer_gpadl', 'packets', 'mmio', 'open'],
   expect: ['offer', 'fallback', 'no', 'not', 'confidential', 'version', 'features', 'log', 'page', 'message', 'channel', 'invariants'],

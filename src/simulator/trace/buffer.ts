@@ -67,6 +67,7 @@ const F_CONFIDENTIAL = 4; // packet: the ring is encrypted
 const F_PARAVISOR = 8; // interrupt: paravisor SynIC (else hypervisor)
 const F_DELIVERED = 16; // interrupt: delivered
 const F_EVENT = 32; // interrupt: via the event page (else the message slot)
+const F_SIGNALED_BY_PARAVISOR = 64; // interrupt: raised by the paravisor SynIC for a flag in the hypervisor SynIC's page
 const PARTY_SHIFT = 8; // packet: device party; signal: target party (2 bits)
 const PATH_SHIFT = 10; // signal: access path (3 bits)
 
@@ -185,16 +186,17 @@ export class TraceBuffer implements Trace {
   }
 
   /** A SINT2 interrupt for a channel's event flag. */
-  pushInterrupt(time: number, phase: string[], synic: SynicId, via: 'message' | 'event', delivered: boolean, vp: number, relid: number): void {
+  pushInterrupt(time: number, phase: string[], synic: SynicId, via: 'message' | 'event', delivered: boolean, vp: number, relid: number, signaledBy?: SynicId): void {
     if (!this.compact) {
-      this.push(interruptEvent(this.n, time, phase, synic, via, delivered, vp, relid));
+      this.push(interruptEvent(this.n, time, phase, synic, via, delivered, vp, relid, signaledBy));
       return;
     }
     const i = this.open(INTERRUPT, time, phase);
     const col = this.col!;
     col.a[i] = relid;
     col.d[i] = vp;
-    col.f[i] = (synic === 'paravisor' ? F_PARAVISOR : 0) | (delivered ? F_DELIVERED : 0) | (via === 'event' ? F_EVENT : 0);
+    col.f[i] = (synic === 'paravisor' ? F_PARAVISOR : 0) | (delivered ? F_DELIVERED : 0) | (via === 'event' ? F_EVENT : 0)
+      | (signaledBy === 'paravisor' && synic !== 'paravisor' ? F_SIGNALED_BY_PARAVISOR : 0);
   }
 
   timeAt(i: number): number {
@@ -228,7 +230,7 @@ export class TraceBuffer implements Trace {
     if (tag === SIGNAL) {
       return signalEvent(i, col.tm[j], phase, PATHS[(f >> PATH_SHIFT) & 7], col.b[j], PARTIES[(f >> PARTY_SHIFT) & 3], col.a[j], col.d[j]);
     }
-    return interruptEvent(i, col.tm[j], phase, (f & F_PARAVISOR) !== 0 ? 'paravisor' : 'hypervisor', (f & F_EVENT) !== 0 ? 'event' : 'message', (f & F_DELIVERED) !== 0, col.d[j], col.a[j]);
+    return interruptEvent(i, col.tm[j], phase, (f & F_PARAVISOR) !== 0 ? 'paravisor' : 'hypervisor', (f & F_EVENT) !== 0 ? 'event' : 'message', (f & F_DELIVERED) !== 0, col.d[j], col.a[j], (f & F_SIGNALED_BY_PARAVISOR) !== 0 ? 'paravisor' : undefined);
   }
 
   slice(start = 0, end = this.n): TraceEvent[] {
@@ -310,9 +312,11 @@ function signalEvent(seq: number, time: number, phase: string[], path: AccessPat
   };
 }
 
-function interruptEvent(seq: number, time: number, phase: string[], synic: SynicId, via: 'message' | 'event', delivered: boolean, vp: number, relid: number): InterruptEvent {
-  return {
+function interruptEvent(seq: number, time: number, phase: string[], synic: SynicId, via: 'message' | 'event', delivered: boolean, vp: number, relid: number, signaledBy?: SynicId): InterruptEvent {
+  const e: InterruptEvent = {
     kind: 'interrupt', synic, sint: 2, via, delivered, vp, granularity: SUBSTEP, relid,
     seq, time, phase,
   };
+  if (signaledBy !== undefined && signaledBy !== synic) e.signaledBy = signaledBy;
+  return e;
 }

@@ -205,7 +205,15 @@ export interface PacketEvent extends Base {
 
 export interface InterruptEvent extends Base {
   kind: 'interrupt';
+  /** The SynIC whose page holds it: the SIEF page with the event flag, or the SIM slot. */
   synic: SynicId;
+  /**
+   * The SynIC that raises the interrupt, when not `synic`: on a Confidential VMBus connection the
+   * paravisor SynIC signals for a flag the host set in the hypervisor SynIC's SIEF page (coco.rst:
+   * "Interrupts are always signaled by the paravisor SynIC, but the guest must check for messages
+   * and for channel interrupts on both SynICs").
+   */
+  signaledBy?: SynicId;
   sint: number;
   /** 'message' = SIM slot, 'event' = SIEF flag. */
   via: 'message' | 'event';

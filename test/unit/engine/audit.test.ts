@@ -209,11 +209,17 @@ describe('audit: UNLOAD with a relayed channel open (openvmm §2.1 request_disco
     const after = ms.slice(unload);
     const toHost = after.filter((m) => m.from === 'paravisor' && m.to === 'host').map((m) => m.msgtype);
     // nic0 (relayed): ring GPADL + one receive-buffer GPADL.
-    assert.deepEqual(toHost, ['CHANNELMSG_CLOSECHANNEL', 'CHANNELMSG_GPADL_TEARDOWN', 'CHANNELMSG_GPADL_TEARDOWN']);
+    // Then notify_disconnect's monitor_page Reset: OpenHCL, not handling MNF, has the relay clear
+    // the host's monitor pages (vmbus_relay handle_modify Update::Reset → MODIFY_CONNECTION {0, 0}).
+    assert.deepEqual(toHost, ['CHANNELMSG_CLOSECHANNEL', 'CHANNELMSG_GPADL_TEARDOWN', 'CHANNELMSG_GPADL_TEARDOWN', 'CHANNELMSG_MODIFY_CONNECTION']);
+    const reset = after.find((m) => m.msgtype === 'CHANNELMSG_MODIFY_CONNECTION')!;
+    assert.deepEqual([reset.decoded.monitor_page1, reset.decoded.monitor_page2], ['0x0', '0x0']);
+    const resetAnswer = after.findIndex((m) => m.msgtype === 'CHANNELMSG_MODIFY_CONNECTION_RESPONSE');
     const torn = after.map((m, i) => (m.from === 'host' && m.msgtype === 'CHANNELMSG_GPADL_TORNDOWN' ? i : -1)).filter((i) => i >= 0);
     const resp = after.findIndex((m) => m.to === 'guest' && m.msgtype === 'CHANNELMSG_UNLOAD_RESPONSE');
     assert.equal(torn.length, 2);
     assert.ok(torn.every((i) => i < resp), 'UnloadComplete only after the host tore the GPADLs down');
+    assert.ok(resetAnswer >= 0 && resetAnswer < resp, 'and after the host answered the reset (complete_disconnect)');
     assert.equal(r.state.guest.connectionState, 'unloaded');
   });
 });

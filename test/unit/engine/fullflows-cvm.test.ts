@@ -58,6 +58,10 @@ describe('full flow: confidential TDX guest with OpenHCL (paravisor storvsc 0x2 
       'paravisor>host - REQUESTOFFERS',
       'host>paravisor hypervisor OFFERCHANNEL',
       'host>paravisor hypervisor ALLOFFERS_DELIVERED',
+      // OpenHCL does not handle MNF here (it hosts no NIC: worker.rs enable_mnf default), so the
+      // guest's monitor pages go to the host (vmbus_relay handle_modify → vmbus_client modify).
+      'paravisor>host - MODIFY_CONNECTION',
+      'host>paravisor hypervisor MODIFY_CONNECTION_RESPONSE',
       ...RING_GPADL.map((t) => `paravisor>host - ${t}`),
       'host>paravisor hypervisor GPADL_CREATED',
       'paravisor>host - OPENCHANNEL',

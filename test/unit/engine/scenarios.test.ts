@@ -37,6 +37,10 @@ const RELAY_FLOW = [
   'paravisor>host - REQUESTOFFERS',
   'host>paravisor hypervisor OFFERCHANNEL',
   'host>paravisor hypervisor ALLOFFERS_DELIVERED',
+  // The guest's InitiateContact: OpenHCL, not handling MNF (no NIC of its own), hands its monitor
+  // pages to the relay, which sends them to the host (vmbus_relay handle_modify).
+  'paravisor>host - MODIFY_CONNECTION',
+  'host>paravisor hypervisor MODIFY_CONNECTION_RESPONSE',
   'paravisor>host - GPADL_HEADER',
   'paravisor>host - GPADL_BODY',
   'paravisor>host - GPADL_BODY',
@@ -98,9 +102,11 @@ describe('engine: confidential SNP with OpenHCL (paravisor storvsc 0x2 + relayed
     assert.equal(nic.child_relid, 2);
     assert.equal(nic.offer.chn_flags, 0x0);
     assert.equal(nic.connection_id, 0x2002);
-    // OpenHCL on a CVM ignores guest monitor pages: monitor_id 0xFF, not allocated; is_dedicated always 1.
-    assert.equal(nic.monitorid, 0xff);
-    assert.equal(nic.monitor_allocated, 0);
+    // OpenHCL does not handle MNF (worker.rs: enable_mnf defaults to whether it has a NIC), so it
+    // keeps the guest's monitor pages (not require_server_allocated_mnf) and the relayed netvsc keeps
+    // the host's monitor id (MnfUsage::Relayed; the default device's monitor 1); is_dedicated always 1.
+    assert.equal(nic.monitorid, 1);
+    assert.equal(nic.monitor_allocated, 1);
     assert.equal(nic.is_dedicated_interrupt, 1);
   });
 

@@ -362,17 +362,23 @@ export class Hypervisor {
     // In confidential mode interrupts are signalled by the paravisor SynIC; a non-confidential
     // guest's hypervisor SynIC needs SCONTROL enabled.
     // (A boolean, not `x & 1 || ...`: `false !== 0` once let an SCONTROL of 0 deliver.)
-    const enabled = this.ports.confidentialGuest()
+    // The SynIC that signals: the paravisor's on a confidential connection, whichever SynIC's page
+    // holds the flag or message (a relayed channel's flag is set by the host in the hypervisor
+    // SynIC's SIEF page); the trace names both (InterruptEvent.synic / signaledBy).
+    const confidential = this.ports.confidentialGuest();
+    const signaler: SynicId = confidential && this.para[s.vp] !== undefined ? 'paravisor' : s.owner;
+    const enabled = confidential
       ? ((this.para[s.vp]?.scontrol ?? 0) & 1) === 1
       : (this.hyp[s.vp].scontrol & 1) === 1 || (s.owner === 'paravisor' && (s.scontrol & 1) === 1);
     const delivered = !lost && enabled && (s.sint2 & SINT_MASKED) === 0;
     if (relid !== undefined && !lost) {
       // Hot path (channel event flags): stored compactly; read back with the general form's keys.
       // Like packets and signals, it is never a stop point (eventMatchesStop), so checkAfter is skipped.
-      this.tracer.events.pushInterrupt(this.clock.now, this.tracer.phaseArr, s.owner, via, delivered, s.vp, relid);
+      this.tracer.events.pushInterrupt(this.clock.now, this.tracer.phaseArr, s.owner, via, delivered, s.vp, relid, signaler);
     } else {
       const e: Json = { kind: 'interrupt', synic: s.owner, sint: 2, via, delivered, vp: s.vp, granularity: 'substep' };
       if (relid !== undefined) e.relid = relid;
+      if (signaler !== s.owner) e.signaledBy = signaler;
       if (lost) e.detail = 'lost (fault)';
       this.tracer.emit(e as Emit);
     }

@@ -6,7 +6,7 @@ import type { DeviceConfig, SourceRef } from '../config';
 import type { Clock } from '../ports';
 import type { Emit, Json, Tracer } from '../tracer';
 import type { FaultInjector, Wire } from '../faults/injector';
-import type { HvsockRequest, RelayBackend, VmbusServer } from '../server/server';
+import type { HvsockRequest, MonitorPageGpas, OpenSignal, RelayBackend, VmbusServer } from '../server/server';
 import type { ServerChannel } from '../server/types';
 import { encodeOrThrow } from '../server/server';
 import { decodeMessage } from '../../protocol/codec';
@@ -218,11 +218,41 @@ export class Relay implements RelayBackend {
     for (const b of bodies) this.send(b);
   }
 
-  open(c: ServerChannel, j: Json): void {
+  /**
+   * vmbus_client handle_open_channel: the host gets OpenChannel2 (the host connection has
+   * guest_specified_signal_parameters, a relay requirement) with open_id 0, the guest's ring GPADL,
+   * target VP, offset and user data, and the signal parameters OpenHCL's server chose: its own
+   * connection id and event flag for the channel, so the guest signals the host and the host the
+   * guest directly ("the paravisor stays out of the data plane"). flags: redirect_interrupt only for
+   * a guest on the pre-Win8 interrupt page, which no Linux guest here uses.
+   */
+  open(c: ServerChannel, j: Json, signal: OpenSignal): void {
     this.waiters.push({
       msgtype: 6, match: (x) => Number(x.child_relid) === c.hostRelid, run: (x) => this.server.relayedOpenResult(c, Number(x.status)),
     });
-    this.send({ ...j, child_relid: c.hostRelid, openid: c.hostRelid });
+    const redirect = (this.features & 0x3) !== 0;
+    const msg: Json = {
+      msgtype: 'CHANNELMSG_OPENCHANNEL', child_relid: c.hostRelid, openid: 0, ringbuffer_gpadlhandle: j.ringbuffer_gpadlhandle,
+      target_vp: j.target_vp, downstream_ringbuffer_pageoffset: j.downstream_ringbuffer_pageoffset, userdata: j.userdata,
+    };
+    if (redirect) Object.assign(msg, { connection_id: signal.connectionId, event_flag: signal.eventFlag, flags: 0 });
+    this.send(msg);
+  }
+
+  /**
+   * vmbus_relay handle_modify → vmbus_client modify: the guest's monitor pages (or none) go to the
+   * host as MODIFY_CONNECTION {parent_to_child, child_to_parent}, answered by
+   * MODIFY_CONNECTION_RESPONSE's connection_state. A host connection without modify_connection
+   * fails it at once ("ModifyConnection not supported": FAILED_UNKNOWN_FAILURE).
+   */
+  modifyConnection(pages: MonitorPageGpas | null, done: (connectionState: number) => void): void {
+    if (!this.ok || (this.features & 0x4) === 0) {
+      this.tracer.log('paravisor', 'warn', 'vmbus_client: ModifyConnection not supported');
+      done(2);
+      return;
+    }
+    this.waiters.push({ msgtype: 26, match: () => true, run: (x) => done(Number(x.connection_state)) });
+    this.send({ msgtype: 'CHANNELMSG_MODIFY_CONNECTION', monitor_page1: hexNum(pages?.parentToChild ?? 0), monitor_page2: hexNum(pages?.childToParent ?? 0) });
   }
 
   close(c: ServerChannel): void {

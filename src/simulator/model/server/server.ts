@@ -11,9 +11,15 @@ import { decodeChannelMessage, encodeMessage, pagesSpanned } from '../../protoco
 import type { ChannelMessageOf } from '../../protocol/layouts';
 import { hexNum } from '../../protocol/hex';
 import { parseVersion, versionString } from '../../protocol/constants';
-import { MONITOR_ID_INVALID, SIMULATED_SERVER_FEATURES, SERVER_VTL, RELAY_LOCAL_FEATURES, STATUS_UNSUCCESSFUL, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
+import { HOST_MONITOR_IDS_TO_RELAY, MONITOR_ID_INVALID, SIMULATED_SERVER_FEATURES, SERVER_VTL, RELAY_LOCAL_FEATURES, STATUS_UNSUCCESSFUL, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
 import { HVSOCK_CONNECT_OFFER_USER_DEF, STATUS_CONNECTION_REFUSED, TL_CONNECT_MIN_VERSION, TL_CONNECT_RESULT_MIN_VERSION } from '../constants';
 import { hostileOffer, mutateOffer } from '../faults/hostile';
+import { LAYOUT_BY_NAME } from '../../protocol/layouts';
+
+/** OpenChannel2 with its header (protocol.rs: OpenChannel 140 + connection_id, event_flag, flags). */
+const OPEN_CHANNEL2_SIZE = LAYOUT_BY_NAME.get('CHANNELMSG_OPENCHANNEL')!.forms[1].size;
+/** protocol.rs ConnectionState::FAILED_UNKNOWN_FAILURE. */
+const CONNECTION_FAILED_UNKNOWN_FAILURE = 2;
 import { offerFlagsSent } from '../../protocol/offer';
 import { channelFor, newConn, type ServerChannel, type ServerChannelState, type ServerClient, type ServerConn } from './types';
 
@@ -32,6 +38,12 @@ export interface ServerPorts {
   offered(c: ServerChannel): void;
   /** A fresh instance GUID (drawn from the scenario seed) for a device that has none. */
   newGuid(): string;
+  /**
+   * Monitor pages this server allocates for a client that asked for server_specified_monitor_pages
+   * (OpenVMM MonitorSupport::allocate_monitor_page): parent→child and child→parent GPAs, or none
+   * when the server's SynIC cannot (then the feature is not granted).
+   */
+  allocateMonitorPages?(): { parentToChild: number; childToParent: number } | null;
 }
 
 /** A guest's hv_sock connect request as a server hands it on (OpenVMM vmbus_core HvsockConnectRequest). */
@@ -42,12 +54,22 @@ export interface HvsockRequest {
   silo: string;
 }
 
+/** The monitor pages a connection uses (OpenVMM MonitorPageGpaInfo). */
+export interface MonitorPageGpas { parentToChild: number; childToParent: number }
+
 /** The relay as the paravisor's server sees it: where relayed channels' requests go (OpenHCL). */
 export interface RelayBackend {
   /** The relay's own connection to the host (version gating and feature masking). */
   hostConnection(): { ok: boolean; version: number; features: number };
+  /**
+   * The guest's monitor pages changed (InitiateContact, or none at disconnect), for a server that
+   * does not handle MNF itself (OpenVMM ModifyRelayRequest monitor_page Set / Reset): the relay
+   * forwards them to the host with MODIFY_CONNECTION; `done` gets the host's connection_state.
+   */
+  modifyConnection(pages: MonitorPageGpas | null, done: (connectionState: number) => void): void;
   gpadl(c: ServerChannel, gpadl: number, header: Json, bodies: Json[]): void;
-  open(c: ServerChannel, j: Json): void;
+  /** OPEN_CHANNEL of a relayed channel, with the signal parameters this server chose (OpenParams). */
+  open(c: ServerChannel, j: Json, signal: OpenSignal): void;
   close(c: ServerChannel): void;
   teardownGpadl(c: ServerChannel, gpadl: number, done: () => void): void;
   /** MODIFYCHANNEL of a relayed channel, forwarded to the host; `done` gets the host's status. */
@@ -62,12 +84,26 @@ export interface RelayBackend {
   hvsockConnect(req: HvsockRequest, done: (success: boolean) => void): void;
 }
 
+/**
+ * OpenVMM OpenParams' signal parameters (channels.rs OpenParams::from_request): the guest's
+ * event_flag / connection_id when guest_specified_signal_parameters (0x1) was negotiated, else
+ * event_flag = the channel id and connection_id = the one offered; the OpenChannelFlags only with
+ * channel_interrupt_redirection (0x2).
+ */
+export interface OpenSignal { connectionId: number; eventFlag: number; flags: number }
+
 export interface ServerOptions {
   party: 'paravisor' | 'host';
   versions: number[];
   maxFlags: number;
   /** OpenHCL on a CVM requires server-allocated monitor pages (guest pages ignored). */
   requireServerMnf: boolean;
+  /**
+   * The server handles MNF itself (OpenVMM VmbusServerBuilder::enable_mnf; OpenHCL's
+   * OPENHCL_VMBUS_ENABLE_MNF). Not: its own devices' monitor ids are disabled and the guest's
+   * monitor pages go to the relay. Default true (OpenVMM's host server enables it).
+   */
+  handlesMnf?: boolean;
 }
 
 export class VmbusServer {
@@ -75,6 +111,7 @@ export class VmbusServer {
   private readonly versions: number[];
   private readonly maxFlags: number;
   private readonly requireServerMnf: boolean;
+  readonly handlesMnf: boolean;
   /** Server answers VERSION_RESPONSE with this msg_conn_id for >= 5.0 (a VTL0 server: 1). */
   private readonly childConnId = 1;
   private conn_: ServerConn = newConn();
@@ -96,6 +133,7 @@ export class VmbusServer {
     this.versions = opts.versions;
     this.maxFlags = opts.maxFlags;
     this.requireServerMnf = opts.requireServerMnf;
+    this.handlesMnf = opts.handlesMnf ?? true;
   }
 
   /** The relay that serves this server's relayed channels (the paravisor's server only). */
@@ -118,6 +156,8 @@ export class VmbusServer {
 
   /** A device this server hosts (offered once the client asks for offers). */
   addDevice(c: ServerChannel): void {
+    // OpenVMM ServerTask::handle_offer: a server not handling MNF disables it for its own channels.
+    if (!this.handlesMnf) c.monitorId = undefined;
     this.channels_.push(c);
   }
 
@@ -182,6 +222,13 @@ export class VmbusServer {
       this.log(`synic message error: UntrustedMessage (${name})`);
       return;
     }
+    // protocol.rs vmbus_messages!: with Copper and guest_specified_signal_parameters or
+    // channel_interrupt_redirection, OPEN_CHANNEL parses only as the whole 148-byte OpenChannel2
+    // (156 with the header); shorter is MessageTooSmall, with no fallback to OpenChannel.
+    if (name === 'CHANNELMSG_OPENCHANNEL' && c.version >= 0x60000 && (c.features & 0x3) !== 0 && bytes.length < OPEN_CHANNEL2_SIZE) {
+      this.log(`synic message error: ParseError(MessageTooSmall(OPEN_CHANNEL)): ${bytes.length} bytes, OpenChannel2 needs ${OPEN_CHANNEL2_SIZE}`);
+      return;
+    }
     // Switching on j.msgtype narrows j to that message's type (ChannelMessageOf, from the layout table).
     switch (j.msgtype) {
       case 'CHANNELMSG_INITIATE_CONTACT': this.initiateContact(client, j, trusted, multiclient); break;
@@ -195,6 +242,7 @@ export class VmbusServer {
       case 'CHANNELMSG_UNLOAD': this.unload(); break;
       case 'CHANNELMSG_MODIFYCHANNEL': this.modifyChannel(j); break;
       case 'CHANNELMSG_TL_CONNECT_REQUEST': this.tlConnect(j, bytes.length); break;
+      case 'CHANNELMSG_MODIFY_CONNECTION': this.modifyConnection(j); break;
       default:
         this.log(`synic message error: InvalidMessageType(${name})`);
     }
@@ -247,9 +295,44 @@ export class VmbusServer {
     let flags = SIMULATED_SERVER_FEATURES | (trusted && this.party === 'paravisor' ? 0x10 : 0);
     flags &= this.maxFlags;
     flags &= requested;
-    if (upstream) flags &= (upstream.ok ? upstream.features : 0) | RELAY_LOCAL_FEATURES;
     if (v < 0x60000) flags = 0;
-    this.conn_ = { state: 'Connected', version: v, features: flags, trusted, offersSent: false, monitorPages: !this.requireServerMnf && (j.monitor_page1 !== '0x0') };
+    // Monitor pages (channels.rs initiate_contact, lib.rs set_monitor_page): a server that must use
+    // its own pages ignores the guest's; one handling MNF allocates pages for a guest asking for
+    // server_specified_monitor_pages; one that does not handle MNF hands the guest's to the relay.
+    const p1 = BigInt(String(j.monitor_page1 ?? '0'));
+    const p2 = BigInt(String(j.monitor_page2 ?? '0'));
+    const guestPages: MonitorPageGpas | null = p1 !== 0n && p2 !== 0n ? { parentToChild: Number(p1), childToParent: Number(p2) } : null;
+    const serverPages = this.handlesMnf && (flags & 0x40) !== 0 ? this.ports.allocateMonitorPages?.() ?? null : null;
+    const pages = serverPages ?? (this.requireServerMnf ? null : guestPages);
+    if (this.requireServerMnf && guestPages && !serverPages) this.log('guest-supplied monitor pages not supported; MNF will be disabled');
+    const connected = (hostFeatures: number | undefined) => {
+      // complete_initiate_contact: flags &= relay flags | LOCAL_FEATURE_FLAGS; then
+      // server_specified_monitor_pages is set exactly when the server allocated the pages.
+      if (hostFeatures !== undefined) flags &= hostFeatures | RELAY_LOCAL_FEATURES;
+      flags = serverPages && v >= 0x60000 ? flags | 0x40 : flags & ~0x40;
+      this.completeInitiateContact(client, j, v, flags, trusted, pages, serverPages);
+    };
+    if (upstream && !this.handlesMnf) {
+      // notify_relay: the relay forwards the guest's pages (or none) to the host and answers with
+      // the host's status (vmbus_relay handle_modify); the guest waits in Connecting.
+      this.conn_ = { ...newConn(), state: 'Connecting', version: v, trusted };
+      this.backend!.modifyConnection(guestPages, (state) => {
+        if (this.conn_.state !== 'Connecting') return;
+        if (state !== 0) {
+          this.log(`initiate contact failed because relay request failed (connection_state ${state})`);
+          this.conn_ = newConn();
+          this.send({ msgtype: 'CHANNELMSG_VERSION_RESPONSE', version_supported: 1, connection_state: state, msg_conn_id: 0 });
+          return;
+        }
+        connected(upstream.ok ? upstream.features : 0);
+      });
+      return;
+    }
+    connected(upstream ? (upstream.ok ? upstream.features : 0) : undefined);
+  }
+
+  private completeInitiateContact(client: ServerClient, j: Json, v: number, flags: number, trusted: boolean, pages: MonitorPageGpas | null, serverPages: MonitorPageGpas | null): void {
+    this.conn_ = { state: 'Connected', version: v, features: flags, trusted, offersSent: false, monitorPages: pages !== null, serverAllocatedMonitorPages: serverPages !== null };
     if (client === 'guest') this.ports.retargetMessages(Number(j.target_vcpu ?? 0));
     this.tracer.state(this.party, 'connection', 'Disconnected', 'Connected', { detail: { version: v, features: flags, trusted, client }, granularity: 'substep' });
     // nth: the nth accepting VERSION_RESPONSE to the guest.
@@ -261,6 +344,8 @@ export class VmbusServer {
     if (hostileConn && client === 'guest') { connId = Number(hostileConn.params.conn ?? 0x77); this.faults.event(hostileConn, 'host-bad-msg-conn-id', `VERSION_RESPONSE with msg_conn_id ${hexNum(connId)}`); }
     const resp: Json = { msgtype: 'CHANNELMSG_VERSION_RESPONSE', version_supported: 1, connection_state: 0, msg_conn_id: connId };
     if (v >= 0x60000) resp.supported_features = flags;
+    // VersionResponse3 (40 bytes) carries the pages the server allocated (send_version_response).
+    if (serverPages) Object.assign(resp, { padding2: 0, monitor_page1: hexNum(serverPages.parentToChild), monitor_page2: hexNum(serverPages.childToParent) });
     this.send(resp);
   }
 
@@ -312,7 +397,11 @@ export class VmbusServer {
     const flags = offerFlagsSent(c.flags, this.conn_.features);
     let monitorId = MONITOR_ID_INVALID;
     let monAlloc = 0;
-    if (c.monitorId !== undefined && this.conn_.monitorPages) { monitorId = c.monitorId; monAlloc = 1; }
+    // send_offer: the monitor id only when the connection has monitor pages; our reading for the
+    // host: it offers its monitor ids to OpenHCL's relay, which connects without pages
+    // (HOST_MONITOR_IDS_TO_RELAY).
+    const pagesOrRelay = this.conn_.monitorPages || (this.party === 'host' && this.client_ === 'relay' && HOST_MONITOR_IDS_TO_RELAY);
+    if (c.monitorId !== undefined && pagesOrRelay) { monitorId = c.monitorId; monAlloc = 1; }
     const dev = c.dev;
     const hostile: FaultConfig | null = this.party === 'host' ? hostileOffer(this.faults, this.channels_, this.client_, c) : null;
     const offer = { flags, relid: c.id, monitorId, monAlloc, classGuid: c.classGuid };
@@ -406,8 +495,23 @@ export class VmbusServer {
 
   /** The relay re-offers a host channel (confidential flags already stripped by the relay). */
   addRelayedChannel(rc: ServerChannel, detail: Json): void {
+    // MnfUsage (vmbus_relay handle_offer, vmbus_server handle_offer): a host monitor id is Relayed
+    // (kept: the host watches the guest's monitor pages); a server handling MNF itself makes it
+    // Enabled and assigns its own id (the lowest free of 128).
+    let mnf = 'disabled';
+    if (rc.monitorId !== undefined) {
+      if (this.handlesMnf) {
+        const used = new Set(this.channels_.map((x) => x.monitorId).filter((m): m is number => m !== undefined));
+        let id = 0;
+        while (used.has(id)) id++;
+        rc.monitorId = id < 128 ? id : undefined;
+        mnf = rc.monitorId === undefined ? 'disabled' : 'paravisor';
+      } else {
+        mnf = 'relayed';
+      }
+    }
     this.channels_.push(rc);
-    this.tracer.state(this.party, 'channel', 'none', 'ClientReleased', { detail });
+    this.tracer.state(this.party, 'channel', 'none', 'ClientReleased', { detail: { ...detail, mnf, ...(rc.monitorId !== undefined ? { monitorId: rc.monitorId } : {}) } });
     if (this.conn_.state === 'Connected' && this.conn_.offersSent) this.hotAdd(rc);
   }
 
@@ -540,6 +644,12 @@ export class VmbusServer {
     }
     if (c.state !== 'Closed') { this.log(`synic message error: ChannelAlreadyOpen (relid ${relid})`); return; }
     c.openId = Number(j.openid);
+    const feats = this.conn_.features;
+    const signal: OpenSignal = (feats & 0x1) !== 0
+      ? { connectionId: Number(j.connection_id ?? 0), eventFlag: Number(j.event_flag ?? 0), flags: 0 }
+      : { connectionId: (c.id | 0x2000) >>> 0, eventFlag: c.id & 0xffff, flags: 0 };
+    if ((feats & 0x2) !== 0) signal.flags = Number(j.flags ?? 0);
+    c.signal = signal;
     this.transition(c, 'Opening');
     const rdo = c.pendingRescindDuringOpen ? undefined : this.channelFault('rescind-during-open', c);
     if (rdo && !c.pendingRescindDuringOpen) {
@@ -549,7 +659,7 @@ export class VmbusServer {
       else this.revoke(c, rdo.source);
       return;
     }
-    if (this.isRelayed(c)) { this.backend!.open(c, j); return; }
+    if (this.isRelayed(c)) { this.backend!.open(c, j, signal); return; }
     const f = this.channelFault('open-fails', c);
     this.clock.schedule(T.deviceWork, () => {
       if (c.state !== 'Opening') return;
@@ -581,6 +691,30 @@ export class VmbusServer {
     };
     if (this.isRelayed(c)) { this.backend!.modify(c, vp, retargeted); return; }
     this.clock.schedule(T.deviceWork, () => retargeted(0));
+  }
+
+  /**
+   * MODIFY_CONNECTION (channels.rs modify_connection, from Copper with modify_connection): new
+   * monitor pages for the connection. Without the feature it does not parse
+   * (test_modify_connection_unsupported). Refused with FAILED_UNKNOWN_FAILURE: server-allocated
+   * pages, one page zero and the other not, or (lib.rs set_monitor_page) an open channel using MNF.
+   * Else the pages are the connection's and, with no relay behind this server, the answer is
+   * SUCCESSFUL (the stand-in relay's Modified(SUCCESSFUL)).
+   */
+  private modifyConnection(j: ChannelMessageOf<'CHANNELMSG_MODIFY_CONNECTION'>): void {
+    const c = this.conn_;
+    if (c.version < 0x60000 || (c.features & 0x4) === 0) { this.log('synic message error: ParseError(InvalidMessageType(MODIFY_CONNECTION))'); return; }
+    const p2c = BigInt(String(j.monitor_page1));
+    const c2p = BigInt(String(j.monitor_page2));
+    const respond = (connection_state: number) => this.send({ msgtype: 'CHANNELMSG_MODIFY_CONNECTION_RESPONSE', connection_state });
+    const err = c.serverAllocatedMonitorPages ? 'Cannot modify server-allocated monitor pages'
+      : (p2c === 0n) !== (c2p === 0n) ? 'Guest must specify either both or no monitor pages'
+        : c.monitorPages && this.channels_.some((x) => x.state === 'Open' && x.monitorId !== undefined) ? 'attempt to change monitor page while open channels using mnf'
+          : undefined;
+    if (err) { this.log(`modifying connection failed: ${err}`); respond(CONNECTION_FAILED_UNKNOWN_FAILURE); return; }
+    c.monitorPages = c2p !== 0n;
+    this.tracer.log(this.party, 'info', c.monitorPages ? `modify connection: monitor pages ${hexNum(p2c)} (parent→child), ${hexNum(c2p)} (child→parent)` : 'modify connection: no monitor pages');
+    this.clock.schedule(T.deviceWork, () => respond(0));
   }
 
   /** The relay's host answered OPENCHANNEL_RESULT for a relayed channel. */
@@ -643,7 +777,11 @@ export class VmbusServer {
     // and check_disconnected waits for them). For a relayed channel the device is the host: the
     // relay forwards the close and the GPADL teardowns and waits for the host's GPADL_TORNDOWN.
     let waiting = 0;
-    const done = () => this.clock.schedule(T.deviceWork, () => this.send({ msgtype: 'CHANNELMSG_UNLOAD_RESPONSE' }));
+    // notify_disconnect: once everything is reset the server tells the relay (monitor pages Reset);
+    // a server that does not handle MNF has the relay clear the host's pages first (MODIFY_CONNECTION
+    // with none), and UnloadComplete waits for the host's answer (complete_disconnect).
+    const unloadComplete = () => this.clock.schedule(T.deviceWork, () => this.send({ msgtype: 'CHANNELMSG_UNLOAD_RESPONSE' }));
+    const done = this.backend && !this.handlesMnf ? () => this.backend!.modifyConnection(null, unloadComplete) : unloadComplete;
     for (const c of this.channels_) {
       const relay = this.isRelayed(c) && c.hostRelid !== undefined;
       if (c.state === 'Open' || c.state === 'Opening') {

@@ -23,6 +23,8 @@ export interface ServerConn {
   trusted: boolean;
   offersSent: boolean;
   monitorPages: boolean;
+  /** The monitor pages are the server's own (VersionResponse3); MODIFY_CONNECTION cannot change them. */
+  serverAllocatedMonitorPages?: boolean;
 }
 
 /** A channel in a VMBus server (OpenVMM channels.rs Channel + ChannelState). */
@@ -41,6 +43,8 @@ export interface ServerChannel {
   instanceGuid: string;
   classGuid: string;
   openId?: number;
+  /** The signal parameters of the open (OpenParams: connection id, event flag, OpenChannelFlags). */
+  signal?: { connectionId: number; eventFlag: number; flags: number };
   /** 0 = primary; >0 = subchannel (offered after the primary opens). */
   subIndex: number;
   subsOffered?: boolean;
