@@ -16,6 +16,12 @@ import {
 import { buildTimeAxis, type TimeAxis } from '../../shared/timeAxis';
 import { atOf, serveSeek, serveWindow } from '../../shared/timelineServe';
 
+/** A log's session in the timeline: its time axis (when its records have times) and the CPUs they name. */
+interface LogLayout {
+  axis?: TimeAxis;
+  cpus: { count: number; unknown: boolean };
+}
+
 export interface CompareRuns {
   title: string;
   labels: [string, string];
@@ -196,29 +202,34 @@ export class TimelineController implements vscode.Disposable {
       vpCount: log ? Math.max(1, log.cpus.count) : Math.max(1, s.config.platform.vpCount),
       runs: [s.config.name],
       position: s.position(),
-      ...(log ? { timeAxis: log.axis.info, cpus: log.cpus, ...(atOf(log.axis, s.position()) !== undefined ? { positionAt: atOf(log.axis, s.position()) } : {}) } : {}),
+      ...(log ? { cpus: log.cpus } : {}),
+      ...(log?.axis ? { timeAxis: log.axis.info, ...(atOf(log.axis, s.position()) !== undefined ? { positionAt: atOf(log.axis, s.position()) } : {}) } : {}),
     };
     return { type: 'session', info };
   }
 
-  private logAxisCache: { session: SimulationSession; length: number; axis: TimeAxis; cpus: { count: number; unknown: boolean } } | undefined;
+  private logAxisCache: { session: SimulationSession; length: number; log: LogLayout } | undefined;
 
   /** A log's session: its time axis and the CPUs its records name (computed once per session). */
-  private logAxis(): { axis: TimeAxis; cpus: { count: number; unknown: boolean } } | undefined {
+  private logAxis(): LogLayout | undefined {
     if (this.mode.kind !== 'single') return undefined;
     const s = this.hub.active?.session;
     if (!s || !isLogSession(s)) return undefined;
     const events = s.events();
     const c = this.logAxisCache;
-    if (c && c.session === s && c.length === events.length) return c;
+    if (c && c.session === s && c.length === events.length) return c.log;
     let count = 0;
     let unknown = false;
     for (const e of events) {
       if (e.vp === null) unknown = true;
       else count = Math.max(count, e.vp + 1);
     }
-    this.logAxisCache = { session: s, length: events.length, axis: buildTimeAxis(events), cpus: { count, unknown } };
-    return this.logAxisCache;
+    const axis = buildTimeAxis(events);
+    // A listing (lsvmbus, sysfs …) or a dmesg printed without times (dmesg -t) has no record with
+    // a time: it keeps the sequence layout (and its CPU lanes).
+    const timed = events.length > 0 && axis.info.unknownTimes < events.length;
+    this.logAxisCache = { session: s, length: events.length, log: { ...(timed ? { axis } : {}), cpus: { count, unknown } } };
+    return this.logAxisCache.log;
   }
 
   private revealMessage(seq: number): HostToWebview {

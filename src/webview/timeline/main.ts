@@ -72,9 +72,9 @@ let pendingWindowMeta: { axis: AxisMode; pxPerCol: number } = { axis: 'sequence'
 function axisMode(): AxisMode {
   return info?.mode === 'single' && info.timeAxis && (axisPref ?? 'time') === 'time' ? 'time' : 'sequence';
 }
-/** The x axis's length: columns, or the time axis's extent (µs). */
+/** The x axis's length: columns, or the time axis's extent (µs) with 3% room for the last labels. */
 function ext(): number {
-  return axisMode() === 'time' && info?.timeAxis ? Math.max(1, info.timeAxis.extent) : total;
+  return axisMode() === 'time' && info?.timeAxis ? Math.max(1, info.timeAxis.extent * 1.03) : total;
 }
 /** The zoom-out limit: time axes of long logs need to fit seconds into a few hundred pixels. */
 function minPx(): number {
