@@ -217,6 +217,17 @@ describe('issue 13 item 7: monitor pages through the relay', () => {
     assert.ok(r.events.some((e) => e.kind === 'state' && e.object === 'monitor-trigger' && (e.detail as Json).monitorId === 2));
   });
 
+  it('a guest reconnecting while connected (reset, a kdump kernel): the host\'s pages are reset (MODIFY_CONNECTION {0, 0}) before the new INITIATE_CONTACT\'s pages are sent (channels.rs request_disconnect(Reconnect) → notify_disconnect, then initiate_contact)', () => {
+    const r = runText(`${snp('', 'monitor 2')}run {\n  reset\n}\n`);
+    const ms = msgs(r.events);
+    const ics = ms.filter((m) => m.from === 'guest' && m.msgtype === 'CHANNELMSG_INITIATE_CONTACT');
+    assert.equal(ics.length, 2);
+    const mcs = ms.filter((m) => m.from === 'paravisor' && m.to === 'host' && m.msgtype === 'CHANNELMSG_MODIFY_CONNECTION').map((m) => [m.decoded.monitor_page1, m.decoded.monitor_page2]);
+    const pages = [ics[0].decoded.monitor_page1, ics[0].decoded.monitor_page2];
+    assert.deepEqual(mcs, [pages, ['0x0', '0x0'], [ics[1].decoded.monitor_page1, ics[1].decoded.monitor_page2]]);
+    assert.equal(r.state.guest.connectionState, 'connected');
+  });
+
   it('mnf yes on SNP: OpenHCL must allocate the pages, Linux does not ask for them, so no channel has MNF and nothing goes to the host (require_server_allocated_mnf; vmbus_relay.rs: CVM MNF "once MNF support in CVMs is added")', () => {
     const r = runText(snp('  mnf yes\n'));
     const ms = msgs(r.events);

@@ -272,7 +272,20 @@ export class VmbusServer {
       return;
     }
     // request_disconnect(Reconnect): a connected server resets (no UnloadComplete).
-    if (this.conn_.state === 'Connected') this.resetChannels();
+    if (this.conn_.state === 'Connected') {
+      this.resetChannels();
+      if (this.backend && !this.handlesMnf) {
+        // notify_disconnect first resets the relay's monitor pages (MODIFY_CONNECTION with none to
+        // the host); the new InitiateContact is handled once that completes (complete_disconnect
+        // → do_next_action).
+        this.conn_ = { ...newConn(), state: 'Disconnecting' };
+        this.backend.modifyConnection(null, () => {
+          this.conn_ = newConn();
+          this.initiateContact(client, j, trusted, multiclient);
+        });
+        return;
+      }
+    }
     // nth: the nth INITIATE_CONTACT (of the given version) the host receives.
     const hostRejects = this.party === 'host' ? this.faults.find('host-rejects-version', (f) => (f.params.version === undefined || parseVersion(String(f.params.version)) === v) && (f.trigger.nth === undefined || f.trigger.nth === this.faults.countUse(f))) : undefined;
     if (!this.versions.includes(v) || hostRejects) {
