@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import type { SessionHub } from './session/hub';
 import { resolveScenarioUri } from './views/actions';
+import { findWorkspaceFiles } from './workspaceFiles';
 
 export function registerCommands(context: vscode.ExtensionContext, _hub: SessionHub): void {
   context.subscriptions.push(
@@ -20,7 +21,7 @@ export function registerCommands(context: vscode.ExtensionContext, _hub: Session
         void vscode.window.showInformationMessage('Open a folder with .vmbus scenarios first (the examples/ folder of VMBus Lab has some).');
         return;
       }
-      const files = await vscode.workspace.findFiles('**/*.vmbus', '**/node_modules/**', 200);
+      const files = await findWorkspaceFiles({ suffix: '.vmbus' }, 200);
       if (files.length === 0) {
         void vscode.window.showInformationMessage('No .vmbus scenario in this workspace.');
         return;

@@ -2,6 +2,7 @@
 // launch.json, and the Run and Debug view offers one entry per scenario in the workspace.
 import * as vscode from 'vscode';
 import { baseName, nameOf } from '../uris';
+import { findWorkspaceFiles } from '../workspaceFiles';
 
 export const DEBUG_TYPE = 'vmbus';
 
@@ -53,8 +54,7 @@ export class VmbusConfigurationProvider implements vscode.DebugConfigurationProv
 /** Dynamic configurations: one "Debug <file>" per scenario in the workspace (shown in the Run and Debug dropdown). */
 export class VmbusDynamicConfigurationProvider implements vscode.DebugConfigurationProvider {
   async provideDebugConfigurations(folder: vscode.WorkspaceFolder | undefined): Promise<vscode.DebugConfiguration[]> {
-    const pattern = folder ? new vscode.RelativePattern(folder, '**/*.vmbus') : '**/*.vmbus';
-    const files = await vscode.workspace.findFiles(pattern, '**/node_modules/**', 50);
+    const files = await findWorkspaceFiles({ suffix: '.vmbus' }, 50, folder);
     return files
       .sort((a, b) => a.path.localeCompare(b.path))
       .map((uri) => ({

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import type { ActiveSimulation, SessionHub } from '../session/hub';
 import { type SimulationSession, type StopInfo, type ScenarioConfig, createSession, decodeMessage, parseHex, FAULT_CATALOGUE } from '../../simulator';
 import { parseScenarioDocument } from '../scenarioFiles';
+import { findWorkspaceFiles } from '../workspaceFiles';
 import type { ViewNode } from './model/node';
 
 const CHANNELS_VIEW = 'vmbus.channels';
@@ -30,7 +31,7 @@ export async function resolveScenarioUri(name: string, extensionUri?: vscode.Uri
     if (await exists(u)) return u;
   }
   const base = file.split('/').pop() ?? file;
-  const found = await vscode.workspace.findFiles(`**/${base}`, '**/node_modules/**', 1);
+  const found = await findWorkspaceFiles({ name: base }, 1);
   if (found.length) return found[0];
   if (extensionUri) {
     for (const u of [vscode.Uri.joinPath(extensionUri, 'examples', base), vscode.Uri.joinPath(extensionUri, file)]) {
@@ -44,7 +45,7 @@ export async function listScenarios(extensionUri: vscode.Uri): Promise<{ label: 
   const items: { label: string; description?: string; uri: vscode.Uri }[] = [];
   const active = vscode.window.activeTextEditor?.document;
   if (active?.languageId === 'vmbus') items.push({ label: vscode.workspace.asRelativePath(active.uri), description: 'active editor', uri: active.uri });
-  for (const uri of await vscode.workspace.findFiles('**/*.vmbus', '**/node_modules/**', 500)) {
+  for (const uri of await findWorkspaceFiles({ suffix: '.vmbus' }, 500)) {
     if (items.some((i) => i.uri.toString() === uri.toString())) continue;
     items.push({ label: vscode.workspace.asRelativePath(uri), uri });
   }
