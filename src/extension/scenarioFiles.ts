@@ -11,7 +11,7 @@ import {
   parseScenario, type ParseResult, loadScenarioFiles, type ScenarioBudget, type LoadedScenarioFiles, type ScenarioFileReader, type ScenarioReadResult,
   isInside, normalizePath, EDITOR_BUDGET, EDITOR_CHECK_BUDGET, checkForEditor, overCheckBudget,
 } from '../simulator';
-import { nameOf, uriOf } from './uris';
+import { isUriString, nameOf, uriOf } from './uris';
 
 /** The Node file access the Node entry (extension.ts) installs; absent in the web worker host. */
 export interface NodeFiles {
@@ -66,7 +66,7 @@ export function createWorkspaceFsReader(root: string, maxBytes: number, base: vs
     async read(file) {
       if (!isInside(root, file)) return { ok: false, reason: `outside the workspace folder ${root}` };
       const p = normalizePath(file);
-      const uri = base.scheme === 'file' ? vscode.Uri.file(p) : base.with({ path: p.replace(/\\/g, '/'), query: '', fragment: '' });
+      const uri = isUriString(p) ? vscode.Uri.parse(p) : base.scheme === 'file' ? vscode.Uri.file(p) : base.with({ path: p.replace(/\\/g, '/'), query: '', fragment: '' });
       const open = openText(uri);
       if (open !== undefined) return open.length > maxBytes ? { ok: false, reason: `file too large (${open.length} bytes; the limit is ${maxBytes} bytes)` } : { ok: true, text: open };
       let st: vscode.FileStat;

@@ -21,6 +21,11 @@ export function uriOf(name: string): vscode.Uri {
   return home.uri.with({ path: p, query: '', fragment: '' });
 }
 
+/** Whether a name is a URI string (scheme:…) rather than a path. */
+export function isUriString(name: string): boolean {
+  return URI_LIKE.test(name);
+}
+
 /** The name under which the simulator and the debug adapter know a document: its path (fsPath for files). */
 export function nameOf(uri: vscode.Uri): string {
   return uri.scheme === 'file' ? uri.fsPath : uri.path;

@@ -27,7 +27,7 @@ export { hexNum } from './protocol/hex';
 
 export { parseScenario, formatScenario, type ParseResult, type Range, type ScenarioDiagnostic, type ScenarioSymbol } from './scenario/index';
 export { loadScenarioFiles, DEFAULT_SCENARIO_BUDGET, type LoadedScenarioFiles, type ScenarioBudget, type ScenarioFileReader, type ScenarioReadResult } from './scenario/files';
-export { isAbsolutePath, isInside, normalizePath } from './scenario/paths';
+export { dirname as dirnameOfPath, isAbsolutePath, isInside, normalizePath } from './scenario/paths';
 export { checkForEditor, overCheckBudget, EDITOR_BUDGET, EDITOR_CHECK_BUDGET } from './scenario/editorCheck';
 export { yieldToEventLoop } from './util/yield';
 export { MAX_DEVICES, SETTING_LIMITS, FAULT_PARAM_RULES } from './scenario/limits';

@@ -159,7 +159,10 @@ describe('views', function () {
   });
 
   it('during a debug session, the sidebar controls move the debugged session and the debugger follows', async () => {
-    const program = vscode.Uri.joinPath(ext.extensionUri, 'examples', 'mixed-confidential.vmbus').fsPath;
+    // An example of the installed extension: a path on the desktop; in the web hosts a URI string,
+    // since a bare path is taken on the workspace's file system (a virtual one has no such file).
+    const example = vscode.Uri.joinPath(ext.extensionUri, 'examples', 'mixed-confidential.vmbus');
+    const program = example.scheme === 'file' ? example.fsPath : example.toString();
     const started = await vscode.debug.startDebugging(vscode.workspace.workspaceFolders?.[0], {
       type: 'vmbus',
       request: 'launch',

@@ -4,9 +4,10 @@
 import * as vscode from 'vscode';
 import type { SessionHub } from '../session/hub';
 import { VmbusDebugSession, type DebugHost } from './adapter';
-import { EDITOR_BUDGET, readScenarioText, readerFor, workspaceRootOf } from '../scenarioFiles';
+import { EDITOR_BUDGET, createWorkspaceFsReader, readScenarioText, readerFor, workspaceRootOf } from '../scenarioFiles';
 import { DEBUG_TYPE, VmbusConfigurationProvider, VmbusDynamicConfigurationProvider } from './configuration';
-import { uriOf } from '../uris';
+import { isUriString, uriOf } from '../uris';
+import { dirnameOfPath as dirnameOf } from '../../simulator';
 
 export function registerDebug(context: vscode.ExtensionContext, hub: SessionHub): void {
   const adapters = new Map<string, VmbusDebugSession>();
@@ -27,8 +28,11 @@ export function registerDebug(context: vscode.ExtensionContext, hub: SessionHub)
           return readScenarioText(file, EDITOR_BUDGET.maxFileBytes);
         },
         // Includes stay inside the program's workspace folder, through the contained reader.
+        // A program given as a URI string (VS Code for the Web: a file outside the workspace's file
+        // system) keeps that form: its includes are URI strings inside the folder it lies in.
         includes(program) {
           const uri = uriOf(program);
+          if (isUriString(program)) return { reader: createWorkspaceFsReader(dirnameOf(program), EDITOR_BUDGET.maxFileBytes, uri), root: dirnameOf(program) };
           const reader = readerFor(uri);
           const root = workspaceRootOf(uri);
           return reader && root !== undefined ? { reader, root } : undefined;

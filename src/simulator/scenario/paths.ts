@@ -14,8 +14,23 @@ export function dirname(p: string): string {
   return i < 0 ? '' : i === 0 ? p.slice(0, 1) : p.slice(0, i);
 }
 
-/** Joins a relative path onto a directory and normalises '.' and '..'. */
+/** `scheme://authority` of a URI string (a scenario opened by URI in VS Code for the Web). */
+const URI_PREFIX = /^[a-z][a-z0-9+.-]*:\/\/[^/\\]*/i;
+
+/**
+ * Joins a relative path onto a directory and normalises '.' and '..'. A URI string keeps its
+ * `scheme://authority` and has its path joined ('..' never climbs above the authority).
+ */
 export function joinPath(dir: string, rel: string): string {
+  const m = URI_PREFIX.exec(dir || rel);
+  if (m) {
+    const rest = dir ? joinPlainPath(dir.slice(m[0].length) || '/', rel) : joinPlainPath('', rel.slice(m[0].length));
+    return m[0] + (rest.startsWith('/') ? rest : `/${rest}`);
+  }
+  return joinPlainPath(dir, rel);
+}
+
+function joinPlainPath(dir: string, rel: string): string {
   const sep = sepOf(dir || rel);
   const parts = (dir ? dir + sep : '').concat(rel).split(/[\\/]/);
   const lead = parts[0] === '' ? sep : '';
