@@ -17,7 +17,7 @@
 //                                       Chromium of npm @sparticuz/chromium with playwright-core
 //                                       (set up on first use in .vscode-test/, see scripts/vscode-host.mjs)
 //
-// Other knobs: VMBUS_IT_TIMEOUT_MS (time limit of the test run itself, default 10 min),
+// Other knobs: VMBUS_IT_TIMEOUT_MS (time limit of one host's test run, default 20 min),
 // VMBUS_IT_TOTAL_TIMEOUT_MS (everything incl. first-time host set-up, default 45 min), VMBUS_IT_GREP (passed to mocha's grep), VMBUS_IT_KEEP=1 (keep the
 // per-run folder .vscode-test/runs/<id>), VMBUS_IT_SHOTS=DIR (web hosts: a screenshot every 5 s into DIR), CHROMIUM_PATH.
 // Exit code: 0 all passed, 1 a test failed, 2 the host could not be set up or started / timed out.
@@ -29,7 +29,7 @@ import {
   launchChromium, ensureChromium, onCleanup, runCleanups, pruneRuns, run, serverVsCodeVersion, findInstalled, extensionId, stopping,
 } from '../scripts/vscode-host.mjs';
 
-const TEST_TIMEOUT_MS = Number(process.env.VMBUS_IT_TIMEOUT_MS || 10 * 60_000);
+const TEST_TIMEOUT_MS = Number(process.env.VMBUS_IT_TIMEOUT_MS || 20 * 60_000);
 const WORKSPACE = join(ROOT, 'test', 'fixtures', 'workspace');
 const TESTS_MODULE = join(ROOT, 'out', 'test', 'integration', 'index.js');
 const RESULTS = join(ROOT, 'test-results');
