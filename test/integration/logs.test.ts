@@ -8,6 +8,9 @@ import * as assert from './assert';
 import * as vscode from 'vscode';
 import type { SessionHub } from '../../src/extension/session/hub';
 import type { ViewsApi } from '../../src/extension/views/register';
+import type { TimelineTestState } from '../../src/extension/timeline/panel';
+import { resultsSuffix, resultsUri } from './env';
+import { waitFor } from './wait';
 
 const EXTENSION_ID = 'vmbus-lab.vmbus-lab';
 
@@ -53,6 +56,16 @@ describe('real logs', function () {
     await vscode.commands.executeCommand('vmbus.views.stepBack');
     assert.strictEqual(session.events().at(session.position())?.log?.line, 16);
     assert.strictEqual(session.inspect().channels.length, 1);
+
+    // The timeline shows the same records (a PNG of its canvas, on the log's time axis, goes to test-results/).
+    await vscode.commands.executeCommand('vmbus.showTimeline');
+    const total = session.events().length;
+    const state = () => vscode.commands.executeCommand<TimelineTestState>('vmbus.timeline.testState');
+    await waitFor('a window of the log served to the timeline', state, (x) => x.ready && x.lastWindow?.total === total);
+    await new Promise((r) => setTimeout(r, 500));
+    const file = resultsUri(`integration-log-timeline${resultsSuffix()}.png`);
+    const shot = await vscode.commands.executeCommand<{ width: number; height: number } | undefined>('vmbus.timeline.snapshot', file.toString());
+    assert.ok(shot && shot.width > 200 && shot.height > 100, `canvas snapshot ${JSON.stringify(shot)}`);
   });
 
   it('a log dropped on the timeline panel (its text, read by the webview) opens through VMBus: Open Log', async () => {

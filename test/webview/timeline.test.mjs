@@ -398,6 +398,11 @@ describe('timeline webview (Chromium)', function () {
     assert.equal(sel.seq, 8);
     assert.match(await page.textContent('#tl-details'), /time1\.410000 s/);
     assert.match(await page.textContent('#tl-details'), /cpu1/);
+    // A trace-cmd record names neither the path, the SynIC, the connection id nor the encryption:
+    // unknown, not the placeholder values a simulated message would carry.
+    for (const field of ['path', 'SynIC', 'confidential', 'connection id']) {
+      assert.match(await page.textContent('#tl-details'), new RegExp(`${field}unknown \\(not in the log\\)`));
+    }
     await page.screenshot({ path: `${SHOTS}/webview-log-time.png` });
     // Sequence layout: the same event is at its column.
     await page.selectOption('#tl-axis', 'sequence');

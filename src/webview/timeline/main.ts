@@ -641,7 +641,9 @@ function renderDetails(): void {
   let decoded: unknown = null;
   let hex: string | null = null;
   if (e.kind === 'message') {
-    rows.push(['type', `${e.msgtype} (${e.msgtypeValue})`], ['route', `${e.from} → ${e.to}`], ['path', e.path], ['SynIC', e.synic ?? 'none'], ['confidential', String(e.confidential)], ['status', e.status], ['connection id', `0x${e.connectionId.toString(16)}`]);
+    // What a log line does not say is unknown, not the placeholder the record carries (as in the debugger's variables).
+    const u = (field: string, value: string): string => (unknown.has(field) ? 'unknown (not in the log)' : value);
+    rows.push(['type', `${e.msgtype} (${e.msgtypeValue})`], ['route', `${unknown.has('from') ? `${e.from}?` : e.from} → ${unknown.has('to') ? `${e.to}?` : e.to}`], ['path', u('path', e.path)], ['SynIC', u('synic', e.synic ?? 'none')], ['confidential', u('confidential', String(e.confidential))], ['status', u('status', e.status)], ['connection id', u('connectionId', `0x${e.connectionId.toString(16)}`)]);
     if (e.relid !== undefined) rows.push(['relid', String(e.relid)]);
     if (e.fault) rows.push(['fault', e.fault]);
     decoded = e.decoded;
