@@ -68,6 +68,29 @@ describe('real logs', function () {
     assert.ok(shot && shot.width > 200 && shot.height > 100, `canvas snapshot ${JSON.stringify(shot)}`);
   });
 
+  it('steps a real dmesg (a WSL2 guest\'s, shared/samples/real/dmesg-1.txt): its five hv_vmbus lines, the version from line 2', async () => {
+    if (hub.active?.driver === 'debug') await vscode.commands.executeCommand('workbench.action.debug.stop');
+    hub.setActive(undefined);
+    const real = vscode.Uri.joinPath(vscode.workspace.workspaceFolders![0].uri, 'wsl2-dmesg-1.txt');
+    assert.strictEqual(await vscode.commands.executeCommand<boolean>('vmbus.openLog', real), true);
+    const session = hub.active!.session;
+    // The sample's hv_vmbus lines: 2 "Vmbus version:5.2", 3, 7, 8 and 9 "Unknown GUID: …" (PCI, clocksource, VFS lines are not VMBus).
+    assert.deepStrictEqual(session.events().map((e) => e.log?.line), [2, 3, 7, 8, 9]);
+    await vscode.commands.executeCommand('vmbus.views.step');
+    assert.strictEqual(session.position(), 0);
+    const st = session.inspect();
+    assert.strictEqual(st.guest.version, 0x50002, 'VMBus 5.2 (VERSION_WIN10_V5_2), as line 2 says');
+    assert.strictEqual(st.time, 900_032_000, 'line 2 is at [    0.900032]');
+    await vscode.commands.executeCommand('vmbus.views.runToEnd');
+    assert.strictEqual(session.position(), 4);
+    await vscode.commands.executeCommand('vmbus.showTimeline');
+    const state = () => vscode.commands.executeCommand<TimelineTestState>('vmbus.timeline.testState');
+    await waitFor('a window of the dmesg served to the timeline', state, (x) => x.ready && x.lastWindow?.total === 5);
+    await new Promise((r) => setTimeout(r, 500));
+    const shot = await vscode.commands.executeCommand<{ width: number } | undefined>('vmbus.timeline.snapshot', resultsUri(`integration-real-dmesg-timeline${resultsSuffix()}.png`).toString());
+    assert.ok(shot && shot.width > 200);
+  });
+
   it('a log dropped on the timeline panel (its text, read by the webview) opens through VMBus: Open Log', async () => {
     // The panel turns the webview's 'openLog' message with a file's name and text into this call.
     if (hub.active?.driver === 'debug') await vscode.commands.executeCommand('workbench.action.debug.stop');
