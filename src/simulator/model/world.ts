@@ -17,6 +17,7 @@ import { Hypervisor } from './hypervisor/hypervisor';
 import { VmbusServer, type ServerPorts } from './server/server';
 import { channelFor, type ServerClient } from './server/types';
 import { Relay } from './paravisor/relay';
+import { ParavisorMonitorPage } from './paravisor/monitor';
 import { vsCpuidEax } from './paravisor/cpuid';
 import { LinuxGuest } from './guest/guest';
 import type { OfferedDevice } from './guest/types';
@@ -44,6 +45,8 @@ export class World {
   /** OpenHCL's VMBus server for VTL0 (Confidential VMBus), when the paravisor has one. */
   readonly pv: VmbusServer | null = null;
   readonly relay: Relay | null = null;
+  /** OpenHCL's monitor page when its server handles MNF (VTL0 stores to it are intercepted). */
+  private readonly pvMonitor: ParavisorMonitorPage | null = null;
   readonly guest: LinuxGuest;
   readonly steps: ScriptedSteps;
   private readonly rand: () => number;
@@ -66,6 +69,7 @@ export class World {
       guestMessageConnId: () => this.guest.msgConnId ?? 4,
       deviceOfGuestRelid: (relid) => this.deviceOfGuestRelid(relid),
       deviceOfRelid: (relid) => this.deviceOfGuestRelid(relid) ?? this.deviceOfServerRelid(relid),
+      vtl2WriteIntercept: (gpa, bytes) => this.pvMonitor?.intercept(gpa, bytes) ?? false,
       toServer: (target, bytes, ctx) => wire.transmit('guest', target, bytes, { ...ctx, device: this.deviceOfGuestRelid(ctx.relid) }, (b) => {
         if (target === 'paravisor') this.pv!.receive('guest', b, ctx.trusted, ctx.multiclient);
         // Host ports 1/4 are not registered for VTL0 when OpenHCL redirects VMBus.
@@ -89,6 +93,7 @@ export class World {
       // OpenHCL worker.rs: enable_mnf = OPENHCL_VMBUS_ENABLE_MNF, else whether OpenHCL hosts a NIC
       // (MANA); lib.rs: require_server_allocated_mnf = enable_mnf && private memory (a CVM).
       const handlesMnf = paravisorHandlesMnf(cfg);
+      const mon = handlesMnf ? (this.pvMonitor = new ParavisorMonitorPage(tracer, (s) => this.pv!.monitorSignal(s))) : null;
       this.pv = new VmbusServer({
         party: 'paravisor', versions: p.paravisor.versions.length ? p.paravisor.versions : [...LINUX_VERSION_ORDER],
         maxFlags: platform.cvm ? 0xffffffff : OPENHCL_NON_ISOLATED_MAX_FLAGS, requireServerMnf: handlesMnf && platform.cvm, handlesMnf,
@@ -101,6 +106,10 @@ export class World {
           const rec = this.memory.get(id) ?? this.memory.page(id, 2, 'server-allocated monitor pages', 'paravisor', 'host-visible', 'OpenHCL allocates the monitor pages for server_specified_monitor_pages (VersionResponse3)');
           return { parentToChild: rec.gpa, childToParent: rec.gpa + 0x1000 };
         },
+        ...(mon ? {
+          setMonitorPage: (gpa: number | null) => mon.setGpa(gpa),
+          registerMonitor: (id: number, conn: number | null) => { if (conn === null) mon.unregister(id); else mon.register(id, conn); },
+        } : {}),
       });
       this.relay = new Relay(this.pv, clock, tracer, faults, wire, {
         toHost: (b) => this.host.receive('relay', b, false, true),

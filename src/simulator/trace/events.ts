@@ -176,7 +176,8 @@ export interface StateEvent extends Base {
    * "connection", "channel", "gpadl", "slot" (party = the SynIC's emulator when filled, the guest
    * when read), "event-flags", "relay", "vmbus-mode" (guest discovery: undecided → confidential /
    * not confidential / probe confidential), "monitor-trigger" (a monitored channel's signal: the
-   * guest set its pending bit in monitor page 2, idle → pending; detail names group, bit, offset).
+   * guest set its pending bit in monitor page 2, idle → pending; detail names group, bit, offset;
+   * OpenHCL handling MNF picks it up, party paravisor, pending → relayed | signalled).
    */
   object: StateObject;
   relid?: number;

@@ -8,11 +8,12 @@
 import * as assert from 'node:assert/strict';
 import { parseScenario } from '../../../src/simulator/scenario/index';
 import { runScenario, type RunResult } from '../../../src/simulator/engine/session';
-import type { InterruptEvent, MessageEvent, RegisterEvent, StateEvent } from '../../../src/simulator/trace/events';
+import type { HypercallEvent, InterruptEvent, MessageEvent, RegisterEvent, StateEvent } from '../../../src/simulator/trace/events';
 import { VmbusServer, type ServerPorts } from '../../../src/simulator/model/server/server';
 import { channelFor } from '../../../src/simulator/model/server/types';
 import { defaultDevices } from '../../../src/simulator/engine/defaults';
 import type { Json } from '../../../src/simulator/model/tracer';
+import { ParavisorMonitorPage, type MonitorSignal } from '../../../src/simulator/model/paravisor/monitor';
 import { bytes, decoded, env } from '../parties/harness';
 
 function runText(text: string): RunResult {
@@ -256,5 +257,93 @@ describe('issue 13 item 7: monitor pages through the relay', () => {
     assert.equal(parse('paravisor {\n  present yes\n}\n').config!.platform.paravisor.mnf, undefined);
     const bad = parse('paravisor {\n  mnf maybe\n}\n');
     assert.ok(bad.diagnostics.some((d) => d.severity === 'error'));
+  });
+});
+
+// ------------------------------------------------------------------------------------------------
+// OpenHCL handling MNF itself: the guest's monitor-page stores reach it as intercepts (OpenVMM
+// vmcore/src/monitor.rs MonitorPage::check_write, virt_mshv_vtl set_monitor_page: the page is made
+// read-only to VTL0; processor/mod.rs signal_mnf → handle_signal_event), and a relayed channel's
+// event port is vmbus_client's guest_to_host_interrupt: signal_event(channel.connection_id, 0), the
+// connection id its OpenChannel2 gave the host (vmbus_client lib.rs handle_open_channel,
+// use_vtl2_connection_id false → open_data.connection_id).
+
+describe('issue 13 item 7: OpenHCL picks up the guest\'s monitor-page triggers (mnf yes)', () => {
+  it('check_write as monitor.rs test_write: 5→42, 7→47, 9→49, 127→500; outside the page nothing; group 0 bit 5 → [42]; bits 5, 6, 7 and group 3 bit 31 → [42, 47, 500] (6 unknown); a u32 at trigger_group → [49]', () => {
+    const e = env();
+    const got: MonitorSignal[] = [];
+    const m = new ParavisorMonitorPage(e.tracer, (s) => got.push(s));
+    m.setGpa(0x1000);
+    m.register(5, 42); m.register(7, 47); m.register(9, 49); m.register(127, 500);
+    // HvMonitorPageSmall: trigger_state u32, reserved u32, trigger_group[4] {pending u32, armed u32}.
+    const page = new Uint8Array(40);
+    const setPending = (group: number, v: number) => new DataView(page.buffer).setUint32(8 + 8 * group, v >>> 0, true);
+    setPending(0, 1 << 5);
+    assert.equal(m.intercept(0x2000, page), false);
+    assert.equal(m.intercept(0x1000 - 1, page), false);
+    assert.equal(m.intercept(0x1000, page), true);
+    assert.deepEqual(got.map((s) => s.connectionId), [42]);
+    got.length = 0;
+    setPending(0, (1 << 5) | (1 << 6) | (1 << 7));
+    setPending(3, 1 << 31);
+    assert.equal(m.intercept(0x1000, page), true);
+    assert.deepEqual(got.map((s) => [s.monitorId, s.group, s.bit, s.connectionId]), [[5, 0, 5, 42], [7, 0, 7, 47], [127, 3, 31, 500]]);
+    assert.ok(e.logs().includes('monitor write for unknown id 6'));
+    got.length = 0;
+    const pending = new Uint8Array(4);
+    new DataView(pending.buffer).setUint32(0, 1 << 9, true);
+    assert.equal(m.intercept(0x1000 + 8, pending), true);
+    assert.deepEqual(got.map((s) => s.connectionId), [49]);
+    // Unregistered (the channel's event port dropped): the bit is an unknown id again.
+    got.length = 0;
+    m.unregister(9);
+    m.intercept(0x1000 + 8, pending);
+    assert.deepEqual(got, []);
+  });
+
+  const r = runText('platform {\n  isolation none\n}\nparavisor {\n  confidential_vmbus yes\n  mnf yes\n}\n'
+    + 'device nic0 netvsc {\n  hosted_by paravisor\n  monitor 33\n  packets 2\n}\ndevice nic1 netvsc {\n  hosted_by host\n  monitor 7\n  packets 2\n}\n');
+  const ms = msgs(r.events);
+  const guestOffers = ms.filter((m) => m.to === 'guest' && m.msgtype === 'CHANNELMSG_OFFERCHANNEL');
+  const relayedOffer = guestOffers.find((m) => Number(m.decoded.monitorid) !== 33)!;
+  const relid = Number(relayedOffer.decoded.child_relid);
+  const ownRelid = Number(guestOffers.find((m) => Number(m.decoded.monitorid) === 33)!.decoded.child_relid);
+  const triggers = r.events.filter((e): e is StateEvent => e.kind === 'state' && e.object === 'monitor-trigger');
+  const pvSignals = r.events.filter((e): e is HypercallEvent => e.kind === 'hypercall' && e.name === 'HvSignalEvent' && e.by === 'paravisor');
+
+  it('a relayed channel (OpenHCL\'s monitor id 0: group 0 = 0 / 32, bit 0 = 0 % 32, pending at offset 8): the guest\'s store, OpenHCL\'s pickup naming the id and the channel, then HvSignalEvent to the host on the OpenChannel2 connection id (0x2000 | relid)', () => {
+    assert.equal(Number(relayedOffer.decoded.monitorid), 0);
+    const hostOpen = ms.find((m) => m.from === 'paravisor' && m.to === 'host' && m.msgtype === 'CHANNELMSG_OPENCHANNEL')!;
+    const connId = Number(hostOpen.decoded.connection_id);
+    assert.equal(connId, 0x2000 | relid);
+    const i = triggers.findIndex((e) => e.party === 'guest' && e.relid === relid);
+    assert.ok(i >= 0);
+    assert.deepEqual([(triggers[i].detail as Json).group, (triggers[i].detail as Json).bit, (triggers[i].detail as Json).offset], [0, 0, '0x8']);
+    const pick = triggers[i + 1];
+    assert.deepEqual([pick.party, pick.relid, pick.from, pick.to], ['paravisor', relid, 'pending', 'relayed']);
+    const d = pick.detail as Json;
+    assert.deepEqual([d.monitorId, d.group, d.bit, Number(d.connectionId), d.relayed], [0, 0, 0, connId, true]);
+    assert.equal(d.hostRelid, Number(ms.find((m) => m.from === 'host' && m.msgtype === 'CHANNELMSG_OFFERCHANNEL')!.decoded.child_relid));
+    const sig = pvSignals.find((e) => e.seq > pick.seq)!;
+    assert.deepEqual([sig.target, sig.connectionId, sig.code], ['host', connId, 0x5d]);
+    // Every pickup of the relayed channel is one signal to the host; the guest made no hypercall for it.
+    const picks = triggers.filter((e) => e.party === 'paravisor' && e.to === 'relayed');
+    assert.equal(pvSignals.length, picks.length);
+    assert.equal(picks.length, triggers.filter((e) => e.party === 'guest' && e.relid === relid).length);
+  });
+
+  it('OpenHCL\'s own channel (monitor 33: group 1 = 33 / 32, bit 1 = 33 % 32, pending at offset 8 + 8 = 0x10): picked up and signalled in VTL2, nothing goes to the host', () => {
+    const g = triggers.find((e) => e.party === 'guest' && e.relid === ownRelid)!;
+    assert.deepEqual([(g.detail as Json).group, (g.detail as Json).bit, (g.detail as Json).offset], [1, 1, '0x10']);
+    const pick = triggers[triggers.indexOf(g) + 1];
+    assert.deepEqual([pick.party, pick.relid, pick.to, (pick.detail as Json).monitorId, Number((pick.detail as Json).connectionId)], ['paravisor', ownRelid, 'signalled', 33, 0x2000 | ownRelid]);
+    assert.ok(pvSignals.every((e) => e.connectionId !== (0x2000 | ownRelid)));
+  });
+
+  it('mnf no: the guest\'s pages are the host\'s (MODIFY_CONNECTION), so OpenHCL intercepts nothing and sends no signal (lib.rs set_monitor_page only with mnf_support)', () => {
+    const r2 = runText(snp());
+    assert.ok(r2.events.some((e) => e.kind === 'state' && e.object === 'monitor-trigger' && e.party === 'guest'));
+    assert.equal(r2.events.filter((e) => e.kind === 'state' && e.object === 'monitor-trigger' && e.party === 'paravisor').length, 0);
+    assert.equal(r2.events.filter((e) => e.kind === 'hypercall' && e.name === 'HvSignalEvent' && (e as HypercallEvent).by === 'paravisor').length, 0);
   });
 });

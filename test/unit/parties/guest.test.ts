@@ -44,6 +44,7 @@ function harness(patch: (c: ScenarioConfig) => void = () => undefined, offered: 
     supplySynicPage: () => undefined,
     postMessage: (b, connId) => { posts.push({ conn: connId, msg: decoded(b) }); return 'HV_STATUS_SUCCESS'; },
     signalEvent: () => undefined,
+    writeMonitorPage: () => undefined,
     hasEvents: () => false,
     hasMessage: () => slot.length > 0,
     takeEvents: () => [],

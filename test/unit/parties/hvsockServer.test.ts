@@ -38,7 +38,7 @@ function harness(party: 'host' | 'paravisor', listeners: DeviceConfig[] = []): H
     const backend: RelayBackend = {
       hostConnection: () => ({ ok: true, version: 0x60000, features: 0x6f }),
       gpadl: () => undefined, open: () => undefined, close: () => undefined, teardownGpadl: () => undefined, modify: () => undefined,
-      released: () => undefined, revokeFromHost: () => undefined, modifyConnection: (_pages, done) => done(0),
+      released: () => undefined, revokeFromHost: () => undefined, modifyConnection: (_pages, done) => done(0), signalHost: () => undefined,
       hvsockConnect: (req, done) => { h.requests.push(req); h.answer = done; },
     };
     server.attachRelay(backend);

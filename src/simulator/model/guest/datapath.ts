@@ -106,6 +106,13 @@ export class DataPath {
         relid: c.relid, vp: 0,
         detail: { monitorId: c.monitorId, group, bit: c.monitorId & 31, page: 'monitor.2', offset: hexNum(8 + 8 * group), sendIntPageBit: c.relid },
       });
+      // sync_set_bit is a locked bts on the unsigned long at trigger_group[group]: the 8-byte
+      // store {pending with the bit, armed 0} (the page reads back zeros where OpenHCL emulates it).
+      if (this.g.monitorPage2Gpa !== null) {
+        const store = new Uint8Array(8);
+        new DataView(store.buffer).setUint32(0, (1 << (c.monitorId & 31)) >>> 0, true);
+        this.g.hv.writeMonitorPage(this.g.monitorPage2Gpa + 8 + 8 * group, store);
+      }
       return;
     }
     this.g.hv.signalEvent(c.hostedBy === 'paravisor' ? PARAVISOR_CHANNEL_SIGNAL_TARGET : 'host', c.connectionId);

@@ -39,6 +39,7 @@ export class LinuxGuest implements GuestCore {
   readonly channels = new Map<number, GuestChannel>();
   readonly channelOrder: GuestChannel[] = [];
   nextGpadl = 0xe1e10;
+  monitorPage2Gpa: number | null = null;
   offersDone = false;
   readonly openQueue: GuestChannel[] = [];
   unloaded = false;
@@ -324,6 +325,7 @@ export class LinuxGuest implements GuestCore {
     }
     json.monitor_page1 = mon1;
     json.monitor_page2 = mon2;
+    this.monitorPage2Gpa = mon2;
     this.wait(15, () => true, (resp) => this.onVersionResponse(v, resp));
     this.post(json, connId, (status) => {
       if (status !== 'HV_STATUS_SUCCESS') {

@@ -84,6 +84,11 @@ export interface HypervisorPort {
   supplySynicPage(vp: number, reg: 'SIMP' | 'SIEFP', gpa: number): void;
   postMessage(bytes: Uint8Array, connId: number, path: AccessPath, ctx: PostContext, source?: SourceRef): string;
   signalEvent(target: Party, connectionId: number): void;
+  /**
+   * A guest store to its monitor page (plain memory): nobody sees it unless the page is protected
+   * against VTL0 writes (OpenHCL handling MNF), then the hypervisor delivers the intercept to VTL2.
+   */
+  writeMonitorPage(gpa: number, bytes: Uint8Array): void;
   hasEvents(vp: number, owner: SynicId): boolean;
   hasMessage(vp: number, owner: SynicId): boolean;
   takeEvents(vp: number, owner: SynicId): number[] | Float64Array;
@@ -138,6 +143,8 @@ export interface GuestCore {
   version: number | null;
   unloaded: boolean;
   nextGpadl: number;
+  /** The GPA of monitor page 2 (child→parent) as the last INITIATE_CONTACT gave it (vmbus_connection.monitor_pages[1]). */
+  monitorPage2Gpa: number | null;
   waiters: GuestWaiter[];
   readonly channels: Map<number, GuestChannel>;
   readonly channelOrder: GuestChannel[];

@@ -53,6 +53,11 @@ export interface HypervisorPorts {
   deviceOfRelid(relid: number | undefined): string | undefined;
   /** A guest post reaches the port of a VMBus server: the paravisor's (VTL2) or the host's. */
   toServer(target: 'paravisor' | 'host', bytes: Uint8Array, ctx: ServerDelivery): void;
+  /**
+   * A VTL0 store to a page VTL2 protected against VTL0 writes (OpenHCL's monitor page:
+   * modify_vtl_protection_mask readable only): VTL2 gets the intercept; false when not protected.
+   */
+  vtl2WriteIntercept?(gpa: number, bytes: Uint8Array): boolean;
 }
 
 export class Hypervisor {
@@ -191,6 +196,11 @@ export class Hypervisor {
   /** HvSignalEvent from the guest (vmbus_set_event): stored compactly, like packets. */
   signalEvent(target: Party, connectionId: number): void {
     this.tracer.events.pushSignal(this.clock.now, this.tracer.phaseArr, this.platform.signalPath(), HVCALL_SIGNAL_EVENT, target, connectionId, 0);
+  }
+
+  /** A guest store to its monitor page: an intercept to VTL2 when OpenHCL protected the page, else plain memory. */
+  writeMonitorPage(gpa: number, bytes: Uint8Array): void {
+    this.ports.vtl2WriteIntercept?.(gpa, bytes);
   }
 
   // ---------------------------------------------------------------------------- messages to the guest

@@ -14,7 +14,7 @@ import { relayOfferFlags } from '../../protocol/offer';
 import { hexNum } from '../../protocol/hex';
 import { OPENVMM_CLIENT_VERSION_ORDER, messageTypeName, versionString } from '../../protocol/constants';
 import { msgtypeOf } from '../tracer';
-import { HVCALL_POST_MESSAGE, OPENHCL_CLIENT_FEATURES, RELAY_REQUIRED_FEATURES, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
+import { HVCALL_POST_MESSAGE, HVCALL_SIGNAL_EVENT, OPENHCL_CLIENT_FEATURES, RELAY_REQUIRED_FEATURES, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
 
 /** The relay's connection to the host, as the trace names its states. */
 export type RelayState = 'none' | 'connecting' | 'connected' | 'failed';
@@ -43,6 +43,11 @@ export class Relay implements RelayBackend {
   private waiters: Waiter[] = [];
   /** Guest hv_sock connects sent to the host and not answered yet (vmbus_client hvsock.rs HvsockRequestTracker). */
   private hvsockPending: { req: HvsockRequest; done: (success: boolean) => void }[] = [];
+  /**
+   * vmbus_client's channel.connection_id per host channel id: the connection id its OpenChannel2
+   * gave the host (open_data.connection_id, use_vtl2_connection_id false), 0 after close.
+   */
+  private readonly hostSignalIds = new Map<number, number>();
   /** The scenario step behind a host rescind the relay is forwarding (its re-offer's rescind carries it too). */
   private rescindSource: SourceRef | undefined;
 
@@ -236,7 +241,19 @@ export class Relay implements RelayBackend {
       target_vp: j.target_vp, downstream_ringbuffer_pageoffset: j.downstream_ringbuffer_pageoffset, userdata: j.userdata,
     };
     if (redirect) Object.assign(msg, { connection_id: signal.connectionId, event_flag: signal.eventFlag, flags: 0 });
+    if (c.hostRelid !== undefined) this.hostSignalIds.set(c.hostRelid, signal.connectionId);
     this.send(msg);
+  }
+
+  /**
+   * vmbus_client guest_to_host_interrupt: HvSignalEvent to the host on the channel's connection id
+   * (the one sent in OpenChannel2), event flag 0; after close (connection id 0) nothing is sent
+   * ("interrupt signal after close").
+   */
+  signalHost(c: ServerChannel): void {
+    const connectionId = c.hostRelid !== undefined ? this.hostSignalIds.get(c.hostRelid) ?? 0 : 0;
+    if (connectionId === 0) { this.tracer.log('paravisor', 'debug', 'vmbus_client: interrupt signal after close'); return; }
+    this.tracer.emit({ kind: 'hypercall', name: 'HvSignalEvent', code: HVCALL_SIGNAL_EVENT, path: 'hypercall', by: 'paravisor', target: 'host', status: 'HV_STATUS_SUCCESS', connectionId, granularity: 'substep' } as Emit);
   }
 
   /**
@@ -256,6 +273,7 @@ export class Relay implements RelayBackend {
   }
 
   close(c: ServerChannel): void {
+    if (c.hostRelid !== undefined) this.hostSignalIds.delete(c.hostRelid);
     this.send({ msgtype: 'CHANNELMSG_CLOSECHANNEL', child_relid: c.hostRelid });
   }
 

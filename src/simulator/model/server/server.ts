@@ -44,6 +44,16 @@ export interface ServerPorts {
    * when the server's SynIC cannot (then the feature is not granted).
    */
   allocateMonitorPages?(): { parentToChild: number; childToParent: number } | null;
+  /**
+   * A server handling MNF with a SynIC that watches monitor pages (OpenHCL: lib.rs set_monitor_page
+   * → SynicMonitor::set_monitor_page with the child→parent page): the page in use, or none.
+   */
+  setMonitorPage?(gpa: number | null): void;
+  /**
+   * add_event_port with monitor_info (register_monitor): an opening channel's monitor id signals
+   * the channel's connection id; null drops the registration (the event port goes away).
+   */
+  registerMonitor?(monitorId: number, connectionId: number | null): void;
 }
 
 /** A guest's hv_sock connect request as a server hands it on (OpenVMM vmbus_core HvsockConnectRequest). */
@@ -67,6 +77,11 @@ export interface RelayBackend {
    * forwards them to the host with MODIFY_CONNECTION; `done` gets the host's connection_state.
    */
   modifyConnection(pages: MonitorPageGpas | null, done: (connectionState: number) => void): void;
+  /**
+   * The guest signalled a relayed channel (its event port, here through OpenHCL's monitor page):
+   * the relay's guest_to_host_interrupt signals the host (vmbus_client signal_event).
+   */
+  signalHost(c: ServerChannel): void;
   gpadl(c: ServerChannel, gpadl: number, header: Json, bodies: Json[]): void;
   /** OPEN_CHANNEL of a relayed channel, with the signal parameters this server chose (OpenParams). */
   open(c: ServerChannel, j: Json, signal: OpenSignal): void;
@@ -117,6 +132,8 @@ export class VmbusServer {
   private conn_: ServerConn = newConn();
   private client_: ServerClient | null = null;
   private readonly channels_: ServerChannel[] = [];
+  /** Channels whose monitor id is registered with the SynIC's monitor page (open with monitor_info). */
+  private readonly monitorPorts = new Map<ServerChannel, number>();
   private readonly pendingGpadl = new Map<number, { relid: number; header: Json; bodies: Json[]; valid: boolean }>();
   private backend: RelayBackend | null = null;
   /** hv_sock services this server's devices listen on (offered per connect, not at boot). */
@@ -174,6 +191,12 @@ export class VmbusServer {
   private transition(c: ServerChannel, to: ServerChannelState): void {
     const from = c.state;
     c.state = to;
+    // The channel's event port (and its monitor registration) lives from the open request until
+    // the channel is closed, fails to open or goes away (lib.rs open_channel / ChannelOpenState).
+    if ((to === 'Closed' || to === 'Revoked' || to === 'ClientReleased') && this.monitorPorts.has(c)) {
+      this.ports.registerMonitor?.(this.monitorPorts.get(c)!, null);
+      this.monitorPorts.delete(c);
+    }
     this.tracer.state(this.party, 'channel', from, to, { relid: c.id });
   }
 
@@ -346,6 +369,9 @@ export class VmbusServer {
 
   private completeInitiateContact(client: ServerClient, j: Json, v: number, flags: number, trusted: boolean, pages: MonitorPageGpas | null, serverPages: MonitorPageGpas | null): void {
     this.conn_ = { state: 'Connected', version: v, features: flags, trusted, offersSent: false, monitorPages: pages !== null, serverAllocatedMonitorPages: serverPages !== null };
+    // set_monitor_page: a server handling MNF has its SynIC watch the child→parent page (SynicPorts
+    // set_monitor_page passes mp.child_to_parent).
+    if (this.handlesMnf) this.ports.setMonitorPage?.(pages ? pages.childToParent : null);
     if (client === 'guest') this.ports.retargetMessages(Number(j.target_vcpu ?? 0));
     this.tracer.state(this.party, 'connection', 'Disconnected', 'Connected', { detail: { version: v, features: flags, trusted, client }, granularity: 'substep' });
     // nth: the nth accepting VERSION_RESPONSE to the guest.
@@ -664,6 +690,13 @@ export class VmbusServer {
     if ((feats & 0x2) !== 0) signal.flags = Number(j.flags ?? 0);
     c.signal = signal;
     this.transition(c, 'Opening');
+    // open_channel: add_event_port(connection_id, ..., monitor_info); monitor_info is there when the
+    // channel was offered with a monitor id (the connection has monitor pages) and this server
+    // handles MNF (a relayed id under MnfUsage::Relayed stays the host's business).
+    if (this.handlesMnf && this.conn_.monitorPages && c.monitorId !== undefined && this.ports.registerMonitor) {
+      this.ports.registerMonitor(c.monitorId, signal.connectionId);
+      this.monitorPorts.set(c, c.monitorId);
+    }
     const rdo = c.pendingRescindDuringOpen ? undefined : this.channelFault('rescind-during-open', c);
     if (rdo && !c.pendingRescindDuringOpen) {
       c.pendingRescindDuringOpen = true;
@@ -728,6 +761,24 @@ export class VmbusServer {
     c.monitorPages = c2p !== 0n;
     this.tracer.log(this.party, 'info', c.monitorPages ? `modify connection: monitor pages ${hexNum(p2c)} (parent→child), ${hexNum(c2p)} (child→parent)` : 'modify connection: no monitor pages');
     this.clock.schedule(T.deviceWork, () => respond(0));
+  }
+
+  /**
+   * A signal on a connection id this server registered (SynicPortMap::handle_signal_event), here
+   * from OpenHCL's monitor page (signal_mnf): the event port of the channel opened with that
+   * connection id. OpenHCL's own device is signalled in VTL2; a relayed channel's port is the
+   * relay's guest_to_host_interrupt, which signals the host. Returns the channel, if any.
+   */
+  monitorSignal(s: { monitorId: number; group: number; bit: number; connectionId: number }): ServerChannel | undefined {
+    const c = [...this.monitorPorts.keys()].find((x) => x.signal?.connectionId === s.connectionId && (x.state === 'Open' || x.state === 'Opening'));
+    if (!c) { this.tracer.log(this.party, 'warn', `failed to signal mnf: no event port for connection id ${hexNum(s.connectionId)}`); return undefined; }
+    const relayed = this.isRelayed(c);
+    this.tracer.state(this.party, 'monitor-trigger', 'pending', relayed ? 'relayed' : 'signalled', {
+      relid: c.id,
+      detail: { monitorId: s.monitorId, group: s.group, bit: s.bit, connectionId: hexNum(s.connectionId), device: c.dev.name, ...(relayed ? { relayed: true, hostRelid: c.hostRelid ?? null } : {}) },
+    });
+    if (relayed) this.backend!.signalHost(c);
+    return c;
   }
 
   /** The relay's host answered OPENCHANNEL_RESULT for a relayed channel. */
@@ -795,6 +846,7 @@ export class VmbusServer {
     // with none), and UnloadComplete waits for the host's answer (complete_disconnect).
     const unloadComplete = () => this.clock.schedule(T.deviceWork, () => this.send({ msgtype: 'CHANNELMSG_UNLOAD_RESPONSE' }));
     const done = this.backend && !this.handlesMnf ? () => this.backend!.modifyConnection(null, unloadComplete) : unloadComplete;
+    if (this.handlesMnf) this.ports.setMonitorPage?.(null);
     for (const c of this.channels_) {
       const relay = this.isRelayed(c) && c.hostRelid !== undefined;
       if (c.state === 'Open' || c.state === 'Opening') {
