@@ -25,6 +25,8 @@ interface Harness {
   openCompareTraces(a: TraceEvent[], b: TraceEvent[], labels: [string, string], vpCount: number, title: string): void;
   /** A log's events (from realEngine().openLog), shown as the panel shows a log: time axis, CPU lanes. */
   openLogTrace(evs: TraceEvent[], title: string): void;
+  /** What the panel sends when another view reveals a log's event: its column and its time-axis position. */
+  revealLogEvent(seq: number): void;
   state(): unknown;
 }
 
@@ -123,6 +125,9 @@ const harness: Harness = {
     let unknown = false;
     for (const e of events) { if (e.vp === null) unknown = true; else count = Math.max(count, e.vp + 1); }
     send({ type: 'session', info: { mode: 'single', title: `${title} (log)`, total: events.length, vpCount: Math.max(1, count), runs: [title], position: -1, timeAxis: axis.info, cpus: { count, unknown } } });
+  },
+  revealLogEvent(seq) {
+    send({ type: 'reveal', seq, at: axis?.at[seq] });
   },
   state() {
     const s = sessionStorage.getItem('vscode-state');

@@ -2,7 +2,7 @@
 // The bundled timeline webview (dist/webview/timeline.js) in Debian Chromium, inside a harness page
 // with the panel's CSP and a stub host serving a fixture trace. Screenshots go to test-results/.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { launch, openHarness, realEngine, LAYOUT } from './browser.mjs';
 import { checkMermaidSequence } from './mermaidGrammar.mjs';
 
@@ -411,6 +411,26 @@ describe('timeline webview (Chromium)', function () {
     const v2 = await view(page);
     await page.mouse.click(box.x + colX(v2, 4), box.y + (laneY(0) + laneY(4)) / 2);
     assert.equal((await lastSelect(page)).seq, 4);
+    assert.deepEqual(errors, []);
+    await context.close();
+  });
+
+  it('a reveal into a thinned stretch of a log\'s time axis zooms in until the event is drawn, and selects it', async () => {
+    // 3,000 vmbus_on_msg_dpc records 1 µs apart on two CPUs (trace-cmd-report(1) layout): at the
+    // fitted zoom the window is thinned, so the revealed records are not all drawn at first.
+    const lines = ['cpus=2'];
+    for (let i = 0; i < 3000; i++) lines.push(`          <idle>-0     [00${i % 2}]     ${(1 + i * 1e-6).toFixed(6)}: vmbus_on_msg_dpc:     msgtype=${i % 2 ? 1 : 15}`);
+    mkdirSync('out/webview-harness', { recursive: true });
+    writeFileSync('out/webview-harness/dense.trace', lines.join('\n') + '\n');
+    const engine = await realEngine();
+    const log = engine.openLogFile('out/webview-harness/dense.trace');
+    const { page, errors, context } = await openHarness(browser, { autostart: 0 });
+    await page.evaluate(({ t }) => window.__harness.openLogTrace(t.events, t.name), { t: log });
+    await painted(page);
+    for (const seq of [1501, 2002, 2999]) {
+      await page.evaluate((s) => window.__harness.revealLogEvent(s), seq);
+      await page.waitForFunction((s) => new RegExp(`seq${s}kind`).test(document.getElementById('tl-details').textContent), seq, { timeout: 15_000 });
+    }
     assert.deepEqual(errors, []);
     await context.close();
   });

@@ -1033,10 +1033,18 @@ function handle(m: HostToWebview): void {
       if (axisMode() === 'time' && m.at !== undefined) view = ensureVisible(view, m.at, ext());
       else view = focusColumn(view, col, total);
       afterViewChange();
-      void ensureWindowFor(col, m.at).then(() => {
-        const it = itemAt(col, 0);
-        if (it) selectItem(it, false);
-      });
+      const at = m.at;
+      void (async () => {
+        for (let tries = 0; tries < 8; tries++) {
+          await ensureWindowFor(col, at);
+          const it = itemAt(col, 0);
+          if (it) { selectItem(it, false); return; }
+          // On a time axis the stretch may be thinned at this zoom: zoom in around the event and ask again.
+          if (axisMode() !== 'time' || at === undefined) return;
+          view = zoomAt(view, Math.min(view.width, Math.max(GUTTER_W, colToX(view, at))), 4, ext(), minPx());
+          afterViewChange();
+        }
+      })();
       break;
     }
     case 'exported':
