@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { commands, type CliIo } from '../cli';
 import { readLogInput } from '../readLog';
+import { parseStrict, seedOption, wordOption } from '../args';
 import { IMPORT_FORMATS, hasContent, type ImportFormat, runScenario, checkLog, formatCheck, openLog } from '../../simulator';
 import { formatDiagnostic } from './run';
 import { parseScenarioFile } from '../../node/loadScenario';
@@ -21,35 +22,38 @@ handles) are hidden and counted; docs/importers.md lists them.
 Exit code: 0 when the log and the model agree, 1 when they differ, 2 on bad arguments or files.
 `;
 
+const CHECK_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  scenario: { type: 'string' },
+  format: { type: 'string' },
+  json: { type: 'boolean' },
+  'data-path': { type: 'boolean' },
+  seed: { type: 'string' },
+} as const;
+
 async function checkCommand(args: string[], io: CliIo): Promise<number> {
-  let file: string | undefined;
-  let scenarioFile: string | undefined;
+  const parsed = parseStrict('check', { args, options: CHECK_OPTIONS, allowPositionals: true, strict: true }, io, USAGE);
+  if (!parsed) return 2;
+  const { values: v, positionals } = parsed;
+  if (v.help) { io.stdout(USAGE); return 0; }
+  const fail = (m: string): number => { io.stderr(`vmbus-lab check: ${m}\n`); return 2; };
+  if (v.scenario === '') return fail('--scenario needs a file');
+  const scenarioFile = v.scenario;
   let format: ImportFormat | undefined;
-  let json = false;
-  let dataPath = false;
-  let seed: number | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = (): string | undefined => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i]);
-    if (a === '--help' || a === '-h') { io.stdout(USAGE); return 0; }
-    else if (a === '--json') json = true;
-    else if (a === '--data-path') dataPath = true;
-    else if (a === '--scenario' || a.startsWith('--scenario=')) {
-      scenarioFile = value();
-      if (!scenarioFile) { io.stderr('vmbus-lab check: --scenario needs a file\n'); return 2; }
-    } else if (a === '--format' || a.startsWith('--format=')) {
-      const v = value();
-      if (!v || !(IMPORT_FORMATS as readonly string[]).includes(v)) { io.stderr(`vmbus-lab check: --format is one of ${IMPORT_FORMATS.join(', ')}, not '${v ?? ''}'\n`); return 2; }
-      format = v as ImportFormat;
-    } else if (a === '--seed' || a.startsWith('--seed=')) {
-      const v = value();
-      const n = v !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN;
-      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) { io.stderr(`vmbus-lab check: --seed needs a number from 0 to 4294967295, not '${v ?? ''}'\n`); return 2; }
-      seed = n;
-    } else if (a.startsWith('-') && a !== '-') { io.stderr(`vmbus-lab check: unknown option '${a}'\n${USAGE}`); return 2; }
-    else if (file === undefined) file = a;
-    else { io.stderr(`vmbus-lab check: one log at a time ('${a}')\n`); return 2; }
+  if (v.format !== undefined) {
+    const f = wordOption('format', v.format, IMPORT_FORMATS);
+    if (typeof f === 'object') return fail(f.error);
+    format = f;
   }
+  let seed: number | undefined;
+  if (v.seed !== undefined) {
+    const n = seedOption(v.seed);
+    if (typeof n === 'string') return fail(n);
+    seed = n;
+  }
+  const json = !!v.json, dataPath = !!v['data-path'];
+  if (positionals.length > 1) return fail(`one log at a time ('${positionals[1]}')`);
+  const file = positionals[0];
   if (!file) { io.stderr(USAGE); return 2; }
   const input = await readLogInput(file, io);
   if (!input) return 2;

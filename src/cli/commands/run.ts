@@ -11,6 +11,7 @@ import {
 } from '../../simulator';
 import { parseScenarioFile } from '../../node/loadScenario';
 import { runLogCommand } from './runLog';
+import { intOption } from '../args';
 import { EXPORT_FLAGS, runExportCommand } from './runExport';
 
 /** Default bytes of trace output per run (a 27-line scenario can ask for gigabytes). */
@@ -19,7 +20,7 @@ const MAX_PRINTED_DIAGNOSTICS = 100;
 
 const USAGE = `usage: vmbus-lab run FILE.vmbus... [--json] [--trace-cmd] [--junit FILE] [--seed N] [--design probe|cpuid] [--substeps] [--root DIR]
        vmbus-lab run --log LOG [--json] [--format F]   (a real trace-cmd text or dmesg as a trace)
-       vmbus-lab run FILE.vmbus --lsvmbus | --dmesg | --sysfs DIR   (the run as lsvmbus -vv, dmesg, a sysfs tree)
+       vmbus-lab run FILE.vmbus --lsvmbus | --dmesg | --sysfs DIR [--seed N] [--design D]   (the run as lsvmbus -vv, dmesg, a sysfs tree)
   --json            print the trace events as JSON lines (one event per line) instead of the readable trace
   --trace-cmd       print the guest's hyperv:vmbus_* trace events in trace-cmd report layout instead
   --junit FILE      also write the expectation results as JUnit XML to FILE (never a .vmbus file or an input)
@@ -88,13 +89,6 @@ const RUN_OPTIONS = {
   'max-bytes': { type: 'string' },
 } as const;
 
-/** A non-negative integer option (decimal or 0x hex), or an error text. */
-function intOption(name: string, v: string | undefined, min: number, max: number): number | string {
-  const n = v !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) return `--${name} needs a number from ${min} to ${max}, not '${v ?? ''}'`;
-  return n;
-}
-
 /** Refuses a --junit path that would destroy a scenario or an input of the run. */
 function junitTargetProblem(junit: string, inputs: readonly string[]): string | undefined {
   if (/\.vmbus$/i.test(junit)) return `--junit ${junit}: refusing to write a report over a .vmbus file (did you mean --junit REPORT.xml ${junit}?)`;
@@ -128,9 +122,9 @@ function writeAtomically(file: string, text: string): void {
 
 async function runCommand(args: string[], io: CliIo): Promise<number> {
   // A real log instead of a scenario: its own command file (runLog.ts).
-  if (args.some((a) => a === '--log' || a.startsWith('--log='))) return runLogCommand(args, io);
+  if (args.some((a) => a === '--log' || a.startsWith('--log='))) return runLogCommand(args, io, USAGE);
   // The real tools' formats of a run: their own command file (runExport.ts).
-  if (args.some((a) => EXPORT_FLAGS.includes(a.replace(/=.*$/, '')))) return runExportCommand(args, io);
+  if (args.some((a) => EXPORT_FLAGS.includes(a.replace(/=.*$/, '')))) return runExportCommand(args, io, USAGE);
   let parsedArgs;
   try {
     parsedArgs = parseArgs({ args, options: RUN_OPTIONS, allowPositionals: true, strict: true });

@@ -7,38 +7,54 @@ import * as path from 'node:path';
 import type { CliIo } from '../cli';
 import { guestDevices, runScenario, toDmesg, toLsvmbus, toSysfs } from '../../simulator';
 import { parseScenarioFile } from '../../node/loadScenario';
+import { parseStrict, seedOption, wordOption } from '../args';
 
 export const EXPORT_FLAGS = ['--lsvmbus', '--dmesg', '--sysfs'];
 
-export async function runExportCommand(args: string[], io: CliIo): Promise<number> {
-  let file: string | undefined;
-  let format: 'lsvmbus' | 'dmesg' | 'sysfs' | undefined;
-  let dir: string | undefined;
-  let seed: number | undefined;
-  let design: 'probe' | 'cpuid' | undefined;
+const RUN_EXPORT_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  lsvmbus: { type: 'boolean' },
+  dmesg: { type: 'boolean' },
+  sysfs: { type: 'string' },
+  seed: { type: 'string' },
+  design: { type: 'string' },
+} as const;
+
+type ExportFormat = 'lsvmbus' | 'dmesg' | 'sysfs';
+
+/** What goes with the export options, printed after an argument error. */
+const WITH_EXPORT = 'with --lsvmbus, --dmesg or --sysfs DIR: only a scenario file, --seed N and --design probe|cpuid (vmbus-lab help run)\n';
+
+/** `usage` is run's usage text, printed for --help. */
+export async function runExportCommand(args: string[], io: CliIo, usage = WITH_EXPORT): Promise<number> {
+  // Tokens keep the order of the format options: the message names the first one given, then the other.
+  const parsed = parseStrict('run', { args, options: RUN_EXPORT_OPTIONS, allowPositionals: true, strict: true, tokens: true }, io, WITH_EXPORT);
+  if (!parsed) return 2;
+  const { values: v, positionals, tokens } = parsed;
+  if (v.help) { io.stdout(usage); return 0; }
   const fail = (m: string): number => { io.stderr(`vmbus-lab run: ${m}\n`); return 2; };
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = (): string | undefined => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i]);
-    const set = (f: 'lsvmbus' | 'dmesg' | 'sysfs'): number | undefined => { if (format && format !== f) return fail(`--${format} and --${f} exclude each other`); format = f; return undefined; };
-    let r: number | undefined;
-    if (a === '--lsvmbus') r = set('lsvmbus');
-    else if (a === '--dmesg') r = set('dmesg');
-    else if (a === '--sysfs' || a.startsWith('--sysfs=')) { r = set('sysfs'); dir = value(); if (!dir) return fail('--sysfs needs a folder'); }
-    else if (a === '--seed' || a.startsWith('--seed=')) {
-      const v = value();
-      const n = v !== undefined && /^(0x[0-9a-f]+|\d+)$/i.test(v) ? Number(v) : NaN;
-      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) return fail(`--seed needs a number from 0 to 4294967295, not '${v ?? ''}'`);
-      seed = n;
-    } else if (a === '--design' || a.startsWith('--design=')) {
-      const v = value();
-      if (v !== 'probe' && v !== 'cpuid') return fail(`--design is probe or cpuid, not '${v ?? ''}'`);
-      design = v;
-    } else if (a.startsWith('-')) return fail(`'${a}' does not go with --lsvmbus, --dmesg or --sysfs (use --seed, --design)`);
-    else if (file === undefined) file = a;
-    else return fail(`one scenario at a time with --${format ?? 'lsvmbus'} ('${a}')`);
-    if (r !== undefined) return r;
+  let format: ExportFormat | undefined;
+  for (const t of tokens) {
+    if (t.kind !== 'option' || (t.name !== 'lsvmbus' && t.name !== 'dmesg' && t.name !== 'sysfs')) continue;
+    if (format && format !== t.name) return fail(`--${format} and --${t.name} exclude each other`);
+    format = t.name;
   }
+  const dir = v.sysfs;
+  if (dir === '') return fail('--sysfs needs a folder');
+  let seed: number | undefined;
+  if (v.seed !== undefined) {
+    const n = seedOption(v.seed);
+    if (typeof n === 'string') return fail(n);
+    seed = n;
+  }
+  let design: 'probe' | 'cpuid' | undefined;
+  if (v.design !== undefined) {
+    const d = wordOption('design', v.design, ['probe', 'cpuid'] as const);
+    if (typeof d === 'object') return fail(d.error);
+    design = d;
+  }
+  if (positionals.length > 1) return fail(`one scenario at a time with --${format ?? 'lsvmbus'} ('${positionals[1]}')`);
+  const file = positionals[0];
   if (!file || !format) return fail('usage: vmbus-lab run FILE.vmbus --lsvmbus | --dmesg | --sysfs DIR');
   const abs = path.resolve(file);
   const loaded = await parseScenarioFile(abs, { workspaceRoot: path.dirname(abs), seed, design });

@@ -3,28 +3,38 @@
 // time axis and CPUs, `?` for what the log does not say. Called by run.ts when --log is given.
 import type { CliIo } from '../cli';
 import { readLogInput } from '../readLog';
+import { parseStrict, wordOption } from '../args';
 import { IMPORT_FORMATS, hasContent, type ImportFormat, formatLogEvent, LOG_TRACE_HEADER, openLog } from '../../simulator';
 
-export async function runLogCommand(args: string[], io: CliIo): Promise<number> {
-  let file: string | undefined;
-  let json = false;
+const RUN_LOG_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  log: { type: 'string', multiple: true },
+  json: { type: 'boolean' },
+  format: { type: 'string' },
+} as const;
+
+/** What goes with --log, printed after an argument error. */
+const WITH_LOG = 'with --log: only --json and --format F (vmbus-lab help run)\n';
+
+/** `usage` is run's usage text, printed for --help. */
+export async function runLogCommand(args: string[], io: CliIo, usage = WITH_LOG): Promise<number> {
+  // No positionals: the log is the value of --log, and a scenario file does not go with it.
+  const parsed = parseStrict('run', { args, options: RUN_LOG_OPTIONS, allowPositionals: false, strict: true }, io, WITH_LOG);
+  if (!parsed) return 2;
+  const { values: v } = parsed;
+  if (v.help) { io.stdout(usage); return 0; }
+  const fail = (m: string): number => { io.stderr(`vmbus-lab run: ${m}\n`); return 2; };
+  const logs = v.log ?? [];
+  if (logs.length > 1) return fail('one --log at a time');
+  const file = logs[0];
+  if (!file) return fail('--log needs a file');
   let format: ImportFormat | undefined;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = (): string | undefined => (a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i]);
-    if (a === '--log' || a.startsWith('--log=')) {
-      const v = value();
-      if (!v) { io.stderr('vmbus-lab run: --log needs a file\n'); return 2; }
-      if (file !== undefined) { io.stderr('vmbus-lab run: one --log at a time\n'); return 2; }
-      file = v;
-    } else if (a === '--json') json = true;
-    else if (a === '--format' || a.startsWith('--format=')) {
-      const v = value();
-      if (!v || !(IMPORT_FORMATS as readonly string[]).includes(v)) { io.stderr(`vmbus-lab run: --format is one of ${IMPORT_FORMATS.join(', ')}, not '${v ?? ''}'\n`); return 2; }
-      format = v as ImportFormat;
-    } else { io.stderr(`vmbus-lab run: '${a}' does not go with --log (use --json or --format)\n`); return 2; }
+  if (v.format !== undefined) {
+    const f = wordOption('format', v.format, IMPORT_FORMATS);
+    if (typeof f === 'object') return fail(f.error);
+    format = f;
   }
-  if (!file) { io.stderr('vmbus-lab run: --log needs a file\n'); return 2; }
+  const json = !!v.json;
   const input = await readLogInput(file, io);
   if (!input) return 2;
   const { text, display } = input;

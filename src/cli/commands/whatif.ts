@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import { commands, type CliIo } from '../cli';
 import { readLogInput } from '../readLog';
+import { parseStrict } from '../args';
 import { formatWhatIf, openLog, whatIfConfidential } from '../../simulator';
 
 const USAGE = `usage: vmbus-lab whatif LOG [--json]
@@ -11,16 +12,19 @@ const USAGE = `usage: vmbus-lab whatif LOG [--json]
   --json  print the three runs' summaries as JSON
 `;
 
+const WHATIF_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+} as const;
+
 async function whatifCommand(args: string[], io: CliIo): Promise<number> {
-  let file: string | undefined;
-  let json = false;
-  for (const a of args) {
-    if (a === '--help' || a === '-h') { io.stdout(USAGE); return 0; }
-    if (a === '--json') json = true;
-    else if (a.startsWith('-') && a !== '-') { io.stderr(`vmbus-lab whatif: unknown option '${a}'\n${USAGE}`); return 2; }
-    else if (file === undefined) file = a;
-    else { io.stderr(`vmbus-lab whatif: one log at a time ('${a}')\n`); return 2; }
-  }
+  const parsed = parseStrict('whatif', { args, options: WHATIF_OPTIONS, allowPositionals: true, strict: true }, io, USAGE);
+  if (!parsed) return 2;
+  const { values: v, positionals } = parsed;
+  if (v.help) { io.stdout(USAGE); return 0; }
+  const json = !!v.json;
+  if (positionals.length > 1) { io.stderr(`vmbus-lab whatif: one log at a time ('${positionals[1]}')\n`); return 2; }
+  const file = positionals[0];
   if (!file) { io.stderr(USAGE); return 2; }
   const input = await readLogInput(file, io);
   if (!input) return 2;
