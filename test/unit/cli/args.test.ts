@@ -6,8 +6,7 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runCli } from '../../../src/cli/cli';
-import '../../../src/cli/commands/index';
+import { cli } from './runCliForTest';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 // Hand-written trace-cmd report of a 2-CPU guest (header `cpus=2`), one netvsc channel; line 14 is
@@ -15,13 +14,6 @@ const ROOT = path.resolve(__dirname, '../../../..');
 const TRACE = path.join(ROOT, 'test/fixtures/logtrace/netvsc-open.trace');
 const LSVMBUS = path.join(ROOT, 'test/fixtures/real/lsvmbus-1.txt');
 const PLAIN = path.join(ROOT, 'examples/plain-vm.vmbus');
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; } });
-  return { code, out, err };
-}
 
 /** Exit 2, nothing on stdout, and stderr matching every pattern. */
 async function refused(args: string[], ...patterns: RegExp[]): Promise<void> {

@@ -2,19 +2,11 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runCli } from '../../../src/cli/cli';
-import '../../../src/cli/commands/index';
+import { cli } from './runCliForTest';
 import { parseScenario } from '../../../src/simulator/scenario/index';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const REAL = path.join(ROOT, 'test/fixtures/real');
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; } });
-  return { code, out, err };
-}
 
 describe('vmbus-lab import', function () {
   this.timeout(60000);

@@ -9,8 +9,7 @@ import { parseScenario } from '../../../src/simulator/scenario/index';
 import { runScenario } from '../../../src/simulator/engine/session';
 import { toTraceCmd } from '../../../src/simulator/trace/traceCmd';
 import { checkLog, openLog, type CheckDifference } from '../../../src/simulator/logtrace/index';
-import { runCli } from '../../../src/cli/cli';
-import '../../../src/cli/commands/index';
+import { cli } from '../cli/runCliForTest';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const read = (p: string): string => fs.readFileSync(path.join(ROOT, p), 'utf8');
@@ -21,13 +20,6 @@ function runFile(rel: string) {
   const p = parseScenario(fs.readFileSync(abs, 'utf8'), abs, { readFile: (f) => { try { return fs.readFileSync(f, 'utf8'); } catch { return undefined; } }, workspaceRoot: ROOT });
   assert.ok(p.config, rel);
   return runScenario(p.config!);
-}
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; } });
-  return { code, out, err };
 }
 
 describe('logtrace: conformance', function () {

@@ -7,19 +7,11 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runCli } from '../../../src/cli/cli';
-import '../../../src/cli/commands/index';
+import { cli } from '../cli/runCliForTest';
 import * as engineSession from '../../../src/simulator/engine/session';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const PLAIN = path.join(ROOT, 'examples/plain-vm.vmbus');
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; } });
-  return { code, out, err };
-}
 
 const HEAD = 'scenario "h"\nplatform {\n  isolation snp\n}\nparavisor {\n  confidential_vmbus yes\n}\n';
 

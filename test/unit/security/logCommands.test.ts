@@ -6,18 +6,10 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { runCli } from '../../../src/cli/cli';
-import '../../../src/cli/commands/index';
+import { cli } from '../cli/runCliForTest';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const DMESG = path.join(ROOT, 'test/fixtures/real/dmesg-1.txt');
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, { stdout: (s) => { out += s; }, stderr: (s) => { err += s; } });
-  return { code, out, err };
-}
 
 describe('security: the log commands read only regular files within the budget', function () {
   this.timeout(60000);
