@@ -229,6 +229,34 @@ describe('issue 13 item 7: monitor pages through the relay', () => {
     assert.equal(r.state.guest.connectionState, 'connected');
   });
 
+  it('a guest reconnecting while the relayed NIC is open (reset): before the new VERSION_RESPONSE the paravisor sends the host CLOSECHANNEL for it and GPADL_TEARDOWN for each of its GPADLs, waits for every GPADL_TORNDOWN, then MODIFY_CONNECTION {0, 0}, as Unload does (channels.rs request_disconnect(Reconnect) → client_release_channel: Action::TeardownGpadl, Action::Close; vmbus_relay handle_close_channel / handle_gpadl_teardown; check_disconnected → notify_disconnect)', () => {
+    const r = runText(`${snp('', 'monitor 2')}run {\n  reset\n}\n`);
+    const ms = msgs(r.events);
+    const ic2 = ms.map((m, i) => [m, i] as const).filter(([m]) => m.from === 'guest' && m.msgtype === 'CHANNELMSG_INITIATE_CONTACT')[1][1];
+    const vr2 = ms.findIndex((m, i) => i > ic2 && m.to === 'guest' && m.msgtype === 'CHANNELMSG_VERSION_RESPONSE');
+    assert.ok(vr2 > ic2);
+    const before = ms.slice(0, ic2);
+    const toHost = (m: MessageEvent) => m.from === 'paravisor' && m.to === 'host';
+    // The NIC was open at the host before the reset, with the GPADLs the relay created there.
+    const hostRelid = Number(before.find((m) => toHost(m) && m.msgtype === 'CHANNELMSG_OPENCHANNEL')!.decoded.child_relid);
+    const created = before.filter((m) => m.from === 'host' && m.msgtype === 'CHANNELMSG_GPADL_CREATED' && Number(m.decoded.creation_status) === 0).map((m) => Number(m.decoded.gpadl));
+    const tornBefore = before.filter((m) => m.from === 'host' && m.msgtype === 'CHANNELMSG_GPADL_TORNDOWN').map((m) => Number(m.decoded.gpadl));
+    const live = created.filter((g) => !tornBefore.includes(g)).sort();
+    assert.ok(live.length > 0);
+    assert.equal(before.filter((m) => toHost(m) && m.msgtype === 'CHANNELMSG_CLOSECHANNEL').length, 0);
+    const between = ms.slice(ic2, vr2);
+    assert.deepEqual(between.filter((m) => toHost(m) && m.msgtype === 'CHANNELMSG_CLOSECHANNEL').map((m) => Number(m.decoded.child_relid)), [hostRelid]);
+    assert.deepEqual(between.filter((m) => toHost(m) && m.msgtype === 'CHANNELMSG_GPADL_TEARDOWN').map((m) => [Number(m.decoded.child_relid), Number(m.decoded.gpadl)]).sort(), live.map((g) => [hostRelid, g]));
+    assert.deepEqual(between.filter((m) => m.from === 'host' && m.msgtype === 'CHANNELMSG_GPADL_TORNDOWN').map((m) => Number(m.decoded.gpadl)).sort(), live);
+    // The pages are reset only once every GPADL is torn down (check_disconnected), and no UNLOAD_RESPONSE (test_reinitiate_contact).
+    const lastTorn = between.map((m) => m.from === 'host' && m.msgtype === 'CHANNELMSG_GPADL_TORNDOWN').lastIndexOf(true);
+    const reset = between.findIndex((m) => toHost(m) && m.msgtype === 'CHANNELMSG_MODIFY_CONNECTION');
+    assert.ok(lastTorn < reset);
+    assert.deepEqual([between[reset].decoded.monitor_page1, between[reset].decoded.monitor_page2], ['0x0', '0x0']);
+    assert.equal(ms.filter((m) => m.msgtype === 'CHANNELMSG_UNLOAD_RESPONSE').length, 0);
+    assert.equal(r.state.guest.connectionState, 'connected');
+  });
+
   it('mnf yes on SNP: OpenHCL must allocate the pages, Linux does not ask for them, so no channel has MNF and nothing goes to the host (require_server_allocated_mnf; vmbus_relay.rs: CVM MNF "once MNF support in CVMs is added")', () => {
     const r = runText(snp('  mnf yes\n'));
     const ms = msgs(r.events);

@@ -294,21 +294,20 @@ export class VmbusServer {
       this.ports.sendToSint(this.client_, encodeOrThrow({ msgtype: 'CHANNELMSG_VERSION_RESPONSE', version_supported: 0, connection_state: 0, msg_conn_id: 0 }), Number(j.target_vcpu ?? 0), sint);
       return;
     }
-    // request_disconnect(Reconnect): a connected server resets (no UnloadComplete).
-    if (this.conn_.state === 'Connected') {
-      this.resetChannels();
-      if (this.backend && !this.handlesMnf) {
-        // notify_disconnect first resets the relay's monitor pages (MODIFY_CONNECTION with none to
-        // the host); the new InitiateContact is handled once that completes (complete_disconnect
-        // → do_next_action).
-        this.conn_ = { ...newConn(), state: 'Disconnecting' };
-        this.backend.modifyConnection(null, () => {
-          this.conn_ = newConn();
-          this.initiateContact(client, j, trusted, multiclient);
-        });
-        return;
-      }
+    // request_disconnect(Reconnect): a connected server resets (no UnloadComplete). As for Unload,
+    // every channel is client-released: a relayed open channel is closed at the host and its
+    // GPADLs torn down there (Action::Close / TeardownGpadl → vmbus_relay handle_close_channel /
+    // handle_gpadl_teardown); notify_disconnect then resets the relay's monitor pages
+    // (MODIFY_CONNECTION with none to the host), and the new InitiateContact is handled once that
+    // completes (complete_disconnect → do_next_action).
+    if (this.conn_.state === 'Connected' && this.backend) {
+      this.disconnect(() => {
+        this.conn_ = newConn();
+        this.initiateContact(client, j, trusted, multiclient);
+      }, true);
+      return;
     }
+    if (this.conn_.state === 'Connected') this.resetChannels();
     // nth: the nth INITIATE_CONTACT (of the given version) the host receives.
     const hostRejects = this.party === 'host' ? this.faults.find('host-rejects-version', (f) => (f.params.version === undefined || parseVersion(String(f.params.version)) === v) && (f.trigger.nth === undefined || f.trigger.nth === this.faults.countUse(f))) : undefined;
     if (!this.versions.includes(v) || hostRejects) {
@@ -836,16 +835,22 @@ export class VmbusServer {
   private unload(): void {
     const hostIgnores = this.party === 'host' && this.faults.find('host-ignores-unload');
     if (hostIgnores) { this.faults.event(hostIgnores, 'host-ignores-unload', 'host does not answer CHANNELMSG_UNLOAD'); return; }
-    // Unload closes open channels first, then UnloadComplete (openvmm §2.1 request_disconnect:
-    // every channel is client-released; its device closes and its accepted GPADLs are torn down,
-    // and check_disconnected waits for them). For a relayed channel the device is the host: the
-    // relay forwards the close and the GPADL teardowns and waits for the host's GPADL_TORNDOWN.
+    this.disconnect(() => this.clock.schedule(T.deviceWork, () => this.send({ msgtype: 'CHANNELMSG_UNLOAD_RESPONSE' })), false);
+  }
+
+  /**
+   * request_disconnect (Unload or Reconnect): open channels are closed first, then `next` (openvmm
+   * §2.1: every channel is client-released; its device closes and its accepted GPADLs are torn
+   * down, and check_disconnected waits for them). For a relayed channel the device is the host:
+   * the relay forwards the close and the GPADL teardowns and waits for the host's GPADL_TORNDOWN.
+   * notify_disconnect: once everything is reset the server tells the relay (monitor pages Reset);
+   * a server that does not handle MNF has the relay clear the host's pages first (MODIFY_CONNECTION
+   * with none), and `next` waits for the host's answer (complete_disconnect). `disconnecting`: the
+   * connection stays Disconnecting until then (a reconnect's new InitiateContact waits).
+   */
+  private disconnect(next: () => void, disconnecting: boolean): void {
     let waiting = 0;
-    // notify_disconnect: once everything is reset the server tells the relay (monitor pages Reset);
-    // a server that does not handle MNF has the relay clear the host's pages first (MODIFY_CONNECTION
-    // with none), and UnloadComplete waits for the host's answer (complete_disconnect).
-    const unloadComplete = () => this.clock.schedule(T.deviceWork, () => this.send({ msgtype: 'CHANNELMSG_UNLOAD_RESPONSE' }));
-    const done = this.backend && !this.handlesMnf ? () => this.backend!.modifyConnection(null, unloadComplete) : unloadComplete;
+    const done = this.backend && !this.handlesMnf ? () => this.backend!.modifyConnection(null, next) : next;
     if (this.handlesMnf) this.ports.setMonitorPage?.(null);
     for (const c of this.channels_) {
       const relay = this.isRelayed(c) && c.hostRelid !== undefined;
@@ -860,9 +865,9 @@ export class VmbusServer {
         this.backend!.teardownGpadl(c, gpadl, () => { if (--waiting === 0) done(); });
       }
     }
-    this.conn_ = newConn();
+    this.conn_ = disconnecting ? { ...newConn(), state: 'Disconnecting' } : newConn();
     this.resetChannels();
-    this.tracer.state(this.party, 'connection', 'Connected', 'Disconnected', {});
+    if (!disconnecting) this.tracer.state(this.party, 'connection', 'Connected', 'Disconnected', {});
     if (waiting === 0) done();
   }
 
