@@ -161,6 +161,22 @@ describe('issue 13 item 6: modify_connection is MODIFY_CONNECTION / _RESPONSE', 
     h.post({ msgtype: 'CHANNELMSG_MODIFY_CONNECTION', monitor_page1: 0, monitor_page2: 6 });
     assert.deepEqual(h.take().map((b) => [u32(b, 0), b[8]]), [[26, 2]]);
   });
+
+  it('a second MODIFY_CONNECTION while the first is in flight → FAILED_UNKNOWN_FAILURE (2) at once, the pages stay the first\'s, and the first gets no answer (channels.rs modify_connection: "Duplicate ModifyConnection request" → handle_modify_connection → complete_modify_connection clears modifying; the first\'s completion is OpenVMM\'s panic "ModifyConnection response while not modifying", dropped here)', () => {
+    const h = server({ party: 'host' });
+    h.post(contact(0x4));
+    h.take();
+    h.s.receive('guest', bytes({ msgtype: 'CHANNELMSG_MODIFY_CONNECTION', monitor_page1: 5, monitor_page2: 6 }), false, false);
+    h.s.receive('guest', bytes({ msgtype: 'CHANNELMSG_MODIFY_CONNECTION', monitor_page1: 0, monitor_page2: 0 }), false, false);
+    h.run();
+    assert.deepEqual(h.take().map((b) => [u32(b, 0), b.length, b[8]]), [[26, 9, 2]]);
+    assert.equal(h.s.conn.monitorPages, true);
+    assert.ok(h.logs().some((l) => l.includes('Duplicate ModifyConnection request')));
+    // No modify is in flight any more: the next one is answered SUCCESSFUL (0).
+    h.post({ msgtype: 'CHANNELMSG_MODIFY_CONNECTION', monitor_page1: 0, monitor_page2: 0 });
+    assert.deepEqual(h.take().map((b) => [u32(b, 0), b[8]]), [[26, 0]]);
+    assert.equal(h.s.conn.monitorPages, false);
+  });
 });
 
 describe('issue 13 item 6: server_specified_monitor_pages is VersionResponse3 with the server\'s pages', () => {

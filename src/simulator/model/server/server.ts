@@ -752,6 +752,18 @@ export class VmbusServer {
     const p2c = BigInt(String(j.monitor_page1));
     const c2p = BigInt(String(j.monitor_page2));
     const respond = (connection_state: number) => this.send({ msgtype: 'CHANNELMSG_MODIFY_CONNECTION_RESPONSE', connection_state });
+    if (c.modifying) {
+      // A second MODIFY_CONNECTION while one is in flight: "Duplicate ModifyConnection request";
+      // handle_modify_connection answers it FAILED_UNKNOWN_FAILURE at once through
+      // complete_modify_connection, which clears `modifying`, and the pages stay the first's.
+      // The first one's completion then finds no modify in flight, where OpenVMM panics
+      // ("ModifyConnection response while not modifying"); our reading: it is dropped with an
+      // error log (docs/readings.md).
+      c.modifying = false;
+      this.log('modifying connection failed: Duplicate ModifyConnection request');
+      respond(CONNECTION_FAILED_UNKNOWN_FAILURE);
+      return;
+    }
     const err = c.serverAllocatedMonitorPages ? 'Cannot modify server-allocated monitor pages'
       : (p2c === 0n) !== (c2p === 0n) ? 'Guest must specify either both or no monitor pages'
         : c.monitorPages && this.channels_.some((x) => x.state === 'Open' && x.monitorId !== undefined) ? 'attempt to change monitor page while open channels using mnf'
@@ -759,7 +771,12 @@ export class VmbusServer {
     if (err) { this.log(`modifying connection failed: ${err}`); respond(CONNECTION_FAILED_UNKNOWN_FAILURE); return; }
     c.monitorPages = c2p !== 0n;
     this.tracer.log(this.party, 'info', c.monitorPages ? `modify connection: monitor pages ${hexNum(p2c)} (parent→child), ${hexNum(c2p)} (child→parent)` : 'modify connection: no monitor pages');
-    this.clock.schedule(T.deviceWork, () => respond(0));
+    c.modifying = true;
+    this.clock.schedule(T.deviceWork, () => {
+      if (this.conn_ === c && !c.modifying) { this.tracer.log(this.party, 'err', 'ModifyConnection response while not modifying: dropped (OpenVMM panics here)'); return; }
+      c.modifying = false;
+      respond(0);
+    });
   }
 
   /**

@@ -25,6 +25,8 @@ export interface ServerConn {
   monitorPages: boolean;
   /** The monitor pages are the server's own (VersionResponse3); MODIFY_CONNECTION cannot change them. */
   serverAllocatedMonitorPages?: boolean;
+  /** A MODIFY_CONNECTION is in flight (channels.rs ConnectionInfo.modifying). */
+  modifying?: boolean;
 }
 
 /** A channel in a VMBus server (OpenVMM channels.rs Channel + ChannelState). */
