@@ -137,6 +137,12 @@ export const STATUS_CONNECTION_REFUSED = 0xc0000236;
 export const TL_CONNECT_RESULT_MIN_VERSION = 0x40001;
 /** TL_CONNECT_REQUEST parses from Win10 = 4.0 (OpenVMM protocol.rs); Linux's hvs_init needs the same (VERSION_WIN10, else -ENODEV). */
 export const TL_CONNECT_MIN_VERSION = 0x40000;
+/**
+ * OpenVMM vmbus_server lib.rs MAX_CONCURRENT_HVSOCK_REQUESTS: with this many hvsock connect
+ * requests handed to the hvsock handler and not answered yet, the server reads no further guest
+ * message (they wait, in order) until an answer arrives (handle_tl_connect_result).
+ */
+export const MAX_CONCURRENT_HVSOCK_REQUESTS = 16;
 /** Linux af_vsock.c VSOCK_DEFAULT_CONNECT_TIMEOUT (2 * HZ): a connect() nobody answers fails with -ETIMEDOUT. */
 export const VSOCK_CONNECT_TIMEOUT_NS = 2_000_000_000;
 /**

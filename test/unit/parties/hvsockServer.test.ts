@@ -18,7 +18,7 @@ const ENDPOINT = '00000400-facb-11e6-bd58-64006a7986d3';
 const SILO = '5a5a5a5a-1111-4222-8333-444444444444';
 const REFUSED = 0xc0000236;
 
-interface H extends Env { server: VmbusServer; take(): Json[]; post(json: Json): void; requests: HvsockRequest[]; answer?: (ok: boolean) => void }
+interface H extends Env { server: VmbusServer; take(): Json[]; post(json: Json): void; requests: HvsockRequest[]; answers: ((ok: boolean) => void)[]; answer?: (ok: boolean) => void }
 
 function harness(party: 'host' | 'paravisor', listeners: DeviceConfig[] = []): H {
   const e = env();
@@ -30,7 +30,7 @@ function harness(party: 'host' | 'paravisor', listeners: DeviceConfig[] = []): H
   const server = new VmbusServer({ party, versions: [0x60000, 0x50003, 0x50002, 0x50001, 0x50000, 0x40001, 0x40000, 0x30000], maxFlags: 0x6f, requireServerMnf: false }, e.clock, e.tracer, e.faults, ports);
   for (const d of listeners) server.addHvsockListener(d);
   const h: H = {
-    ...e, server, requests: [],
+    ...e, server, requests: [], answers: [],
     take: () => { e.run(); const s = sent; sent = []; return s; },
     post: (json) => server.receive('guest', bytes(json), false, false),
   };
@@ -39,7 +39,7 @@ function harness(party: 'host' | 'paravisor', listeners: DeviceConfig[] = []): H
       hostConnection: () => ({ ok: true, version: 0x60000, features: 0x6f }),
       gpadl: () => undefined, open: () => undefined, close: () => undefined, teardownGpadl: () => undefined, modify: () => undefined,
       released: () => undefined, revokeFromHost: () => undefined, modifyConnection: (_pages, done) => done(0), signalHost: () => undefined,
-      hvsockConnect: (req, done) => { h.requests.push(req); h.answer = done; },
+      hvsockConnect: (req, done) => { h.requests.push(req); h.answers.push(done); h.answer = done; },
     };
     server.attachRelay(backend);
   }
@@ -120,5 +120,35 @@ describe('parties: the server and TL_CONNECT_REQUEST (OpenVMM test_hvsock*)', ()
     connect(h50, 0x50000);
     h50.post(big);
     assert.equal(h50.requests[0].silo, '00000000-0000-0000-0000-000000000000', 'before 5.2 the message parses as TlConnectRequest');
+  });
+
+  it('at most 16 hvsock requests outstanding: the 17th TL_CONNECT_REQUEST and the messages after it are not read until an answer arrives, then in order (vmbus_server lib.rs MAX_CONCURRENT_HVSOCK_REQUESTS = 16, ServerTask::run "not too many hvsock requests outstanding", handle_tl_connect_result)', () => {
+    const h = harness('paravisor');
+    connect(h, 0x60000);
+    const ep = (i: number) => `00000${(0x400 + i).toString(16)}-facb-11e6-bd58-64006a7986d3`;
+    for (let i = 0; i < 16; i++) h.post({ ...small, guest_endpoint_id: ep(i) });
+    assert.equal(h.requests.length, 16);
+    h.post({ ...small, guest_endpoint_id: ep(16) });
+    h.post({ msgtype: 'CHANNELMSG_REQUESTOFFERS' }); // already sent: OffersAlreadySent once it is read
+    h.run();
+    assert.equal(h.requests.length, 16);
+    assert.ok(!h.logs().some((l) => l.includes('OffersAlreadySent')));
+    // The first answer (refused) goes out, then the 17th request is read (16 outstanding again),
+    // so the REQUESTOFFERS behind it still waits.
+    h.answers[0](false);
+    assert.deepEqual(h.take().map((m) => [m.msgtype, m.guest_endpoint_id, m.status]), [['CHANNELMSG_TL_CONNECT_RESULT', ep(0), REFUSED]]);
+    assert.deepEqual(h.requests.map((r) => r.endpoint), Array.from({ length: 17 }, (_, i) => ep(i)));
+    assert.ok(!h.logs().some((l) => l.includes('OffersAlreadySent')));
+    h.answers[1](false);
+    h.take();
+    assert.ok(h.logs().some((l) => l.includes('OffersAlreadySent')));
+  });
+
+  it('15 outstanding: the next message is read at once (the limit is 16, MAX_CONCURRENT_HVSOCK_REQUESTS)', () => {
+    const h = harness('paravisor');
+    connect(h, 0x60000);
+    for (let i = 0; i < 15; i++) h.post({ ...small, guest_endpoint_id: `00000${(0x400 + i).toString(16)}-facb-11e6-bd58-64006a7986d3` });
+    h.post(small);
+    assert.equal(h.requests.length, 16);
   });
 });

@@ -12,7 +12,7 @@ import type { ChannelMessageOf } from '../../protocol/layouts';
 import { hexNum } from '../../protocol/hex';
 import { parseVersion, versionString } from '../../protocol/constants';
 import { HOST_MONITOR_IDS_TO_RELAY, MONITOR_ID_INVALID, SIMULATED_SERVER_FEATURES, SERVER_VTL, RELAY_LOCAL_FEATURES, STATUS_UNSUCCESSFUL, T, VMBUS_MESSAGE_REDIRECT_CONNECTION_ID } from '../constants';
-import { HVSOCK_CONNECT_OFFER_USER_DEF, STATUS_CONNECTION_REFUSED, TL_CONNECT_MIN_VERSION, TL_CONNECT_RESULT_MIN_VERSION } from '../constants';
+import { HVSOCK_CONNECT_OFFER_USER_DEF, MAX_CONCURRENT_HVSOCK_REQUESTS, STATUS_CONNECTION_REFUSED, TL_CONNECT_MIN_VERSION, TL_CONNECT_RESULT_MIN_VERSION } from '../constants';
 import { hostileOffer, mutateOffer } from '../faults/hostile';
 import { LAYOUT_BY_NAME } from '../../protocol/layouts';
 
@@ -226,8 +226,27 @@ export class VmbusServer {
 
   // ---------------------------------------------------------------------------- the message port
 
-  /** A message reaches the server's port (openvmm §2.1: parse, gate by connection state, check trust, dispatch). */
+  /** hvsock connect requests handed to the hvsock handler and not answered yet (lib.rs hvsock_requests). */
+  private hvsockRequests = 0;
+  /** Guest messages not read yet because MAX_CONCURRENT_HVSOCK_REQUESTS are outstanding, in order. */
+  private readonly unread: [ServerClient, Uint8Array, boolean, boolean][] = [];
+
+  /**
+   * A message reaches the server's port. The server task reads the next guest message only while
+   * fewer than MAX_CONCURRENT_HVSOCK_REQUESTS hvsock requests are outstanding (lib.rs ServerTask
+   * run); until then it waits, and later ones wait behind it.
+   */
   receive(client: ServerClient, bytes: Uint8Array, trusted: boolean, multiclient: boolean): void {
+    if (this.unread.length > 0 || this.hvsockRequests >= MAX_CONCURRENT_HVSOCK_REQUESTS) {
+      this.unread.push([client, bytes, trusted, multiclient]);
+      this.tracer.log(this.party, 'debug', `${this.hvsockRequests} hvsock requests outstanding: guest message not read yet (${this.unread.length} waiting)`);
+      return;
+    }
+    this.handleMessage(client, bytes, trusted, multiclient);
+  }
+
+  /** openvmm §2.1: parse, gate by connection state, check trust, dispatch. */
+  private handleMessage(client: ServerClient, bytes: Uint8Array, trusted: boolean, multiclient: boolean): void {
     const dec = decodeChannelMessage(bytes, { allowOpenVmm: true });
     if (!dec.ok) { this.log(`synic message error: ParseError (${dec.error.message})`); return; }
     const j = dec.value;
@@ -503,6 +522,8 @@ export class VmbusServer {
     if (v < TL_CONNECT_MIN_VERSION) { this.log('synic message error: InvalidMessageType(CHANNELMSG_TL_CONNECT_REQUEST)'); return; }
     const silo = v >= 0x50002 && size >= 56 ? String((j as Json).silo_id ?? ZERO_GUID) : ZERO_GUID;
     const req: HvsockRequest = { endpoint: String(j.guest_endpoint_id), service: String(j.host_service_id), silo };
+    // notify_hvsock: one more request outstanding until its answer (handle_tl_connect_result).
+    this.hvsockRequests++;
     if (this.backend) { this.backend.hvsockConnect(req, (ok) => this.hvsockResult(req, ok)); return; }
     const dev = this.listeners.find((d) => d.classGuid === req.service);
     this.clock.schedule(T.deviceWork, () => {
@@ -523,12 +544,16 @@ export class VmbusServer {
    * Win10Rs3_0 (4.1) (test_hvsock{,_rs3,_rs5}).
    */
   private hvsockResult(req: HvsockRequest, success: boolean): void {
-    if (success) return;
-    if (this.conn_.state !== 'Connected' || this.conn_.version < TL_CONNECT_RESULT_MIN_VERSION) {
-      this.log(`hvsock connect to ${req.service} refused: no TlConnectResult below 4.1`);
-      return;
+    this.hvsockRequests = Math.max(0, this.hvsockRequests - 1);
+    if (!success) {
+      if (this.conn_.state !== 'Connected' || this.conn_.version < TL_CONNECT_RESULT_MIN_VERSION) {
+        this.log(`hvsock connect to ${req.service} refused: no TlConnectResult below 4.1`);
+      } else {
+        this.send({ msgtype: 'CHANNELMSG_TL_CONNECT_RESULT', guest_endpoint_id: req.endpoint, host_service_id: req.service, status: STATUS_CONNECTION_REFUSED });
+      }
     }
-    this.send({ msgtype: 'CHANNELMSG_TL_CONNECT_RESULT', guest_endpoint_id: req.endpoint, host_service_id: req.service, status: STATUS_CONNECTION_REFUSED });
+    // Below the limit again: the waiting guest messages are read, in order, while it lasts.
+    while (this.unread.length > 0 && this.hvsockRequests < MAX_CONCURRENT_HVSOCK_REQUESTS) this.handleMessage(...this.unread.shift()!);
   }
 
   /** The relay re-offers a host channel (confidential flags already stripped by the relay). */
