@@ -202,16 +202,18 @@ describe('audit: exposure and trust', () => {
 });
 
 describe('audit: UNLOAD with a relayed channel open (openvmm §2.1 request_disconnect, §3.4)', () => {
-  it('the paravisor closes the host channel and tears down its GPADLs before UNLOAD_RESPONSE', () => {
+  it('the paravisor tears down the host channel\'s GPADLs, then closes it, before UNLOAD_RESPONSE (channels.rs client_release_channel)', () => {
     const r = run(cfg((c) => { c.steps = [{ kind: 'unload' }]; }));
     const ms = messages(r.events);
     const unload = ms.findIndex((m) => m.from === 'guest' && m.msgtype === 'CHANNELMSG_UNLOAD');
     const after = ms.slice(unload);
     const toHost = after.filter((m) => m.from === 'paravisor' && m.to === 'host').map((m) => m.msgtype);
-    // nic0 (relayed): ring GPADL + one receive-buffer GPADL.
+    // nic0 (relayed): ring GPADL + one receive-buffer GPADL, torn down before the close
+    // (channels.rs client_release_channel: TeardownGpadl for each accepted GPADL, then Close, on the
+    // channel's request queue; vmbus_relay handle_gpadl_teardown does not wait for GpadlTorndown).
     // Then notify_disconnect's monitor_page Reset: OpenHCL, not handling MNF, has the relay clear
     // the host's monitor pages (vmbus_relay handle_modify Update::Reset → MODIFY_CONNECTION {0, 0}).
-    assert.deepEqual(toHost, ['CHANNELMSG_CLOSECHANNEL', 'CHANNELMSG_GPADL_TEARDOWN', 'CHANNELMSG_GPADL_TEARDOWN', 'CHANNELMSG_MODIFY_CONNECTION']);
+    assert.deepEqual(toHost, ['CHANNELMSG_GPADL_TEARDOWN', 'CHANNELMSG_GPADL_TEARDOWN', 'CHANNELMSG_CLOSECHANNEL', 'CHANNELMSG_MODIFY_CONNECTION']);
     const reset = after.find((m) => m.msgtype === 'CHANNELMSG_MODIFY_CONNECTION')!;
     assert.deepEqual([reset.decoded.monitor_page1, reset.decoded.monitor_page2], ['0x0', '0x0']);
     const resetAnswer = after.findIndex((m) => m.msgtype === 'CHANNELMSG_MODIFY_CONNECTION_RESPONSE');

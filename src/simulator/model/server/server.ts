@@ -882,8 +882,8 @@ export class VmbusServer {
 
   /**
    * request_disconnect (Unload or Reconnect): open channels are closed first, then `next` (openvmm
-   * §2.1: every channel is client-released; its device closes and its accepted GPADLs are torn
-   * down, and check_disconnected waits for them). For a relayed channel the device is the host:
+   * §2.1: every channel is client-released; its accepted GPADLs are torn down and its device
+   * closes, and check_disconnected waits for them). For a relayed channel the device is the host:
    * the relay forwards the close and the GPADL teardowns and waits for the host's GPADL_TORNDOWN.
    * notify_disconnect: once everything is reset the server tells the relay (monitor pages Reset);
    * a server that does not handle MNF has the relay clear the host's pages first (MODIFY_CONNECTION
@@ -894,17 +894,21 @@ export class VmbusServer {
     let waiting = 0;
     const done = this.backend && !this.handlesMnf ? () => this.backend!.modifyConnection(null, next) : next;
     if (this.handlesMnf) this.ports.setMonitorPage?.(null);
+    // client_release_channel: a channel's accepted GPADLs get TeardownGpadl first, then an open
+    // channel gets Close, on the same channel request queue; the relay forwards both in that order
+    // (handle_gpadl_teardown does not wait for the host's GpadlTorndown, "the channel is still open").
     for (const c of this.channels_) {
       const relay = this.isRelayed(c) && c.hostRelid !== undefined;
+      if (relay) {
+        for (const [gpadl, g] of c.gpadls) {
+          if (g.state !== 'Accepted') continue;
+          waiting++;
+          this.backend!.teardownGpadl(c, gpadl, () => { if (--waiting === 0) done(); });
+        }
+      }
       if (c.state === 'Open' || c.state === 'Opening') {
         if (relay && c.state === 'Open') this.backend!.close(c);
         this.transition(c, 'Closed');
-      }
-      if (!relay) continue;
-      for (const [gpadl, g] of c.gpadls) {
-        if (g.state !== 'Accepted') continue;
-        waiting++;
-        this.backend!.teardownGpadl(c, gpadl, () => { if (--waiting === 0) done(); });
       }
     }
     this.conn_ = disconnecting ? { ...newConn(), state: 'Disconnecting' } : newConn();
