@@ -245,7 +245,7 @@ describe('issue 13 item 7: monitor pages through the relay', () => {
     assert.equal(r.state.guest.connectionState, 'connected');
   });
 
-  it('a guest reconnecting while the relayed NIC is open (reset): before the new VERSION_RESPONSE the paravisor sends the host CLOSECHANNEL for it and GPADL_TEARDOWN for each of its GPADLs, waits for every GPADL_TORNDOWN, then MODIFY_CONNECTION {0, 0}, as Unload does (channels.rs request_disconnect(Reconnect) → client_release_channel: Action::TeardownGpadl, Action::Close; vmbus_relay handle_close_channel / handle_gpadl_teardown; check_disconnected → notify_disconnect)', () => {
+  it('a guest reconnecting while the relayed NIC is open (reset): before the new VERSION_RESPONSE the paravisor sends the host GPADL_TEARDOWN for each of its GPADLs, then CLOSECHANNEL for it, waits for every GPADL_TORNDOWN, then MODIFY_CONNECTION {0, 0}, as Unload does (channels.rs request_disconnect(Reconnect) → client_release_channel: Action::TeardownGpadl, Action::Close; vmbus_relay handle_close_channel / handle_gpadl_teardown; check_disconnected → notify_disconnect)', () => {
     const r = runText(`${snp('', 'monitor 2')}run {\n  reset\n}\n`);
     const ms = msgs(r.events);
     const ic2 = ms.map((m, i) => [m, i] as const).filter(([m]) => m.from === 'guest' && m.msgtype === 'CHANNELMSG_INITIATE_CONTACT')[1][1];
@@ -264,6 +264,9 @@ describe('issue 13 item 7: monitor pages through the relay', () => {
     assert.deepEqual(between.filter((m) => toHost(m) && m.msgtype === 'CHANNELMSG_CLOSECHANNEL').map((m) => Number(m.decoded.child_relid)), [hostRelid]);
     assert.deepEqual(between.filter((m) => toHost(m) && m.msgtype === 'CHANNELMSG_GPADL_TEARDOWN').map((m) => [Number(m.decoded.child_relid), Number(m.decoded.gpadl)]).sort(), live.map((g) => [hostRelid, g]));
     assert.deepEqual(between.filter((m) => m.from === 'host' && m.msgtype === 'CHANNELMSG_GPADL_TORNDOWN').map((m) => Number(m.decoded.gpadl)).sort(), live);
+    // client_release_channel: TeardownGpadl for each accepted GPADL, then Close.
+    const toHostTypes = between.filter(toHost).map((m) => m.msgtype);
+    assert.deepEqual(toHostTypes.slice(0, live.length + 1), [...live.map(() => 'CHANNELMSG_GPADL_TEARDOWN'), 'CHANNELMSG_CLOSECHANNEL']);
     // The pages are reset only once every GPADL is torn down (check_disconnected), and no UNLOAD_RESPONSE (test_reinitiate_contact).
     const lastTorn = between.map((m) => m.from === 'host' && m.msgtype === 'CHANNELMSG_GPADL_TORNDOWN').lastIndexOf(true);
     const reset = between.findIndex((m) => toHost(m) && m.msgtype === 'CHANNELMSG_MODIFY_CONNECTION');
