@@ -32,7 +32,10 @@ export function registerDebug(context: vscode.ExtensionContext, hub: SessionHub)
         // system) keeps that form: its includes are URI strings inside the folder it lies in.
         includes(program) {
           const uri = uriOf(program);
-          if (isUriString(program)) return { reader: createWorkspaceFsReader(dirnameOf(program), EDITOR_BUDGET.maxFileBytes, uri), root: dirnameOf(program) };
+          if (isUriString(program)) {
+            const root = dirnameOf(program);
+            return { reader: createWorkspaceFsReader(root, EDITOR_BUDGET.maxFileBytes, uri), root };
+          }
           const reader = readerFor(uri);
           const root = workspaceRootOf(uri);
           return reader && root !== undefined ? { reader, root } : undefined;

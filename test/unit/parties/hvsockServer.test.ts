@@ -7,7 +7,8 @@
 // relay_guest_connect_to_host (interface id = service, instance id = endpoint; flags
 // enumerate_device_interface | tlnpi_provider | named_pipe_mode; is_connect false).
 import * as assert from 'node:assert/strict';
-import { VmbusServer, type HvsockRequest, type RelayBackend, type ServerPorts } from '../../../src/simulator/model/server/server';
+import { VmbusServer } from '../../../src/simulator/model/server/server';
+import type { HvsockRequest, RelayBackend, ServerPorts } from '../../../src/simulator/model/server/ports';
 import { defaultDevices } from '../../../src/simulator/engine/defaults';
 import type { DeviceConfig } from '../../../src/simulator/model/config';
 import type { Json } from '../../../src/simulator/model/tracer';

@@ -2,7 +2,8 @@
 // way OpenVMM's vmbus_server channels/tests.rs drives its Server through a TestEnv. Expected
 // values come from that test file and from /work/shared/reference/openvmm-vmbus.md (§2.1–2.3).
 import * as assert from 'node:assert/strict';
-import { VmbusServer, type ServerPorts } from '../../../src/simulator/model/server/server';
+import { VmbusServer } from '../../../src/simulator/model/server/server';
+import type { ServerPorts } from '../../../src/simulator/model/server/ports';
 import { channelFor, type ServerClient } from '../../../src/simulator/model/server/types';
 import { defaultDevices } from '../../../src/simulator/engine/defaults';
 import type { DeviceConfig, FaultConfig } from '../../../src/simulator/model/config';
